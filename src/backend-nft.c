@@ -1,0 +1,4 @@
+/* nftables backend (being written). */
+#include "autoconfig.h"
+
+#include "backend-nft.h"

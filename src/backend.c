@@ -1,0 +1,4 @@
+/* backend (being written). */
+#include "autoconfig.h"
+
+#include "backend.h"

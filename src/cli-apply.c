@@ -1,0 +1,4 @@
+/* cli apply (being written). */
+#include "autoconfig.h"
+
+#include "cli.h"

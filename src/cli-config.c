@@ -1,0 +1,4 @@
+/* cli config (being written). */
+#include "autoconfig.h"
+
+#include "cli.h"

@@ -1,0 +1,4 @@
+/* cli status (being written). */
+#include "autoconfig.h"
+
+#include "cli.h"

@@ -1,0 +1,4 @@
+/* cli virt (being written). */
+#include "autoconfig.h"
+
+#include "cli.h"

@@ -1,0 +1,68 @@
+/* The parts of a libvirt domain XML that isolation needs, read with libxml2
+ * hardened against hostile input (no network, no DTD, no entity expansion,
+ * bounded size and depth). */
+#pragma once
+
+#include <glib.h>
+
+#include "addr.h"
+
+#define NETISO_METADATA_NS "urn:blixard:network-isolation:1"
+#define NETISO_DEFAULT_TENANT "default"
+#define NETISO_TENANT_MAX 63
+#define NETISO_DOMAIN_XML_MAX (4 * 1024 * 1024)   /* bytes accepted on stdin/file */
+
+typedef enum {
+        NETISO_IFACE_ETHERNET,   /* routed tap: what the hook isolates */
+        NETISO_IFACE_BRIDGE,
+        NETISO_IFACE_NETWORK,
+        NETISO_IFACE_DIRECT,     /* macvtap: bypasses host netfilter */
+        NETISO_IFACE_HOSTDEV,    /* PCI passthrough: bypasses the host */
+        NETISO_IFACE_VHOSTUSER,  /* userspace switch: bypasses the host */
+        NETISO_IFACE_USER,       /* slirp/passt: host process, not a tap */
+        NETISO_IFACE_OTHER,      /* mcast, server, client, udp, vdpa, null, vds... */
+        _NETISO_IFACE_MAX,
+} NetisoIfaceType;
+
+typedef struct {
+        NetisoIfaceType type;
+        char *type_name;         /* as written in the XML, for messages */
+        unsigned index;          /* 0-based position among <interface> elements */
+        char *tap;               /* <target dev>, NULL before the start phase */
+        char *mac;               /* lower-case "52:54:00:..", NULL if absent */
+        GArray *addresses;       /* of NetisoCidr (full-length), guest addresses */
+        char *host_v4;           /* host side <source><ip address> if any, else NULL */
+        char *host_v6;
+        char *filterref;         /* <filterref filter=...> name, NULL if none */
+} NetisoIface;
+
+typedef struct {
+        char *name;
+        char *uuid;              /* canonical lower-case, NULL if absent */
+        char *tenant;            /* validated; NETISO_DEFAULT_TENANT when no metadata */
+        gboolean tenant_explicit;/* metadata element present */
+        GPtrArray *ifaces;       /* of NetisoIface* */
+} NetisoDomain;
+
+/* Parse domain XML. filename is used in messages ("-" for stdin).
+ * Errors (NETISO_ERROR_DOMAIN) are one line naming the place:
+ * "domain 'web1': interface 2: ..." or "FILE:LINE: ...". */
+NetisoDomain *netiso_domain_new_from_xml(const char *filename, const char *xml, gsize len,
+                                         GError **error);
+
+/* Read at most NETISO_DOMAIN_XML_MAX bytes from a file or "-" (stdin). */
+NetisoDomain *netiso_domain_new_from_file(const char *path, GError **error);
+
+void netiso_domain_free(NetisoDomain *domain);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoDomain, netiso_domain_free)
+
+/* Tenant name rule of the interface contract: 1..63 of [A-Za-z0-9._-],
+ * first a letter or digit. Error says what is wrong with which name. */
+gboolean netiso_tenant_name_validate(const char *tenant, GError **error);
+
+/* Interface names we accept for taps: 1..15 of [A-Za-z0-9_.:-]... (IFNAMSIZ-1). */
+gboolean netiso_ifname_validate(const char *ifname, GError **error);
+
+/* Can host netfilter see this interface's traffic at all? */
+gboolean netiso_iface_type_is_filterable(NetisoIfaceType type);
+const char *netiso_iface_type_to_string(NetisoIfaceType type);

@@ -1,0 +1,4 @@
+/* lifecycle (being written). */
+#include "autoconfig.h"
+
+#include "lifecycle.h"

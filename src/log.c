@@ -1,0 +1,4 @@
+/* log (being written). */
+#include "autoconfig.h"
+
+#include "log.h"

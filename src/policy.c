@@ -1,0 +1,4 @@
+/* policy (being written). */
+#include "autoconfig.h"
+
+#include "policy.h"

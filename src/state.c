@@ -1,0 +1,4 @@
+/* state (being written). */
+#include "autoconfig.h"
+
+#include "state.h"

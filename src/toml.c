@@ -1,0 +1,4 @@
+/* Strict TOML subset reader (to be written). */
+#include "autoconfig.h"
+
+#include "toml.h"

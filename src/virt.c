@@ -1,0 +1,4 @@
+/* libvirt API access (being written). */
+#include "autoconfig.h"
+
+#include "virt.h"
