@@ -1,4 +1,640 @@
-/* nftables backend (being written). */
+/* nftables backend: renders the skeleton and per-guest elements of
+ * table inet blixard and applies each event as one libnftables batch.
+ * Names reach this file validated (domain.c): tenant and tap names are
+ * pasted only as identifiers and quoted strings whose character set
+ * ([A-Za-z0-9._-]) cannot break out of either. */
 #include "autoconfig.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "backend-nft.h"
+#include "error.h"
+#include "nft-listing.h"
+
+#define T "inet " NETISO_NFT_TABLE
+
+/* Chains the skeleton owns and rewrites on every event. */
+static const char *const shared_chains[] = {
+        "drop_spoof", "drop_guest", "drop_inbound", "from_guest", "to_guest", "guest_to_host",
+};
+static const char *const base_chains[][2] = {
+        { "forward", "forward" },
+        { "input", "input" },
+        { "output", "output" },
+};
+
+static void
+add_elements(GString *out, const char *set, GPtrArray *elements)
+{
+        if (elements->len == 0)
+                return;
+        g_string_append_printf(out, "add element " T " %s { ", set);
+        for (guint i = 0; i < elements->len; i++)
+                g_string_append_printf(out, "%s%s", i ? ", " : "",
+                                       (const char *)g_ptr_array_index(elements, i));
+        g_string_append(out, " }\n");
+}
+
+static void
+render_cidr_set(GString *out, const char *name, const GArray *cidrs, NetisoFamily family)
+{
+        g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
+
+        g_string_append_printf(out, "add set " T " %s { type %s; flags interval; auto-merge; }\n",
+                               name, family == NETISO_FAMILY_IPV4 ? "ipv4_addr" : "ipv6_addr");
+        g_string_append_printf(out, "flush set " T " %s\n", name);
+        for (guint i = 0; cidrs && i < cidrs->len; i++) {
+                const NetisoCidr *c = &g_array_index(cidrs, NetisoCidr, i);
+                if (c->family == family)
+                        g_ptr_array_add(elements, netiso_cidr_to_string(c, FALSE));
+        }
+        add_elements(out, name, elements);
+}
+
+static void
+render_port_set(GString *out, const char *name, const GArray *ports)
+{
+        g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
+
+        g_string_append_printf(out, "add set " T " %s { type inet_proto . inet_service; }\n", name);
+        g_string_append_printf(out, "flush set " T " %s\n", name);
+        for (guint i = 0; i < ports->len; i++) {
+                const NetisoPort *p = &g_array_index(ports, NetisoPort, i);
+                g_ptr_array_add(elements, g_strdup_printf("%s . %u",
+                                                          netiso_proto_to_string(p->protocol),
+                                                          p->port));
+        }
+        add_elements(out, name, elements);
+}
+
+static void
+rule(GString *out, const char *chain, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+rule(GString *out, const char *chain, const char *format, ...)
+{
+        va_list ap;
+
+        g_string_append_printf(out, "add rule " T " %s ", chain);
+        va_start(ap, format);
+        g_string_append_vprintf(out, format, ap);
+        va_end(ap);
+        g_string_append_c(out, '\n');
+}
+
+/* The drop chains count per guest through the per-element counters of
+ * guest_drops, then log (rate limited) if asked, then drop. */
+static void
+render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
+                  const char *what)
+{
+        rule(out, chain, "%sname @guest_drops", dir);
+        if (config->log_drops)
+                rule(out, chain, "limit rate %u/second log prefix \"blixard-netiso %s: \" level warn",
+                     config->log_drops_per_second, what);
+        rule(out, chain, "drop");
+}
+
+static void
+render_antispoof(GString *out, const char *chain)
+{
+        rule(out, chain, "iifname . ip saddr != @guest_src_v4 jump drop_spoof");
+        rule(out, chain, "iifname . ip6 saddr != @guest_src_v6 jump drop_spoof");
+}
+
+static void
+render_from_guest(GString *out, const NetisoRules *r)
+{
+        const char *c = "from_guest";
+
+        render_antispoof(out, c);
+        rule(out, c, "ct state established,related accept");
+        rule(out, c, "ct state invalid jump drop_guest");
+        rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
+        rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
+        switch (r->peers) {
+        case NETISO_PEERS_SAME_TENANT:
+                /* tenant-NAME chains accept when the output tap is one of the tenant's. */
+                rule(out, c, "iifname vmap @guest_tenant");
+                break;
+        case NETISO_PEERS_ALL:
+                rule(out, c, "oifname @guest_ifs accept");
+                break;
+        case NETISO_PEERS_NONE:
+        default:
+                break;
+        }
+        rule(out, c, "oifname @guest_ifs jump drop_guest");
+        if (r->peers != NETISO_PEERS_ALL) {
+                rule(out, c, "ip daddr @vmnet_v4 jump drop_guest");
+                rule(out, c, "ip6 daddr @vmnet_v6 jump drop_guest");
+        }
+        rule(out, c, "meta l4proto . th dport @ports_out accept");
+        rule(out, c, r->internet ? "accept" : "jump drop_guest");
+}
+
+static void
+render_guest_to_host(GString *out)
+{
+        const char *c = "guest_to_host";
+
+        /* Neighbour discovery comes from link-local or unspecified sources,
+         * which anti-spoofing would drop; hop limit 255 proves it is on-link.
+         * Router advertisements and redirects from guests stay dropped. */
+        rule(out, c, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+                     "ip6 hoplimit 255 accept");
+        render_antispoof(out, c);
+        rule(out, c, "ct state established,related accept");
+        rule(out, c, "ct state invalid jump drop_guest");
+        rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
+        rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
+        rule(out, c, "meta l4proto . th dport @ports_out accept");
+        rule(out, c, "jump drop_guest");
+}
+
+static void
+render_to_guest(GString *out)
+{
+        const char *c = "to_guest";
+
+        rule(out, c, "ct state established,related accept");
+        rule(out, c, "ct state invalid jump drop_inbound");
+        rule(out, c, "meta l4proto . th dport @ports_in accept");
+        rule(out, c, "jump drop_inbound");
+}
+
+static void
+render_base_chains(GString *out, const NetisoConfig *config)
+{
+        const GPtrArray *patterns = config->guest_interface_patterns;
+
+        rule(out, "forward", "iifname @guest_ifs jump from_guest");
+        rule(out, "forward", "oifname @guest_ifs jump to_guest");
+        rule(out, "input", "iifname @guest_ifs jump guest_to_host");
+        rule(out, "output", "oifname @guest_ifs accept");
+        /* Fail closed: a guest-like tap without installed state passes nothing. */
+        for (guint i = 0; patterns && i < patterns->len; i++) {
+                const char *p = g_ptr_array_index(patterns, i);
+                rule(out, "forward", "iifname \"%s\" counter drop", p);
+                rule(out, "forward", "oifname \"%s\" counter drop", p);
+                rule(out, "input", "iifname \"%s\" counter drop", p);
+                rule(out, "output", "oifname \"%s\" counter drop", p);
+        }
+}
+
+void
+netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(NetisoRules) r = netiso_rules_new(config);
+
+        g_string_append(out, "add table " T "\n");
+        render_cidr_set(out, "cluster_v4", config->cluster_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, "cluster_v6", config->cluster_networks, NETISO_FAMILY_IPV6);
+        render_cidr_set(out, "vmnet_v4", config->vm_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
+        render_port_set(out, "ports_out", r->ports_out);
+        render_port_set(out, "ports_in", r->ports_in);
+        /* Per-guest sets and maps: created if missing, never flushed here. */
+        g_string_append(out, "add set " T " guest_ifs { type ifname; }\n"
+                             "add set " T " guest_drops { type ifname; counter; }\n"
+                             "add set " T " guest_src_v4 { type ifname . ipv4_addr; }\n"
+                             "add set " T " guest_src_v6 { type ifname . ipv6_addr; }\n"
+                             "add map " T " addr_owner_v4 { type ipv4_addr : ifname; }\n"
+                             "add map " T " addr_owner_v6 { type ipv6_addr : ifname; }\n"
+                             "add map " T " guest_tenant { type ifname : verdict; }\n");
+        for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
+                g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
+                                       shared_chains[i], shared_chains[i]);
+        for (gsize i = 0; i < G_N_ELEMENTS(base_chains); i++)
+                g_string_append_printf(out,
+                                       "add chain " T " %s { type filter hook %s priority filter; "
+                                       "policy accept; }\nflush chain " T " %s\n",
+                                       base_chains[i][0], base_chains[i][1], base_chains[i][0]);
+        render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
+        render_drop_chain(out, config, "drop_guest", "iif", "blocked");
+        render_drop_chain(out, config, "drop_inbound", "oif", "inbound");
+        render_from_guest(out, r);
+        render_guest_to_host(out);
+        render_to_guest(out);
+        render_base_chains(out, config);
+}
+
+/* ---- per-guest elements ---- */
+
+static void
+element_pair(GString *out, gboolean tolerant_delete, const char *set, const char *element,
+             const char *key)
+{
+        /* "add; delete" is the tolerant delete of libnftables 1.0.6, which has
+         * no "destroy": the add makes the delete succeed when the element is
+         * already gone. The delete names the key only. */
+        g_string_append_printf(out, "add element " T " %s { %s }\n", set, element);
+        if (tolerant_delete)
+                g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
+}
+
+static void
+render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
+            const char *tenant, const GArray *addresses)
+{
+        g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
+        g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
+        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
+
+        element_pair(out, remove, "guest_ifs", qtap, qtap);
+        if (!(remove && keep_counter))
+                element_pair(out, remove, "guest_drops", qtap, qtap);
+        element_pair(out, remove, "guest_tenant", vmap, qtap);
+        element_pair(out, remove, tset, qtap, qtap);
+        for (guint i = 0; i < addresses->len; i++) {
+                const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
+                g_autofree char *a = netiso_cidr_to_string(c, FALSE);
+                g_autofree char *src = g_strdup_printf("%s . %s", qtap, a);
+                g_autofree char *owner = g_strdup_printf("%s : %s", a, qtap);
+                gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+
+                element_pair(out, remove, v4 ? "guest_src_v4" : "guest_src_v6", src, src);
+                element_pair(out, remove, v4 ? "addr_owner_v4" : "addr_owner_v6", owner, a);
+        }
+}
+
+/* A tenant is a chain that accepts traffic to the tenant's own taps, and the
+ * set of those taps. Rewritten whole each time, so it is always current. */
+static void
+render_tenant(GString *out, const char *tenant, gboolean rewrite)
+{
+        g_string_append_printf(out, "add set " T " tenant-%s-ifs { type ifname; }\n", tenant);
+        g_string_append_printf(out, "add chain " T " tenant-%s\n", tenant);
+        if (!rewrite)
+                return;
+        g_string_append_printf(out, "flush chain " T " tenant-%s\n", tenant);
+        g_string_append_printf(out, "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n",
+                               tenant, tenant);
+}
+
+/* Dropping an unused tenant is a separate, best-effort batch: the kernel
+ * refuses it (EBUSY) while any guest_tenant element still jumps to the
+ * chain, which makes the kernel's reference count the tenant's guest count. */
+static void
+gc_tenant(NetisoFirewall *fw, const char *tenant)
+{
+        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
+                                                "delete set " T " tenant-%s-ifs\n",
+                                                tenant, tenant);
+        g_autoptr(GError) ignored = NULL;
+
+        netiso_firewall_run(fw, "nft", text, &ignored);
+}
+
+static gboolean
+has_tap(const NetisoPolicy *policy, const char *tap)
+{
+        for (guint i = 0; policy && i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                if (g_strcmp0(p->tap, tap) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static void
+render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
+{
+        render_tenant(out, old->tenant, FALSE);
+        for (guint i = 0; i < old->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
+                render_port(out, TRUE, has_tap(keep, p->tap), p->tap, old->tenant, p->addresses);
+        }
+}
+
+static gboolean
+check_routed(const NetisoPolicy *policy, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                if (p->routed)
+                        continue;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                            "domain '%s': interface %u of type '%s' is bridged: table inet %s "
+                            "cannot see traffic between bridge ports; use a routed "
+                            "type='ethernet' interface, or nwfilter for bridged guests",
+                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
+                            NETISO_NFT_TABLE);
+                return FALSE;
+        }
+        return netiso_policy_has_all_taps(policy, error);
+}
+
+/* Turn the kernel's terse refusal of an address element into the conflict
+ * it almost always is: another guest already owns that address. */
+static void
+explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
+                        g_autofree char *cmd = g_strdup_printf(
+                                "get element " T " %s { %s }",
+                                c->family == NETISO_FAMILY_IPV4 ? "addr_owner_v4" : "addr_owner_v6",
+                                s);
+                        g_autofree char *quoted = g_strdup_printf("\"%s\"", p->tap);
+                        g_autofree char *listing = netiso_firewall_query(fw, cmd, FALSE, NULL);
+
+                        if (!listing || !strstr(listing, " : ") || strstr(listing, quoted))
+                                continue;
+                        g_clear_error(error);
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                    "domain '%s': address %s of interface %u is already "
+                                    "installed for another guest's tap",
+                                    policy->domain, s, p->iface_index);
+                        return;
+                }
+        }
+}
+
+static gboolean
+nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
+          const NetisoRecord *old, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        if (!check_routed(policy, error))
+                return FALSE;
+        netiso_nft_render_skeleton(out, config);
+        if (old)
+                render_record_removal(out, old, policy);
+        render_tenant(out, policy->tenant, TRUE);
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                render_port(out, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+        }
+        if (!netiso_firewall_run(fw, "nft", out->str, error)) {
+                explain_conflict(fw, policy, error);
+                return FALSE;
+        }
+        if (old && !g_str_equal(old->tenant, policy->tenant))
+                gc_tenant(fw, old->tenant);
+        return TRUE;
+}
+
+/* Teardown must not be stopped by one missing piece: if the whole batch is
+ * refused, remove each port on its own, then report what still failed. */
+static gboolean
+nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *old,
+           GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) first = NULL;
+        gboolean ok = TRUE;
+
+        netiso_nft_render_skeleton(out, config);
+        render_record_removal(out, old, NULL);
+        if (!netiso_firewall_run(fw, "nft", out->str, &first)) {
+                for (guint i = 0; i < old->ports->len; i++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
+                        g_autoptr(GString) one = g_string_new(NULL);
+                        g_autoptr(GError) e = NULL;
+
+                        netiso_nft_render_skeleton(one, config);
+                        render_tenant(one, old->tenant, FALSE);
+                        render_port(one, TRUE, FALSE, p->tap, old->tenant, p->addresses);
+                        if (!netiso_firewall_run(fw, "nft", one->str, &e) && ok) {
+                                ok = FALSE;
+                                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                                            "domain '%s': tap %s: %s", old->domain, p->tap,
+                                            e->message);
+                        }
+                }
+        }
+        gc_tenant(fw, old->tenant);
+        return ok;
+}
+
+static gboolean
+nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+
+        /* Deleting and recreating the table in one batch replaces it
+         * atomically: no packet ever sees a half-built table. */
+        g_string_append(out, "add table " T "\ndelete table " T "\n");
+        netiso_nft_render_skeleton(out, config);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend != NETISO_BACKEND_NFTABLES)
+                        continue;
+                if (g_hash_table_add(tenants, rec->tenant))
+                        render_tenant(out, rec->tenant, TRUE);
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+                }
+        }
+        return netiso_firewall_run(fw, "nft", out->str, error);
+}
+
+static gboolean
+nft_purge(NetisoFirewall *fw, GError **error)
+{
+        return netiso_firewall_run(fw, "nft", "add table " T "\ndelete table " T "\n", error);
+}
+
+/* ---- reading back: drift and status ---- */
+
+/* Rules per chain as the skeleton renders them for this configuration. */
+static GHashTable *
+expected_rule_counts(const NetisoConfig *config)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_auto(GStrv) lines = NULL;
+        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        netiso_nft_render_skeleton(out, config);
+        lines = g_strsplit(out->str, "\n", -1);
+        for (guint i = 0; lines[i]; i++) {
+                char chain[257];
+                if (sscanf(lines[i], "add rule " T " %256s", chain) == 1 ||
+                    sscanf(lines[i], "add chain " T " %256s", chain) == 1) {
+                        gpointer n = g_hash_table_lookup(counts, chain);
+                        gboolean is_rule = g_str_has_prefix(lines[i], "add rule");
+                        g_hash_table_replace(counts, g_strdup(chain),
+                                             GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + is_rule));
+                }
+        }
+        return counts;
+}
+
+static void
+check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
+{
+        g_autoptr(GHashTable) counts = expected_rule_counts(config);
+        g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
+
+        for (GList *l = names; l; l = l->next) {
+                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
+                GPtrArray *rules = g_hash_table_lookup(listing->chains, l->data);
+
+                if (!rules)
+                        g_ptr_array_add(drift, g_strdup_printf("chain %s is missing",
+                                                               (const char *)l->data));
+                else if (rules->len != want)
+                        g_ptr_array_add(drift, g_strdup_printf("chain %s has %u rules, expected %u",
+                                                               (const char *)l->data, rules->len,
+                                                               want));
+        }
+}
+
+static void
+expect_element(const NetisoNftListing *listing, GPtrArray *drift, const char *domain,
+               const char *set, const char *element)
+{
+        if (!netiso_nft_listing_has_element(listing, set, element))
+                g_ptr_array_add(drift, g_strdup_printf("domain '%s': %s lacks %s", domain, set,
+                                                       element));
+}
+
+static void
+check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray *drift,
+             GHashTable *claimed)
+{
+        g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
+        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", rec->tenant);
+        GPtrArray *trules = g_hash_table_lookup(listing->chains, tchain);
+
+        if (!trules || trules->len != 1)
+                g_ptr_array_add(drift, g_strdup_printf("domain '%s': chain %s is missing or altered",
+                                                       rec->domain, tchain));
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+                g_autofree char *vmap = g_strdup_printf("%s : jump %s", q, tchain);
+
+                g_hash_table_add(claimed, g_strdup(q));
+                expect_element(listing, drift, rec->domain, "guest_ifs", q);
+                expect_element(listing, drift, rec->domain, "guest_drops", q);
+                expect_element(listing, drift, rec->domain, "guest_tenant", vmap);
+                expect_element(listing, drift, rec->domain, tset, q);
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
+                        g_autofree char *src = g_strdup_printf("%s . %s", q, s);
+                        g_autofree char *own = g_strdup_printf("%s : %s", s, q);
+                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+
+                        expect_element(listing, drift, rec->domain,
+                                       v4 ? "guest_src_v4" : "guest_src_v6", src);
+                        expect_element(listing, drift, rec->domain,
+                                       v4 ? "addr_owner_v4" : "addr_owner_v6", own);
+                }
+        }
+}
+
+static NetisoNftListing *
+list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+        g_autofree char *text = netiso_firewall_query(fw, "list table " T, FALSE, &local);
+
+        if (!text) {
+                if (!strstr(local->message, "No such file or directory")) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        return NULL;
+                }
+                *ret_present = FALSE;
+                return netiso_nft_listing_parse("");
+        }
+        *ret_present = TRUE;
+        return netiso_nft_listing_parse(text);
+}
+
+static gboolean
+nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GPtrArray *drift,
+          GError **error)
+{
+        g_autoptr(GHashTable) claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        gboolean present = FALSE;
+        g_autoptr(NetisoNftListing) listing = list_table(fw, &present, error);
+        GPtrArray *installed;
+
+        if (!listing)
+                return FALSE;
+        if (!present) {
+                g_ptr_array_add(drift, g_strdup("table inet " NETISO_NFT_TABLE " is missing"));
+                return TRUE;
+        }
+        check_chains(listing, config, drift);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+                if (rec->backend == NETISO_BACKEND_NFTABLES)
+                        check_record(listing, rec, drift, claimed);
+        }
+        installed = g_hash_table_lookup(listing->sets, "guest_ifs");
+        for (guint i = 0; installed && i < installed->len; i++) {
+                const char *tap = g_ptr_array_index(installed, i);
+                if (!g_hash_table_contains(claimed, tap))
+                        g_ptr_array_add(drift, g_strdup_printf("tap %s is installed but no domain "
+                                                               "record claims it",
+                                                               tap));
+        }
+        return TRUE;
+}
+
+static NetisoInspection *
+nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+{
+        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
+        g_autofree char *chains = NULL;
+        g_autoptr(NetisoNftListing) listing = NULL;
+        g_autoptr(GPtrArray) foreign = NULL;
+
+        in->taps = g_ptr_array_new_with_free_func(g_free);
+        in->problems = g_ptr_array_new_with_free_func(g_free);
+        in->warnings = g_ptr_array_new_with_free_func(g_free);
+        listing = list_table(fw, &in->objects_present, error);
+        if (!listing)
+                return NULL;
+        if (!nft_check(fw, config, records, in->problems, error))
+                return NULL;
+        in->objects_intact = in->objects_present && in->problems->len == 0;
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+                        const char *counter = g_hash_table_lookup(listing->counters, q);
+                        NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
+
+                        ts->tap = g_strdup(p->tap);
+                        ts->present = netiso_nft_listing_has_element(listing, "guest_ifs", q);
+                        if (counter)
+                                sscanf(counter, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                       &ts->drop_packets, &ts->drop_bytes);
+                        g_ptr_array_add(in->taps, ts);
+                }
+        }
+        chains = netiso_firewall_query(fw, "list chains", FALSE, NULL);
+        foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE);
+        for (guint i = 0; i < foreign->len; i++)
+                g_ptr_array_add(in->warnings,
+                                g_strdup_printf("%s: its drops apply to guest traffic too, and our "
+                                                "accepts cannot override them",
+                                                (const char *)g_ptr_array_index(foreign, i)));
+        return g_steal_pointer(&in);
+}
+
+const NetisoBackendOps netiso_backend_nft = {
+        .kind = NETISO_BACKEND_NFTABLES,
+        .apply = nft_apply,
+        .remove = nft_remove,
+        .sync = nft_sync,
+        .check = nft_check,
+        .inspect = nft_inspect,
+        .purge = nft_purge,
+};

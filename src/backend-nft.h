@@ -1,5 +1,14 @@
 /* The nftables backend: everything in table inet blixard, one libnftables
- * batch per event. */
+ * batch per event. Per-guest state is only set and map elements, so the
+ * packet path and an event's batch cost the same at 1 guest or 10,000. */
 #pragma once
 
 #include "backend.h"
+
+#define NETISO_NFT_TABLE "blixard"
+
+/* The text of the batch that (re)creates the configuration-derived part of
+ * the table: sets from the configuration, the shared chains and their rules.
+ * Idempotent; every event's batch starts with it, so an event also repairs
+ * a table someone flushed. */
+void netiso_nft_render_skeleton(GString *out, const NetisoConfig *config);

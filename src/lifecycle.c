@@ -1,4 +1,194 @@
-/* lifecycle (being written). */
+/* Hook events mapped to actions, and the locked sequence every change goes
+ * through: load the old record, write the new one ahead, commit one
+ * transaction, and put the old record back if the commit failed. */
 #include "autoconfig.h"
 
+#include <string.h>
+
+#include "error.h"
 #include "lifecycle.h"
+#include "policy.h"
+#include "state.h"
+
+/* libvirt gives other calls on a domain 30 s; stay well inside that. */
+#define LOCK_TIMEOUT_MS 20000
+
+/* Fault tests kill the process at named points of an event to prove that
+ * a crash leaves the old or the new state, never a mix. */
+static void
+failpoint(const char *name)
+{
+        const char *want = g_getenv("BLIXARD_NETISO_FAILPOINT");
+
+        if (want && g_str_equal(want, name))
+                abort();
+}
+
+NetisoAction
+netiso_action_for_hook(const char *operation, const char *sub_operation)
+{
+        static const struct {
+                const char *op, *sub;
+                NetisoAction action;
+        } table[] = {
+                { "prepare", "begin", NETISO_ACTION_VALIDATE },
+                { "restore", "begin", NETISO_ACTION_VALIDATE },
+                { "migrate", "begin", NETISO_ACTION_VALIDATE },
+                { "start", "begin", NETISO_ACTION_INSTALL },
+                { "started", "begin", NETISO_ACTION_INSTALL },
+                { "reconnect", "begin", NETISO_ACTION_INSTALL },
+                { "stopped", "end", NETISO_ACTION_REMOVE },
+                { "release", "end", NETISO_ACTION_REMOVE },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
+                if (g_strcmp0(operation, table[i].op) == 0 &&
+                    g_strcmp0(sub_operation, table[i].sub) == 0)
+                        return table[i].action;
+        return NETISO_ACTION_IGNORE;
+}
+
+const char *
+netiso_action_to_string(NetisoAction action)
+{
+        static const char *const names[_NETISO_ACTION_MAX] = {
+                [NETISO_ACTION_IGNORE] = "ignore",
+                [NETISO_ACTION_VALIDATE] = "validate",
+                [NETISO_ACTION_INSTALL] = "install",
+                [NETISO_ACTION_REMOVE] = "remove",
+        };
+        g_assert(action < _NETISO_ACTION_MAX);
+        return names[action];
+}
+
+gboolean
+netiso_action_fails_closed(NetisoAction action)
+{
+        return action == NETISO_ACTION_VALIDATE || action == NETISO_ACTION_INSTALL;
+}
+
+gboolean
+netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain, GError **error)
+{
+        g_autoptr(NetisoPolicy) policy = netiso_policy_new_for_domain(config, domain, error);
+
+        if (!policy)
+                return FALSE;
+        if (!config->enabled)
+                return TRUE;
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                if (!p->routed) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                    "domain '%s': interface %u of type '%s' is bridged: the hook "
+                                    "isolates routed type='ethernet' interfaces only; use nwfilter "
+                                    "for bridged guests",
+                                    policy->domain, p->iface_index,
+                                    netiso_iface_type_to_string(p->type));
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+/* A tap in the new policy that a record of another domain still lists is
+ * stale: the kernel gave the tap to this guest, so the other guest is gone
+ * (its teardown never ran). Remove that port's state before taking over. */
+static gboolean
+take_over_stale_taps(const NetisoConfig *config, const NetisoPolicy *policy, NetisoFirewall *fw,
+                     GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                g_autofree char *owner = NULL;
+                g_autoptr(NetisoRecord) stale = NULL;
+
+                if (!netiso_state_tap_owner(config->state_dir, p->tap, &owner, error))
+                        return FALSE;
+                if (!owner || g_str_equal(owner, policy->domain))
+                        continue;
+                if (!netiso_state_load(config->state_dir, owner, &stale, error))
+                        return FALSE;
+                if (!stale)
+                        continue;
+                g_message("tap %s still recorded for domain '%s': removing that stale state",
+                          p->tap, owner);
+                if (!netiso_backend_ops(stale->backend)->remove(fw, config, stale, error))
+                        return FALSE;
+                if (!netiso_state_remove(config->state_dir, owner, error))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
+                         NetisoFirewall *fw, GError **error)
+{
+        g_autoptr(NetisoPolicy) policy = NULL;
+        g_autoptr(NetisoLock) lock = NULL;
+        g_autoptr(NetisoRecord) old = NULL;
+        g_autoptr(NetisoRecord) next = NULL;
+        g_autoptr(GError) restore_error = NULL;
+
+        if (!config->enabled)
+                return TRUE;
+        if (!netiso_lifecycle_validate(config, domain, error))
+                return FALSE;
+        policy = netiso_policy_new_for_domain(config, domain, error);
+        if (!policy || !netiso_policy_has_all_taps(policy, error))
+                return FALSE;
+        lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        if (!lock)
+                return FALSE;
+        if (!netiso_state_load(config->state_dir, domain->name, &old, error))
+                return FALSE;
+        if (!take_over_stale_taps(config, policy, fw, error))
+                return FALSE;
+        if (old && old->backend != config->backend) {
+                /* Backend switched since this guest was installed. */
+                if (!netiso_backend_ops(old->backend)->remove(fw, config, old, error))
+                        return FALSE;
+                g_clear_pointer(&old, netiso_record_free);
+        }
+        next = netiso_record_new_from_policy(policy, config->backend);
+        /* Ahead of the commit: if we are killed after it, teardown still
+         * knows what the kernel holds. */
+        failpoint("install-before-record");
+        if (!netiso_state_save(config->state_dir, next, error))
+                return FALSE;
+        failpoint("install-before-commit");
+        if (netiso_backend_ops(config->backend)->apply(fw, config, policy, old, error)) {
+                failpoint("install-after-commit");
+                return TRUE;
+        }
+        /* The transaction changed nothing: put the record back as it was. */
+        if (old)
+                netiso_state_save(config->state_dir, old, &restore_error);
+        else
+                netiso_state_remove(config->state_dir, domain->name, &restore_error);
+        if (restore_error)
+                g_warning("%s", restore_error->message);
+        return FALSE;
+}
+
+gboolean
+netiso_lifecycle_remove(const NetisoConfig *config, const char *domain_name, NetisoFirewall *fw,
+                        GError **error)
+{
+        g_autoptr(NetisoLock) lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        g_autoptr(NetisoRecord) record = NULL;
+
+        if (!lock)
+                return FALSE;
+        if (!netiso_state_load(config->state_dir, domain_name, &record, error))
+                return FALSE;
+        if (!record)
+                return TRUE;
+        /* On failure the record stays, so that reconcile can finish the job. */
+        failpoint("remove-before-commit");
+        if (!netiso_backend_ops(record->backend)->remove(fw, config, record, error))
+                return FALSE;
+        failpoint("remove-after-commit");
+        return netiso_state_remove(config->state_dir, domain_name, error);
+}

@@ -41,7 +41,12 @@ gboolean netiso_state_load(const char *state_dir, const char *domain, NetisoReco
                            GError **error);
 /* Atomic replace (temporary file, fsync, rename). */
 gboolean netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **error);
-/* Missing is not an error. */
+/* Which domain's record holds this tap (STATE_DIR/taps/<tap> links it);
+ * *ret_domain is NULL when none does. */
+gboolean netiso_state_tap_owner(const char *state_dir, const char *tap, char **ret_domain,
+                                GError **error);
+
+/* Missing is not an error. Also drops the record's tap links. */
 gboolean netiso_state_remove(const char *state_dir, const char *domain, GError **error);
 /* All records, sorted by domain name; unreadable files are reported in ret_problems. */
 GPtrArray *netiso_state_list(const char *state_dir, GPtrArray **ret_problems, GError **error);

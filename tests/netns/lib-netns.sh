@@ -1,0 +1,245 @@
+# A simulated hypervisor in network namespaces: the "host" namespace routes
+# for guests whose taps are veth pairs named like libvirt's (vnetN), plus a
+# "cluster" and an "internet" namespace. Everything is created under a
+# unique prefix and removed on exit; nothing touches the caller's namespace.
+# shellcheck shell=bash
+
+. "$top_srcdir/tests/lib.sh"
+
+NS_PREFIX="bxn$$"
+H="${NS_PREFIX}h"          # the hypervisor: runs the hook, holds table inet blixard
+C="${NS_PREFIX}c"          # the cluster (172.16.0.0/12, fd00:172::/64)
+I="${NS_PREFIX}i"          # the internet (198.51.100.0/24, 2001:db8:100::/64)
+HOST4=10.0.255.254         # host side of every guest tap (libvirt <source><ip address>)
+HOST6=fd00:10::fffe
+WORK=$(mktemp -d /tmp/blixard-netiso-netns.XXXXXX)
+PIDS=()
+HOOK="$top_builddir/qemu-hook"
+CLI="$top_builddir/blixard-netiso"
+export BLIXARD_NETISO_CONFIG="$WORK/blixard.toml"
+STATE_DIR="$WORK/state"
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+netns_cleanup() {
+	local pid ns
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in $(ip netns list | awk '{print $1}' | grep "^${NS_PREFIX}"); do
+		ip netns del "$ns"
+	done
+	rm -rf "$WORK"
+}
+trap netns_cleanup EXIT
+
+new_ns() {
+	ip netns add "$1"
+	in_ns "$1" ip link set lo up
+	in_ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# Run a background service inside a namespace; it dies with the test.
+serve() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" >/dev/null 2>&1 &
+	PIDS+=($!)
+}
+
+# tcp_listen NS PORT: answers "ok" to every connection (IPv4 and IPv6)
+tcp_listen() {
+	serve "$1" socat TCP6-LISTEN:"$2",ipv6only=0,reuseaddr,fork SYSTEM:'echo ok'
+}
+
+# udp_sink NS PORT: appends every datagram to $WORK/sink-NS-PORT
+udp_sink() {
+	: >"$WORK/sink-$1-$2"
+	serve "$1" socat -u UDP6-RECV:"$2",ipv6only=0,reuseaddr OPEN:"$WORK/sink-$1-$2",append
+}
+
+wait_ports() {
+	sleep 0.5
+}
+
+topology_up() {
+	new_ns "$H"
+	in_ns "$H" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	new_ns "$C"
+	new_ns "$I"
+	link_peer "$C" clu0 172.16.0 fd00:172:
+	link_peer "$I" wan0 198.51.100 2001:db8:100:
+	tcp_listen "$H" 8080       # a host service
+	udp_sink "$H" 53           # the host's DNS port (allowed outbound by default)
+	udp_sink "$H" 5353         # a host port that is not allowed
+	tcp_listen "$C" 7000       # a cluster service
+	udp_sink "$C" 53
+	tcp_listen "$I" 80         # the internet
+	udp_sink "$I" 53
+	udp_sink "$I" 5555
+	mkdir -p "$STATE_DIR"
+}
+
+# link_peer NS IFNAME V4PREFIX V6PREFIX: a routed neighbour of the host
+link_peer() {
+	local ns=$1 ifname=$2 v4=$3 v6=$4
+	ip link add "$ifname" netns "$H" type veth peer name eth0 netns "$ns"
+	in_ns "$H" ip link set "$ifname" up
+	in_ns "$H" ip addr add "$v4.1/24" dev "$ifname"
+	in_ns "$H" ip addr add "$v6:1/64" dev "$ifname" nodad
+	in_ns "$ns" ip link set eth0 up
+	in_ns "$ns" ip addr add "$v4.2/24" dev eth0
+	in_ns "$ns" ip addr add "$v6:2/64" dev eth0 nodad
+	in_ns "$ns" ip route add default via "$v4.1"
+	in_ns "$ns" ip -6 route add default via "$v6:1"
+}
+
+# guest_up NAME TAP V4 V6: a guest namespace behind a routed "tap", wired the
+# way libvirt wires type='ethernet' with <source><ip address=HOST peer=GUEST>.
+guest_up() {
+	local name=$1 tap=$2 v4=$3 v6=$4 ns="${NS_PREFIX}${1}"
+	new_ns "$ns"
+	ip link add "$tap" netns "$H" type veth peer name eth0 netns "$ns"
+	in_ns "$H" ip link set "$tap" up
+	in_ns "$H" ip addr add "$HOST4/32" peer "$v4/32" dev "$tap"
+	in_ns "$H" ip -6 addr add "$HOST6/128" peer "$v6/128" dev "$tap" nodad
+	in_ns "$ns" ip link set eth0 up
+	in_ns "$ns" ip addr add "$v4/32" dev eth0
+	in_ns "$ns" ip -6 addr add "$v6/128" dev eth0 nodad
+	in_ns "$ns" ip route add "$HOST4" dev eth0
+	in_ns "$ns" ip route add default via "$HOST4" dev eth0
+	in_ns "$ns" ip -6 route add "$HOST6" dev eth0
+	in_ns "$ns" ip -6 route add default via "$HOST6" dev eth0
+	tcp_listen "$ns" 9000      # a guest service
+	tcp_listen "$ns" 2222      # a guest service on the allowed inbound port
+	udp_sink "$ns" 5555
+}
+
+guest_ns() {
+	echo "${NS_PREFIX}$1"
+}
+
+# domain_xml NAME TENANT TAP V4 V6 [UUID]: what libvirt hands the hook from "start" on.
+# TENANT "-" leaves the metadata out; TAP "-" leaves <target> out (prepare, release).
+domain_xml() {
+	local name=$1 tenant=$2 tap=$3 v4=$4 v6=$5 uuid=${6:-}
+	[ -n "$uuid" ] || uuid=$(printf '%08x-0000-4000-8000-%012x' "$(cksum <<<"$name" | cut -d' ' -f1)" 1)
+	echo "<domain type='qemu'>"
+	echo "  <name>$name</name>"
+	echo "  <uuid>$uuid</uuid>"
+	if [ "$tenant" != - ]; then
+		echo "  <metadata>"
+		echo "    <netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' tenant='$tenant'/>"
+		echo "  </metadata>"
+	fi
+	echo "  <devices>"
+	echo "    <interface type='ethernet'>"
+	echo "      <mac address='52:54:00:00:00:01'/>"
+	[ "$tap" = - ] || echo "      <target dev='$tap'/>"
+	echo "      <source>"
+	echo "        <ip address='$HOST4' prefix='32' peer='$v4'/>"
+	echo "        <ip family='ipv6' address='$HOST6' prefix='128' peer='$v6'/>"
+	echo "      </source>"
+	echo "    </interface>"
+	echo "  </devices>"
+	echo "</domain>"
+}
+
+# hook NAME OPERATION SUB XMLFILE: run the real hook as libvirtd would, in the host namespace.
+hook() {
+	in_ns "$H" "$HOOK" "$1" "$2" "$3" - <"$4"
+}
+
+# start_guest NAME TENANT TAP V4 V6: the hook events of a guest start.
+start_guest() {
+	local xml="$WORK/$1.xml"
+	domain_xml "$1" "$2" - "$4" "$5" >"$WORK/$1-prepare.xml"
+	domain_xml "$1" "$2" "$3" "$4" "$5" >"$xml"
+	hook "$1" prepare begin "$WORK/$1-prepare.xml" &&
+		hook "$1" start begin "$xml" &&
+		hook "$1" started begin "$xml"
+}
+
+stop_guest() {
+	hook "$1" stopped end "$WORK/$1.xml" && hook "$1" release end "$WORK/$1-prepare.xml"
+}
+
+write_config() {
+	cat >"$BLIXARD_NETISO_CONFIG" <<EOC
+[vm.network_isolation]
+enabled = true
+backend = "${NETISO_BACKEND:-nftables}"
+cluster_networks = ["127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "fd00:172::/64"]
+vm_network = ["10.0.0.0/16", "fd00:10::/64"]
+inter_vm_isolation = ${INTER_VM:-false}
+tenant_isolation = ${TENANT_ISO:-true}
+allow_internet = ${INTERNET:-true}
+state_dir = "$STATE_DIR"
+
+[[vm.network_isolation.allowed_ports]]
+protocol = "udp"
+port = 53
+direction = "outbound"
+
+[[vm.network_isolation.allowed_ports]]
+protocol = "tcp"
+port = 53
+direction = "outbound"
+
+[[vm.network_isolation.allowed_ports]]
+protocol = "tcp"
+port = 2222
+direction = "inbound"
+EOC
+}
+
+# ---- probes: exit 0 when the traffic got through ----
+
+# tcp NS ADDR PORT: a TCP connection completes and the service answers
+tcp() {
+	local addr=$2
+	case $addr in *:*) addr="[$addr]" ;; esac
+	[ "$(in_ns "$1" timeout 4 socat -T2 - "TCP:$addr:$3,connect-timeout=2" </dev/null 2>/dev/null)" = ok ]
+}
+
+# udp NS ADDR PORT TARGETNS [SOURCE]: a datagram arrives at the sink of TARGETNS
+udp() {
+	local ns=$1 addr=$2 port=$3 target=$4 src=${5:-} token bind=""
+	token="t$RANDOM$RANDOM"
+	case $addr in *:*) addr="[$addr]" ;; esac
+	[ -n "$src" ] && bind=",bind=$src"
+	case $src in *:*) bind=",bind=[$src]" ;; esac
+	echo "$token" | in_ns "$ns" socat -u - "UDP:$addr:$port$bind" 2>/dev/null
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q "$token" "$WORK/sink-$target-$port" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ping_() {
+	in_ns "$1" ping -c1 -W1 "$2" >/dev/null 2>&1
+}
+
+# spoof NS ADDR: temporarily give a guest an address that is not its own
+spoof_add() {
+	case $2 in
+	*:*) in_ns "$1" ip -6 addr add "$2/128" dev eth0 nodad ;;
+	*) in_ns "$1" ip addr add "$2/32" dev eth0 ;;
+	esac
+}
+spoof_del() {
+	case $2 in
+	*:*) in_ns "$1" ip -6 addr del "$2/128" dev eth0 ;;
+	*) in_ns "$1" ip addr del "$2/32" dev eth0 ;;
+	esac
+}
+
+nft_h() {
+	in_ns "$H" nft "$@"
+}

@@ -1,0 +1,89 @@
+#!/bin/bash
+# The traffic matrix: every behaviour of the seed, in IPv4 and IPv6, checked
+# with real packets between namespaces after the real hook installed state.
+# NETISO_BACKEND selects the backend (nftables by default).
+set -u
+. "$top_srcdir/tests/netns/lib-netns.sh"
+require_root_tier ip nft socat ping
+[ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
+
+TAP_LOG="$WORK/tap.log"
+write_config
+topology_up
+guest_up a1 vnet1 10.0.0.11 fd00:10::11
+guest_up a2 vnet2 10.0.0.12 fd00:10::12
+guest_up b1 vnet3 10.0.0.13 fd00:10::13
+guest_up u vnet9 10.0.0.19 fd00:10::19     # a guest-like tap the hook never saw
+A1=$(guest_ns a1) A2=$(guest_ns a2) B1=$(guest_ns b1) U=$(guest_ns u)
+wait_ports
+
+ok "hook installs tenant A guest a1" start_guest a1 A vnet1 10.0.0.11 fd00:10::11
+ok "hook installs tenant A guest a2" start_guest a2 A vnet2 10.0.0.12 fd00:10::12
+ok "hook installs tenant B guest b1" start_guest b1 B vnet3 10.0.0.13 fd00:10::13
+
+for fam in 4 6; do
+	if [ $fam = 4 ]; then
+		a2=10.0.0.12 b1=10.0.0.13 a1=10.0.0.11 u=10.0.0.19
+		clu=172.16.0.2 net=198.51.100.2 host=$HOST4 hostwan=198.51.100.1
+	else
+		a2=fd00:10::12 b1=fd00:10::13 a1=fd00:10::11 u=fd00:10::19
+		clu=fd00:172::2 net=2001:db8:100::2 host=$HOST6 hostwan=2001:db8:100::1
+	fi
+	diag "IPv$fam"
+	ok "v$fam: same tenant: a1 -> a2 tcp" tcp "$A1" $a2 9000
+	ok "v$fam: same tenant: a1 -> a2 ping" ping_ "$A1" $a2
+	ok "v$fam: same tenant: a2 -> a1 udp" udp "$A2" $a1 5555 "$A1"
+	fails "v$fam: other tenant: a1 -> b1 tcp" tcp "$A1" $b1 9000
+	fails "v$fam: other tenant: b1 -> a1 tcp" tcp "$B1" $a1 9000
+	fails "v$fam: other tenant: a1 -> b1 ping" ping_ "$A1" $b1
+	fails "v$fam: other tenant: b1 -> a2 udp" udp "$B1" $a2 5555 "$A2"
+	fails "v$fam: other tenant even on the inbound port: b1 -> a1 tcp 2222" tcp "$B1" $a1 2222
+	fails "v$fam: cluster: a1 -> cluster tcp" tcp "$A1" $clu 7000
+	fails "v$fam: cluster: even the allowed port udp 53" udp "$A1" $clu 53 "$C"
+	fails "v$fam: cluster: ping" ping_ "$A1" $clu
+	fails "v$fam: host service on the tap address" tcp "$A1" $host 8080
+	fails "v$fam: host service on the uplink address" tcp "$A1" $hostwan 8080
+	fails "v$fam: host ping" ping_ "$A1" $host
+	fails "v$fam: host port that is not allowed (udp 5353)" udp "$A1" $host 5353 "$H"
+	ok "v$fam: host allowed outbound port (udp 53)" udp "$A1" $host 53 "$H"
+	ok "v$fam: internet tcp (allow_internet)" tcp "$A1" $net 80
+	ok "v$fam: internet udp" udp "$B1" $net 5555 "$I"
+	ok "v$fam: internet -> guest on inbound port tcp 2222" tcp "$I" $a1 2222
+	fails "v$fam: internet -> guest on another port" tcp "$I" $a1 9000
+	fails "v$fam: cluster -> guest on another port" tcp "$C" $a1 9000
+	ok "v$fam: host -> guest" tcp "$H" $a1 9000
+	fails "v$fam: unprotected guest-like tap: u -> internet" tcp "$U" $net 80
+	fails "v$fam: unprotected guest-like tap: internet -> u" tcp "$I" $u 9000
+	fails "v$fam: unprotected guest-like tap: u -> host" udp "$U" $host 53 "$H"
+	# Spoofing: a1 borrows a2's address (same tenant) and b1's (other tenant).
+	spoof_add "$A1" $a2
+	spoof_add "$A1" $b1
+	fails "v$fam: spoofed source (same tenant's address) to the internet" udp "$A1" $net 5555 "$I" $a2
+	fails "v$fam: spoofed source (other tenant's address) to b1's tenant" udp "$A1" $b1 5555 "$B1" $b1
+	fails "v$fam: spoofed source to the host's allowed port" udp "$A1" $host 53 "$H" $a2
+	spoof_del "$A1" $a2
+	spoof_del "$A1" $b1
+	ok "v$fam: own source still passes after the spoof attempts" udp "$A1" $net 5555 "$I" $a1
+done
+
+ok "status reports the guests and exits 0" in_ns "$H" "$CLI" status
+ok "status --json lists 3 guests in 2 tenants" sh -c "ip netns exec '$H' '$CLI' status --json | grep -q '\"tenants\":{\"A\":2,\"B\":1}'"
+ok "per-guest drop counters counted the spoof attempts" sh -c "ip netns exec '$H' '$CLI' status --json | grep -q '\"tap\":\"vnet1\".*\"drop_packets\":[1-9]'"
+
+# Teardown: stop removes everything that mentions the guest.
+ok "stopped/release remove a1" stop_guest a1
+fails "a1's tap is closed again once removed (fail closed)" tcp "$A1" 198.51.100.2 80
+fails "no element mentions a1's tap" sh -c "ip netns exec '$H' nft list table inet blixard | grep -q vnet1"
+fails "no element mentions a1's addresses" sh -c "ip netns exec '$H' nft list table inet blixard | grep -Eq '10\.0\.0\.11|fd00:10::11'"
+ok "a2 unaffected by a1's removal" tcp "$A2" 198.51.100.2 80
+ok "a release after stopped is harmless" hook a1 release end "$WORK/a1-prepare.xml"
+ok "a1 starts again" start_guest a1 A vnet1 10.0.0.11 fd00:10::11
+ok "a1 reaches a2 again" tcp "$A1" 10.0.0.12 9000
+ok "remove via the CLI" in_ns "$H" "$CLI" remove --domain a1
+fails "a1 blocked after CLI remove" tcp "$A1" 198.51.100.2 80
+ok "apply via the CLI" in_ns "$H" "$CLI" apply --domain-xml "$WORK/a1.xml"
+ok "a1 reaches the internet after CLI apply" tcp "$A1" 198.51.100.2 80
+ok "tenant B's chain goes away with its last guest" stop_guest b1
+fails "no tenant-B objects remain" sh -c "ip netns exec '$H' nft list table inet blixard | grep -q tenant-B"
+
+done_testing

@@ -1,0 +1,135 @@
+/* State records: they round-trip exactly, damaged ones are named, tap links
+ * follow their records, and the lock excludes a second holder. */
+#include "autoconfig.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "state.h"
+
+static NetisoRecord *
+sample_record(const char *domain, const char *tap)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = g_strdup_printf(
+                "[domain]\nname=%s\nuuid=7d1a3b3e-0000-4000-8000-000000000001\ntenant=prod\n"
+                "backend=nftables\nconfig-digest=abc\ninstalled-usec=1\ntaps=%s;\n\n"
+                "[port %s]\nmac=52:54:00:00:00:01\naddresses=10.0.0.5;fd00:10::5;\n",
+                domain, tap, tap);
+        NetisoRecord *record = netiso_record_new_from_data("sample", text, strlen(text), &error);
+
+        g_assert_no_error(error);
+        return record;
+}
+
+static void
+test_roundtrip(void)
+{
+        g_autoptr(NetisoRecord) a = sample_record("web 1/ü", "vnet0");
+        g_autoptr(NetisoRecord) b = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *x = NULL, *y = NULL;
+        gsize lx = 0, ly = 0;
+
+        x = netiso_record_to_data(a, &lx);
+        b = netiso_record_new_from_data("x", x, lx, &error);
+        g_assert_no_error(error);
+        y = netiso_record_to_data(b, &ly);
+        g_assert_cmpstr(x, ==, y);
+        g_assert_cmpstr(b->domain, ==, "web 1/ü");
+        g_assert_cmpuint(b->ports->len, ==, 1);
+        NetisoRecordPort *p = g_ptr_array_index(b->ports, 0);
+        g_assert_cmpstr(p->tap, ==, "vnet0");
+        g_assert_cmpuint(p->addresses->len, ==, 2);
+}
+
+static void
+test_damaged(void)
+{
+        static const struct {
+                const char *text, *message;
+        } cases[] = {
+                { "garbage", "f: damaged state record: not in key-file syntax" },
+                { "[domain]\nname=x\n", "f: damaged state record: name, tenant or backend missing" },
+                { "[domain]\nname=x\ntenant=t\nbackend=ipfw\n", "f: damaged state record: unknown backend" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0;\n",
+                  "f: damaged state record: a listed tap has no [port] group" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0;\n[port vnet0]\naddresses=10.0.0.0/8;\n",
+                  "f: damaged state record: an address does not parse" },
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(NetisoRecord) r =
+                        netiso_record_new_from_data("f", cases[i].text, strlen(cases[i].text), &error);
+                g_assert_null(r);
+                g_assert_error(error, NETISO_ERROR, NETISO_ERROR_STATE);
+                g_assert_cmpstr(error->message, ==, cases[i].message);
+        }
+}
+
+static void
+test_store(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("netiso-state-XXXXXX", NULL);
+        g_autoptr(NetisoRecord) a = sample_record("../../etc/passwd", "vnet0");
+        g_autoptr(NetisoRecord) b = sample_record("other", "vnet0");
+        g_autoptr(NetisoRecord) loaded = NULL;
+        g_autoptr(GPtrArray) all = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *owner = NULL;
+
+        g_assert_true(netiso_state_save(dir, a, &error));
+        g_assert_true(netiso_state_load(dir, "../../etc/passwd", &loaded, &error));
+        g_assert_nonnull(loaded);
+        g_assert_true(netiso_state_tap_owner(dir, "vnet0", &owner, &error));
+        g_assert_cmpstr(owner, ==, "../../etc/passwd");
+        g_clear_pointer(&owner, g_free);
+
+        /* A newer record takes the tap; removing the older one keeps the newer link. */
+        g_assert_true(netiso_state_save(dir, b, &error));
+        g_assert_true(netiso_state_remove(dir, "../../etc/passwd", &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet0", &owner, &error));
+        g_assert_cmpstr(owner, ==, "other");
+        g_clear_pointer(&owner, g_free);
+
+        all = netiso_state_list(dir, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(all->len, ==, 1);
+        g_assert_true(netiso_state_remove(dir, "other", &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet0", &owner, &error));
+        g_assert_null(owner);
+        g_assert_true(netiso_state_remove(dir, "never-there", &error));
+        g_assert_no_error(error);
+}
+
+static void
+test_lock(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("netiso-lock-XXXXXX", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoLock) first = netiso_lock_acquire(dir, 1000, &error);
+        NetisoLock *second;
+
+        g_assert_nonnull(first);
+        second = netiso_lock_acquire(dir, 50, &error);
+        g_assert_null(second);
+        g_assert_error(error, NETISO_ERROR, NETISO_ERROR_STATE);
+        g_assert_true(g_str_has_suffix(error->message, "still locked by another blixard-netiso after 50 ms"));
+        g_clear_error(&error);
+        g_clear_pointer(&first, netiso_lock_release);
+        second = netiso_lock_acquire(dir, 50, &error);
+        g_assert_nonnull(second);
+        netiso_lock_release(second);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/state/record-roundtrips-exactly", test_roundtrip);
+        g_test_add_func("/state/damaged-record-is-named", test_damaged);
+        g_test_add_func("/state/tap-links-follow-records", test_store);
+        g_test_add_func("/state/lock-excludes-second-holder", test_lock);
+        return g_test_run();
+}
