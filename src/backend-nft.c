@@ -164,23 +164,31 @@ render_to_guest(GString *out)
         rule(out, c, "jump drop_inbound");
 }
 
+/* Fail closed: a guest-like tap without installed state passes nothing.
+ * Its drop comes right after the dispatch for installed taps in the same
+ * direction, before any rule that accepts traffic towards installed guests,
+ * so an unprotected guest cannot use another guest's open inbound port. */
 static void
-render_base_chains(GString *out, const NetisoConfig *config)
+render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, const char *dir)
 {
         const GPtrArray *patterns = config->guest_interface_patterns;
 
+        for (guint i = 0; patterns && i < patterns->len; i++)
+                rule(out, chain, "%sname \"%s\" counter drop", dir,
+                     (const char *)g_ptr_array_index(patterns, i));
+}
+
+static void
+render_base_chains(GString *out, const NetisoConfig *config)
+{
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
+        render_fail_closed(out, config, "forward", "iif");
         rule(out, "forward", "oifname @guest_ifs jump to_guest");
+        render_fail_closed(out, config, "forward", "oif");
         rule(out, "input", "iifname @guest_ifs jump guest_to_host");
+        render_fail_closed(out, config, "input", "iif");
         rule(out, "output", "oifname @guest_ifs accept");
-        /* Fail closed: a guest-like tap without installed state passes nothing. */
-        for (guint i = 0; patterns && i < patterns->len; i++) {
-                const char *p = g_ptr_array_index(patterns, i);
-                rule(out, "forward", "iifname \"%s\" counter drop", p);
-                rule(out, "forward", "oifname \"%s\" counter drop", p);
-                rule(out, "input", "iifname \"%s\" counter drop", p);
-                rule(out, "output", "oifname \"%s\" counter drop", p);
-        }
+        render_fail_closed(out, config, "output", "oif");
 }
 
 void

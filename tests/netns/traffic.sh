@@ -55,6 +55,7 @@ for fam in 4 6; do
 	fails "v$fam: unprotected guest-like tap: u -> internet" tcp "$U" $net 80
 	fails "v$fam: unprotected guest-like tap: internet -> u" tcp "$I" $u 9000
 	fails "v$fam: unprotected guest-like tap: u -> host" udp "$U" $host 53 "$H"
+	fails "v$fam: unprotected guest-like tap: u -> a1's open inbound port" tcp "$U" $a1 2222
 	# Spoofing: a1 borrows a2's address (same tenant) and b1's (other tenant).
 	spoof_add "$A1" $a2
 	spoof_add "$A1" $b1
