@@ -218,6 +218,14 @@ read_cidr_array(const char *filename, const char *key, const NetisoTomlValue *va
 typedef gboolean (*KeyReader)(const char *filename, const char *key, const NetisoTomlValue *value,
                               NetisoConfig *config, GError **error);
 
+typedef struct {
+        const char *key;
+        KeyReader read; /* NULL: a boolean stored at offset */
+        gsize offset;
+} SectionKey;
+
+static const SectionKey *find_section_key(const char *key);
+
 static gboolean
 read_backend(const char *filename, const char *key, const NetisoTomlValue *value,
              NetisoConfig *config, GError **error)
@@ -291,9 +299,14 @@ read_port_field(const char *filename, const char *entry_name, const NetisoTomlEn
                         return FALSE;
                 port->direction = (NetisoDirection)index;
         } else {
+                /* Keys written below a [[...]] header belong to that entry: a common slip. */
+                static const char misplaced[] =
+                        " (keys of [" SECTION "] go above its first [[allowed_ports]])";
+                const char *hint = find_section_key(field->key) ? misplaced : "";
+
                 netiso_toml_set_error(error, filename, field->line, field->column,
-                                      "unknown key '%s' in [[" SECTION ".allowed_ports]]",
-                                      field->key);
+                                      "unknown key '%s' in [[" SECTION ".allowed_ports]]%s",
+                                      field->key, hint);
                 return FALSE;
         }
         return TRUE;
@@ -428,11 +441,7 @@ read_state_dir(const char *filename, const char *key, const NetisoTomlValue *val
         return TRUE;
 }
 
-static const struct {
-        const char *key;
-        KeyReader read; /* NULL: a boolean stored at offset */
-        gsize offset;
-} section_keys[] = {
+static const SectionKey section_keys[] = {
         { "enabled", NULL, G_STRUCT_OFFSET(NetisoConfig, enabled) },
         { "backend", read_backend, 0 },
         { "cluster_networks", read_cluster_networks, 0 },
@@ -447,25 +456,33 @@ static const struct {
         { "state_dir", read_state_dir, 0 },
 };
 
+static const SectionKey *
+find_section_key(const char *key)
+{
+        for (gsize i = 0; i < G_N_ELEMENTS(section_keys); i++)
+                if (g_str_equal(key, section_keys[i].key))
+                        return &section_keys[i];
+        return NULL;
+}
+
 static gboolean
 read_section_entry(const char *filename, const NetisoTomlEntry *entry, NetisoConfig *config,
                    GError **error)
 {
-        for (gsize i = 0; i < G_N_ELEMENTS(section_keys); i++) {
-                if (!g_str_equal(entry->key, section_keys[i].key))
-                        continue;
-                if (section_keys[i].read)
-                        return section_keys[i].read(filename, entry->key, entry->value, config,
-                                                    error);
-                if (!check_type(filename, entry->key, entry->value, NETISO_TOML_BOOLEAN,
-                                "a boolean", error))
-                        return FALSE;
-                G_STRUCT_MEMBER(gboolean, config, section_keys[i].offset) = entry->value->boolean;
-                return TRUE;
+        const SectionKey *known = find_section_key(entry->key);
+
+        if (!known) {
+                netiso_toml_set_error(error, filename, entry->line, entry->column,
+                                      "unknown key '%s' in [" SECTION "]", entry->key);
+                return FALSE;
         }
-        netiso_toml_set_error(error, filename, entry->line, entry->column,
-                              "unknown key '%s' in [" SECTION "]", entry->key);
-        return FALSE;
+        if (known->read)
+                return known->read(filename, entry->key, entry->value, config, error);
+        if (!check_type(filename, entry->key, entry->value, NETISO_TOML_BOOLEAN, "a boolean",
+                        error))
+                return FALSE;
+        G_STRUCT_MEMBER(gboolean, config, known->offset) = entry->value->boolean;
+        return TRUE;
 }
 
 NetisoConfig *

@@ -115,6 +115,10 @@ static const struct {
           "protocol and a port" },
         { PORT "protocol = \"tcp\"\nport = 22\nprot = \"udp\"\n", 0,
           "blixard.toml:4:1: unknown key 'prot' in [[vm.network_isolation.allowed_ports]]" },
+        { PORT "protocol = \"tcp\"\nport = 22\n\nallow_internet = false\n", 0,
+          "blixard.toml:5:1: unknown key 'allow_internet' in "
+          "[[vm.network_isolation.allowed_ports]] "
+          "(keys of [vm.network_isolation] go above its first [[allowed_ports]])" },
         { SECTION "allowed_ports = [1]\n", 0,
           "blixard.toml:2:18: key 'allowed_ports[1]': expected a table, got an integer" },
         { "[vm.network_isolation.allowed_ports]\nprotocol = \"tcp\"\n", 0,
