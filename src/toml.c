@@ -384,41 +384,49 @@ parse_bare_value(Parser *P, Pos pos, NetisoTomlValue *value, GError **error)
 
 static gboolean parse_value(Parser *P, guint depth, NetisoTomlValue **ret_value, GError **error);
 
+/* Blanks inside an array, then whether ']' is next; the end of input there
+ * means the array was never closed, reported where it was opened. */
+static gboolean
+skip_array_blank(Parser *P, Pos open, gboolean *ret_closed, GError **error)
+{
+        if (!skip_blank(P, error))
+                return FALSE;
+        if (P->p >= P->end)
+                return fail(P, open, error, "unterminated array");
+        *ret_closed = peek(P, 0) == ']';
+        return TRUE;
+}
+
 static gboolean
 parse_array(Parser *P, guint depth, GPtrArray **ret_array, GError **error)
 {
         Pos open = pos_at(P, P->p);
         g_autoptr(GPtrArray) items =
                 g_ptr_array_new_with_free_func((GDestroyNotify)netiso_toml_value_free);
+        gboolean closed = FALSE;
 
         if (depth >= MAX_NESTING)
                 return fail(P, open, error, "arrays nested more than %d deep", MAX_NESTING);
         for (P->p++;;) {
                 NetisoTomlValue *item = NULL;
-                g_autofree char *what = NULL;
 
-                if (!skip_blank(P, error))
+                if (!skip_array_blank(P, open, &closed, error))
                         return FALSE;
-                if (peek(P, 0) == ']')
+                if (closed)
                         break;
-                if (P->p >= P->end)
-                        return fail(P, open, error, "unterminated array");
                 if (!parse_value(P, depth + 1, &item, error))
                         return FALSE;
                 g_ptr_array_add(items, item);
-                if (!skip_blank(P, error))
+                if (!skip_array_blank(P, open, &closed, error))
                         return FALSE;
-                if (peek(P, 0) == ']')
+                if (closed)
                         break;
-                if (P->p >= P->end)
-                        return fail(P, open, error, "unterminated array");
-                if (peek(P, 0) == ',') {
-                        P->p++;
-                        continue;
+                if (peek(P, 0) != ',') {
+                        g_autofree char *what = describe_at(P, P->p);
+                        return fail(P, pos_at(P, P->p), error,
+                                    "expected ',' or ']' in the array, got %s", what);
                 }
-                what = describe_at(P, P->p);
-                return fail(P, pos_at(P, P->p), error, "expected ',' or ']' in the array, got %s",
-                            what);
+                P->p++;
         }
         P->p++;
         *ret_array = g_steal_pointer(&items);
