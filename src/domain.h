@@ -11,6 +11,8 @@
 #define NETISO_DEFAULT_TENANT "default"
 #define NETISO_TENANT_MAX 63
 #define NETISO_DOMAIN_XML_MAX (4 * 1024 * 1024)   /* bytes accepted on stdin/file */
+#define NETISO_DOMAIN_XML_DEPTH_MAX 256           /* element nesting accepted */
+#define NETISO_IFACE_ADDR_MAX 256                 /* guest addresses per interface */
 
 typedef enum {
         NETISO_IFACE_ETHERNET,   /* routed tap: what the hook isolates */
@@ -30,37 +32,48 @@ typedef struct {
         unsigned index;          /* 0-based position among <interface> elements */
         char *tap;               /* <target dev>, NULL before the start phase */
         char *mac;               /* lower-case "52:54:00:..", NULL if absent */
-        GArray *addresses;       /* of NetisoCidr (full-length), guest addresses */
-        char *host_v4;           /* host side <source><ip address> if any, else NULL */
+        GArray *addresses;       /* of NetisoCidr (full-length), guest addresses, no duplicates */
+        char *host_v4;           /* first host side <source><ip address> if any, else NULL */
         char *host_v6;
-        char *filterref;         /* <filterref filter=...> name, NULL if none */
+        char *filterref;         /* <filterref filter=...> name ([A-Za-z0-9._-]), NULL if none */
 } NetisoIface;
 
 typedef struct {
-        char *name;
+        char *name;              /* non-empty, no '/' or control characters, not "." or ".." */
         char *uuid;              /* canonical lower-case, NULL if absent */
         char *tenant;            /* validated; NETISO_DEFAULT_TENANT when no metadata */
         gboolean tenant_explicit;/* metadata element present */
         GPtrArray *ifaces;       /* of NetisoIface* */
 } NetisoDomain;
 
-/* Parse domain XML. filename is used in messages ("-" for stdin).
+/* Parse domain XML. filename is used in messages.
  * Errors (NETISO_ERROR_DOMAIN) are one line naming the place:
- * "domain 'web1': interface 2: ..." or "FILE:LINE: ...". */
+ * "domain 'web1': interface 2: ..." once the name is known, "FILE:LINE: ..."
+ * for XML syntax, "FILE: ..." before the name is known. A DOCTYPE, a NUL
+ * byte, more than NETISO_DOMAIN_XML_MAX bytes or nesting deeper than
+ * NETISO_DOMAIN_XML_DEPTH_MAX are refused outright. */
 NetisoDomain *netiso_domain_new_from_xml(const char *filename, const char *xml, gsize len,
                                          GError **error);
 
-/* Read at most NETISO_DOMAIN_XML_MAX bytes from a file or "-" (stdin). */
+/* Read at most NETISO_DOMAIN_XML_MAX bytes from a file or "-" (stdin,
+ * named "<stdin>" in messages). */
 NetisoDomain *netiso_domain_new_from_file(const char *path, GError **error);
 
+/* Frees ifaces with the array's own free function: code that builds a
+ * NetisoDomain by hand creates it with g_ptr_array_new_with_free_func(
+ * (GDestroyNotify)netiso_iface_free). Both accept NULL. */
 void netiso_domain_free(NetisoDomain *domain);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoDomain, netiso_domain_free)
+void netiso_iface_free(NetisoIface *iface);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoIface, netiso_iface_free)
 
-/* Tenant name rule of the interface contract: 1..63 of [A-Za-z0-9._-],
+/* Implemented in names.c with the other identifier rules.
+ * Tenant name rule of the interface contract: 1..63 of [A-Za-z0-9._-],
  * first a letter or digit. Error says what is wrong with which name. */
 gboolean netiso_tenant_name_validate(const char *tenant, GError **error);
 
-/* Interface names we accept for taps: 1..15 of [A-Za-z0-9_.:-]... (IFNAMSIZ-1). */
+/* Interface names we accept for taps: 1..15 (IFNAMSIZ-1) of [A-Za-z0-9_.-],
+ * first a letter or digit. The kernel refuses ':' and '/' anyway. */
 gboolean netiso_ifname_validate(const char *ifname, GError **error);
 
 /* Can host netfilter see this interface's traffic at all? */
