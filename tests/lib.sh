@@ -6,7 +6,7 @@ TAP_FAILED=0
 
 tap_skip_all() {
 	echo "1..0 # SKIP $*"
-	exit 77
+	exit 0
 }
 
 # ok DESCRIPTION COMMAND...: runs the command, passes when it exits 0.
