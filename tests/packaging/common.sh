@@ -62,15 +62,22 @@ make_workdir() {
 	fi
 }
 
-# make_dist DIR: run make dist in the build tree and copy the tarball to DIR.
-# deb.sh and rpm.sh may run at once (make -j check): the lock keeps one make dist
-# from removing the other's distdir. The parent make's flags and jobserver stay out.
+# make_dist DIR: run make dist in the build tree and copy the tarball to DIR, as
+# one TAP result; bail out without a tarball. deb.sh and rpm.sh may run at once
+# (make -j check): the lock keeps one make dist from removing the other's distdir.
+# The parent make's flags and jobserver stay out.
 make_dist() {
-	(
-		cd "$top_builddir" &&
-			env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-				flock .packaging-dist.lock sh -c "make dist && cp '$tarball' '$1/'"
-	) > "$1/make-dist.log" 2>&1
+	start=$(date +%s)
+	if (cd "$top_builddir" &&
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+			flock .packaging-dist.lock sh -c "make dist && cp '$tarball' '$1/'") \
+		> "$1/make-dist.log" 2>&1; then
+		ok "make dist makes $tarball ($(elapsed "$start") s)"
+	else
+		not_ok "make dist makes $tarball"
+		tail -n 30 "$1/make-dist.log" | diag
+		bail_out "no tarball"
+	fi
 }
 
 # expected_files LIST: the LIST file's entries without comments, as "TYPE PATH [TARGET]".

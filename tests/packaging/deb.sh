@@ -13,14 +13,7 @@ hook=$(expected_files "$list" | awk '$1 == "l" { print $3 }')
 make_workdir deb
 
 # --- build -----------------------------------------------------------------------------
-start=$(date +%s)
-if make_dist "$work"; then
-	ok "make dist makes $tarball ($(elapsed "$start") s)"
-else
-	not_ok "make dist makes $tarball"
-	tail -n 30 "$work/make-dist.log" | diag
-	bail_out "no tarball"
-fi
+make_dist "$work"
 
 tree="$work/blixard-netiso-$version"
 tar -xzf "$work/$tarball" -C "$work" && cp -R "$tree/packaging/debian" "$tree/debian"

@@ -9,14 +9,7 @@ list="$top_srcdir/tests/data/packaging/rpm-files.txt"
 make_workdir rpm
 
 # --- build -----------------------------------------------------------------------------
-start=$(date +%s)
-if make_dist "$work"; then
-	ok "make dist makes $tarball ($(elapsed "$start") s)"
-else
-	not_ok "make dist makes $tarball"
-	tail -n 30 "$work/make-dist.log" | diag
-	bail_out "no tarball"
-fi
+make_dist "$work"
 
 # --nodeps: the BuildRequires name Fedora packages that Debian's rpm database does not
 # know; the Debian packages providing them are installed. The directories are explicit
