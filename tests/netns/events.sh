@@ -26,6 +26,7 @@ mentions() {
 full_mentions=0
 
 ok "a1 starts" start_guest a1 A vnet1 10.0.0.11 fd00:10::11
+ok "a2 starts" start_guest a2 A vnet2 10.0.0.12 fd00:10::12
 full_mentions=$(mentions vnet1)
 diag "a guest with one IPv4 and one IPv6 address appears $full_mentions times in the table"
 ok "installed guest is named in every per-guest set (8 places)" test "$full_mentions" -eq 8
@@ -91,12 +92,16 @@ ok "refused guests left the table exactly as it was" test "$before" = "$after"
 ok "a2 was not disturbed by the thief" tcp "$A2" 198.51.100.2 80
 
 # Someone flushes our table: the next event puts the rules back.
-ok "a2 starts" start_guest a2 A vnet2 10.0.0.12 fd00:10::12
+ok "a2 is re-applied (reconnect)" hook a2 reconnect begin "$WORK/a2.xml"
 nft_h flush table inet blixard
 ok "after 'nft flush table inet blixard' the status reports drift" sh -c "! ip netns exec '$H' '$CLI' status >/dev/null"
 domain_xml c3 C vnet7 10.0.0.17 fd00:10::17 >"$WORK/c3.xml"
 ok "the next event succeeds" hook c3 start begin "$WORK/c3.xml"
 fails "and a1 is isolated again (cluster unreachable)" tcp "$A1" 172.16.0.2 7000
+ok "status still names tenant A's emptied chain (a later event of tenant A or reconcile repairs it)" sh -c "ip netns exec '$H' '$CLI' status | grep -q 'chain tenant-A is missing or altered'"
+fails "meanwhile tenant A's guests fail closed: a1 -> a2 blocked" tcp "$A1" 10.0.0.12 9000
+ok "reconnect of a1 (what a libvirtd restart does) repairs tenant A" hook a1 reconnect begin "$WORK/a1.xml"
+ok "a1 -> a2 works again" tcp "$A1" 10.0.0.12 9000
 ok "status is clean again" in_ns "$H" "$CLI" status
 
 # A tap still recorded for a domain whose teardown never ran is taken over.
@@ -110,16 +115,22 @@ hook d4 stopped end "$WORK/d4.xml"
 for n in $(seq 1 50); do
 	domain_xml "p$n" "t$((n % 10))" "vnet$((100 + n))" "10.0.1.$n" "fd00:10::1:$n" >"$WORK/p$n.xml"
 done
-for n in $(seq 1 50); do hook "p$n" start begin "$WORK/p$n.xml" & done
-wait
+hooks=()
+for n in $(seq 1 50); do
+	hook "p$n" start begin "$WORK/p$n.xml" &
+	hooks+=($!)
+done
+wait "${hooks[@]}"
 count=$(nft_h list set inet blixard guest_ifs | grep -o '"vnet1[0-9][0-9]"' | sort -u | wc -l)
 ok "50 concurrent starts: all 50 taps installed (got $count)" test "$count" -eq 50
 ok "50 concurrent starts: 50 records" test "$(ls "$STATE_DIR/domains" | grep -c '^p[0-9]*\.state$')" -eq 50
 ok "status is consistent after concurrent starts" in_ns "$H" "$CLI" status
+hooks=()
 for n in $(seq 1 50); do
 	if [ $((n % 2)) = 0 ]; then hook "p$n" stopped end "$WORK/p$n.xml" & else hook "p$n" release end "$WORK/p$n.xml" & fi
+	hooks+=($!)
 done
-wait
+wait "${hooks[@]}"
 ok "50 concurrent stops: no tap left" sh -c "! ip netns exec '$H' nft list table inet blixard | grep -q 'vnet1[0-9][0-9]'"
 ok "50 concurrent stops: no tenant chain left" sh -c "! ip netns exec '$H' nft list table inet blixard | grep -q 'chain tenant-t'"
 ok "status is consistent after concurrent stops" in_ns "$H" "$CLI" status

@@ -37,6 +37,7 @@ netns_cleanup() {
 	rm -rf "$WORK"
 }
 trap netns_cleanup EXIT
+trap "exit 143" TERM INT HUP
 
 new_ns() {
 	ip netns add "$1"
