@@ -779,6 +779,7 @@ e2e_print_matrix() {
 		row[++nrow] = "from-internet"
 		line = pad("from \\ to")
 		for (c = 1; c <= ncol; c++) line = line pad(col[c])
+		sub(/ +$/, "", line)
 		print line
 		for (r = 1; r <= nrow; r++) {
 			line = pad(row[r] == "from-internet" ? "internet (in)" : row[r])
