@@ -97,7 +97,7 @@ e2e_skip_reason() {
 # ---------------------------------------------------------------- setup and cleanup
 
 e2e_cleanup() {
-	local pid ns f
+	local pid ns d
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$E2E_LIBVIRTD" ] && kill -0 "$E2E_LIBVIRTD" 2>/dev/null; then
@@ -107,12 +107,6 @@ e2e_cleanup() {
 	fi
 	e2e_stop_pid "$E2E_LIBVIRTD"
 	E2E_LIBVIRTD=
-	# QEMU daemonises away from libvirtd: find what is left through libvirt's pid files.
-	for f in "$E2E_T"/run/libvirt/qemu/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		[ -n "$pid" ] && grep -q qemu "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
-	done
 	for pid in "${E2E_PIDS[@]}"; do
 		[ "$pid" = "$E2E_HOLDER" ] || e2e_stop_pid "$pid"
 	done
@@ -131,7 +125,8 @@ e2e_cleanup() {
 	fi
 }
 
-# Whatever still runs in our private mount namespace (a QEMU or hook that outlived its
+# Whatever still runs in our private mount namespace (QEMU daemonises away from libvirtd
+# and shares that namespace, as namespaces = [] in qemu.conf; or a hook that outlived
 # libvirtd) was started by this harness: end it by PID, before the holder goes.
 e2e_sweep_private_ns() {
 	local mnt pid
@@ -616,7 +611,7 @@ e2e_plan_spoof() {
 # namespace probes meanwhile, waits for every guest's ROUND-DONE and writes
 # $PLAN.results: "SOURCE NAME ok|fail DETAIL".
 e2e_run_round() {
-	local plan=$1 round=$2 g src name kind addr port spoof rest deadline pending ns pids=()
+	local plan=$1 round=$2 g src name kind addr port spoof rest deadline ns pids=()
 	local res=$plan.results
 	: >"$res"
 	for g in $(awk '$1 !~ /^ns:/ {print $1}' "$plan" | sort -u); do
