@@ -1,0 +1,127 @@
+#!/bin/busybox sh
+# /init of the end-to-end test guest (busybox, no disk). It configures eth0 from the
+# kernel command line (netiso.*=), serves TCP/UDP with netprobe, prints READY on the
+# console (ttyS0) and then runs probe rounds that the harness writes to ttyS1.
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s /bin
+export PATH=/bin
+exec </dev/console >/dev/console 2>&1
+
+say() { echo "NETISO $*"; }
+
+# Parameters: only netiso.KEY=VALUE words with a safe alphabet are taken.
+for w in $(cat /proc/cmdline); do
+	case $w in
+	netiso.*=*)
+		k=${w%%=*}; k=${k#netiso.}; v=${w#*=}
+		case $k$v in *[!A-Za-z0-9.:,_-]*) say "bad-parameter $w"; continue ;; esac
+		eval "p_$k=\$v"
+		;;
+	esac
+done
+name=${p_name:-guest}
+
+for m in $(cat /lib/modules/load-order); do
+	insmod "/lib/modules/$m" || say "insmod-failed $m"
+done
+
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /sys/class/net/eth0 ] || say "FATAL no eth0"
+
+# Addresses are used at once: no duplicate address detection, no autoconfiguration.
+for c in all default lo eth0; do
+	echo 0 >/proc/sys/net/ipv6/conf/$c/accept_dad 2>/dev/null
+	echo 0 >/proc/sys/net/ipv6/conf/$c/accept_ra 2>/dev/null
+done
+ip link set lo up
+ip link set eth0 up
+if [ -n "$p_ip4" ]; then
+	ip addr add "$p_ip4/32" dev eth0
+	ip route add "$p_gw4" dev eth0
+	ip route add default via "$p_gw4" dev eth0
+fi
+if [ -n "$p_ip6" ]; then
+	ip -6 addr add "$p_ip6/128" dev eth0
+	ip -6 route add "$p_gw6/128" dev eth0
+	ip -6 route add default via "$p_gw6" dev eth0
+fi
+
+# Servers: every port answers with the guest's name and logs RECV lines here.
+netprobe serve "$name" tcp 2222 udp 2222 tcp 8080 tcp 9000 &
+sleep 0.2
+say "READY name=$name ip4=$p_ip4 ip6=$p_ip6"
+
+# One probe: "NAME KIND ADDR PORT SRC" (KIND tcp, udp or ping; PORT and SRC may be -).
+probe_one() {
+	pname=$1 kind=$2 addr=$3 port=$4 src=$5
+	case $kind in
+	tcp | udp)
+		out=$(netprobe send "$kind" "$addr" "$port" "$round.$pname" "$src" 2000 3)
+		;;
+	ping)
+		fam=-4
+		case $addr in *:*) fam=-6 ;; esac
+		srcopt=
+		[ "$src" = - ] || srcopt="-I $src"
+		out="fail timeout"
+		for _ in 1 2 3; do
+			if ping $fam -c 1 -W 2 $srcopt "$addr" >/dev/null 2>&1; then
+				out="ok icmp"
+				break
+			fi
+		done
+		;;
+	*) out="fail badkind" ;;
+	esac
+	set -- $out
+	echo "PROBE round=$round name=$pname result=$1 detail=${2:-none}"
+}
+
+run_round() {
+	added=
+	while read -r pname kind addr port src; do
+		[ "$src" = - ] && continue
+		# A source that is not ours (the spoofing probes) is added for the round only.
+		if ! ip addr show dev eth0 | grep -q " $src/"; then
+			case $src in
+			*:*) ip -6 addr add "$src/128" dev eth0 ;;
+			*) ip addr add "$src/32" dev eth0 ;;
+			esac
+			added="$added $src"
+		fi
+	done </tmp/probes
+	n=0 pids=
+	while read -r pname kind addr port src; do
+		n=$((n + 1))
+		probe_one "$pname" "$kind" "$addr" "$port" "$src" >/tmp/result.$n &
+		pids="$pids $!"
+	done </tmp/probes
+	# Only the probes: a bare wait would also wait for the servers.
+	wait $pids
+	for a in $added; do
+		case $a in
+		*:*) ip -6 addr del "$a/128" dev eth0 ;;
+		*) ip addr del "$a/32" dev eth0 ;;
+		esac
+	done
+	cat /tmp/result.* 2>/dev/null
+	rm -f /tmp/result.*
+	echo "ROUND-DONE round=$round"
+}
+
+# Commands on ttyS1, one a line: "round R", "probe NAME KIND ADDR PORT SRC", "run".
+stty -F /dev/ttyS1 raw -echo
+exec 3</dev/ttyS1
+round=0
+while :; do
+	read -r cmd a b c d e <&3 || { sleep 1; continue; }
+	case $cmd in
+	round) round=$a; : >/tmp/probes ;;
+	probe) echo "$a $b $c $d $e" >>/tmp/probes ;;
+	run) run_round ;;
+	esac
+done
