@@ -26,12 +26,6 @@ netiso_cli_tag(NetisoCliOptions *options, int argc, char **argv)
 }
 
 int
-netiso_cli_nwfilter(NetisoCliOptions *options, int argc, char **argv)
-{
-        return not_yet("nwfilter");
-}
-
-int
 netiso_cli_watch(NetisoCliOptions *options, int argc, char **argv)
 {
         return not_yet("watch");
