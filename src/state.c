@@ -263,14 +263,28 @@ link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
         return TRUE;
 }
 
+static gboolean
+record_has_tap(const NetisoRecord *record, const char *tap)
+{
+        for (guint i = 0; record && i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                if (g_str_equal(port->tap, tap))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* Drops record's tap links, except those that keep (may be NULL) still lists. */
 static void
-unlink_taps(const char *state_dir, const NetisoRecord *record)
+unlink_taps(const char *state_dir, const NetisoRecord *record, const NetisoRecord *keep)
 {
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *path = tap_path(state_dir, port->tap);
                 g_autofree char *owner = NULL;
 
+                if (record_has_tap(keep, port->tap))
+                        continue;
                 /* Only our own links: the tap may already belong to a newer guest. */
                 if (netiso_state_tap_owner(state_dir, port->tap, &owner, NULL) &&
                     g_strcmp0(owner, record->domain) == 0)
@@ -308,10 +322,16 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
         g_autofree char *path = record_path(state_dir, record->domain);
         g_autofree char *data = NULL;
         g_autoptr(GError) local = NULL;
+        g_autoptr(NetisoRecord) previous = NULL;
         gsize len = 0;
 
         if (!netiso_state_ensure_dir(state_dir, error))
                 return FALSE;
+        /* A tap the domain no longer has (hot-unplugged) must not stay linked
+         * to it: a guest that gets that tap next would take it over and
+         * remove this domain's whole state as stale. */
+        if (netiso_state_load(state_dir, record->domain, &previous, NULL) && previous)
+                unlink_taps(state_dir, previous, record);
         data = netiso_record_to_data(record, &len);
         /* g_file_set_contents_full writes a temporary file, fsyncs and renames. */
         if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -329,7 +349,7 @@ netiso_state_remove(const char *state_dir, const char *domain, GError **error)
         g_autoptr(NetisoRecord) record = NULL;
 
         if (netiso_state_load(state_dir, domain, &record, NULL) && record)
-                unlink_taps(state_dir, record);
+                unlink_taps(state_dir, record, NULL);
         if (g_unlink(path) < 0 && errno != ENOENT) {
                 int e = errno;
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot remove: %s", path,

@@ -103,6 +103,29 @@ test_store(void)
         g_assert_no_error(error);
 }
 
+/* A hot-unplugged tap leaves the record: its link must go with it, or the
+ * next guest given that tap would remove this domain's state as stale. */
+static void
+test_unplugged_tap_unlinked(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("netiso-unplug-XXXXXX", NULL);
+        const char *two = "[domain]\nname=web\ntenant=prod\nbackend=nftables\ntaps=vnet0;vnet1;\n"
+                          "[port vnet0]\naddresses=10.0.0.5;\n[port vnet1]\naddresses=10.0.0.6;\n";
+        g_autoptr(NetisoRecord) both = netiso_record_new_from_data("two", two, strlen(two), NULL);
+        g_autoptr(NetisoRecord) one = sample_record("web", "vnet0");
+        g_autoptr(GError) error = NULL;
+        g_autofree char *owner0 = NULL;
+        g_autofree char *owner1 = NULL;
+
+        g_assert_true(netiso_state_save(dir, both, &error));
+        g_assert_true(netiso_state_save(dir, one, &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet0", &owner0, &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet1", &owner1, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(owner0, ==, "web");
+        g_assert_null(owner1);
+}
+
 static void
 test_lock(void)
 {
@@ -130,6 +153,7 @@ main(int argc, char **argv)
         g_test_add_func("/state/record-roundtrips-exactly", test_roundtrip);
         g_test_add_func("/state/damaged-record-is-named", test_damaged);
         g_test_add_func("/state/tap-links-follow-records", test_store);
+        g_test_add_func("/state/unplugged-tap-link-is-dropped", test_unplugged_tap_unlinked);
         g_test_add_func("/state/lock-excludes-second-holder", test_lock);
         return g_test_run();
 }
