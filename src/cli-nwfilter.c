@@ -4,47 +4,34 @@
 #include "autoconfig.h"
 
 #include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "error.h"
 #include "nwfilter.h"
 #include "state.h"
-
-static void
-quiet_libvirt(void *opaque, virErrorPtr err)
-{
-        /* Errors are reported once, by us, in one line. */
-}
+#include "virt.h"
 
 static gboolean
 define_filters(const char *uri, GPtrArray *filters, GError **error)
 {
-        virConnectPtr conn;
+        virConnectPtr conn = netiso_virt_connect(netiso_virt_uri(uri), error);
 
-        virSetErrorFunc(NULL, quiet_libvirt);
-        conn = virConnectOpen(uri);
-        if (!conn) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_LIBVIRT, "cannot connect to %s: %s",
-                            uri ? uri : "libvirtd", virGetLastErrorMessage());
+        if (!conn)
                 return FALSE;
-        }
         for (guint i = 0; i < filters->len; i++) {
                 const NetisoNwfilter *f = g_ptr_array_index(filters, i);
                 virNWFilterPtr nwf = virNWFilterDefineXML(conn, f->xml);
 
                 if (!nwf) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_LIBVIRT,
-                                    "nwfilter '%s': libvirtd refused it: %s", f->name,
-                                    virGetLastErrorMessage());
-                        virConnectClose(conn);
+                        netiso_virt_error(error, "nwfilter '%s': libvirtd refused it", f->name);
+                        netiso_virt_close(conn);
                         return FALSE;
                 }
                 printf("defined nwfilter %s\n", f->name);
                 virNWFilterFree(nwf);
         }
-        virConnectClose(conn);
+        netiso_virt_close(conn);
         return TRUE;
 }
 
