@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "names.h"
 #include "state.h"
+#include "xmlsafe.h"
 
 #define RECORD_GROUP "domain"
 #define PORT_GROUP_PREFIX "port "
@@ -117,6 +119,22 @@ bad_record(const char *filename, const char *what, GError **error)
         return FALSE;
 }
 
+/* Teardown pastes a record's tenant and taps into firewall syntax, so they
+ * pass the same allow-lists as names read from domain XML. */
+static gboolean
+check_name(const char *filename, const char *kind, const char *name, const char *why,
+           GError **error)
+{
+        g_autofree char *quoted = NULL;
+        g_autofree char *what = NULL;
+
+        if (!why)
+                return TRUE;
+        quoted = netiso_quote(name);
+        what = g_strdup_printf("%s '%s' is invalid: %s", kind, quoted, why);
+        return bad_record(filename, what, error);
+}
+
 static gboolean
 load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *record, GError **error)
 {
@@ -125,6 +143,8 @@ load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *rec
         gsize n = 0;
         NetisoRecordPort *port;
 
+        if (!check_name(filename, "tap", tap, netiso_ifname_problem(tap), error))
+                return FALSE;
         if (!g_key_file_has_group(kf, group))
                 return bad_record(filename, "a listed tap has no [port] group", error);
         port = g_new0(NetisoRecordPort, 1);
@@ -149,6 +169,7 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         g_autoptr(NetisoRecord) record = record_new();
         g_autoptr(GError) local = NULL;
         g_autofree char *backend = NULL;
+        g_autofree char *tenant_problem = NULL;
         g_auto(GStrv) taps = NULL;
 
         /* GLib's own message depends on the locale; ours is stable. */
@@ -163,6 +184,9 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
                 bad_record(filename, "name, tenant or backend missing", error);
                 return NULL;
         }
+        tenant_problem = netiso_tenant_name_problem(record->tenant);
+        if (!check_name(filename, "tenant", record->tenant, tenant_problem, error))
+                return NULL;
         if (g_str_equal(backend, "nftables"))
                 record->backend = NETISO_BACKEND_NFTABLES;
         else if (g_str_equal(backend, "iptables"))

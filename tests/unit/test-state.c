@@ -57,6 +57,14 @@ test_damaged(void)
                   "f: damaged state record: a listed tap has no [port] group" },
                 { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0;\n[port vnet0]\naddresses=10.0.0.0/8;\n",
                   "f: damaged state record: an address does not parse" },
+                /* Found by fuzz-record: teardown pasted these into the nft batch. */
+                { "[domain]\nname=x\ntenant=a;flush ruleset\nbackend=nftables\n",
+                  "f: damaged state record: tenant 'a;flush ruleset' is invalid: only "
+                  "A-Za-z0-9._- allowed" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0\" }\\;x;\n"
+                  "[port vnet0\" }\\;x]\n",
+                  "f: damaged state record: tap 'vnet0\" };x' is invalid: only A-Za-z0-9_.- "
+                  "allowed" },
         };
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GError) error = NULL;
