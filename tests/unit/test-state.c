@@ -65,6 +65,9 @@ test_damaged(void)
                   "[port vnet0\" }\\;x]\n",
                   "f: damaged state record: tap 'vnet0\" };x' is invalid: only A-Za-z0-9_.- "
                   "allowed" },
+                /* Found by fuzz-record: GLib set one GError twice and warned on stderr. */
+                { "[domain]\nname=a\\x\\\ntenant=t\nbackend=nftables\n",
+                  "f: damaged state record: invalid escape sequence" },
         };
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GError) error = NULL;
