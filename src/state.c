@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -233,7 +234,10 @@ domains_dir(const char *state_dir)
 }
 
 /* Domain names are libvirt's business and may hold any character but '/';
- * escaping keeps every name a single safe file name. */
+ * escaping keeps every name a single safe file name. A file name has at most
+ * NAME_MAX bytes, which escaping (three per non-ASCII byte) or a name near
+ * libvirt's own limit exceeds: such a name is stored under its digest, as
+ * "%-DIGEST", which escaping never writes. Records name their domain inside. */
 static char *
 record_path(const char *state_dir, const char *domain)
 {
@@ -241,6 +245,12 @@ record_path(const char *state_dir, const char *domain)
         g_autofree char *escaped = g_uri_escape_string(domain, NULL, FALSE);
         g_autofree char *file = g_strconcat(escaped, ".state", NULL);
 
+        if (strlen(file) > NAME_MAX) {
+                g_autofree char *digest =
+                        g_compute_checksum_for_string(G_CHECKSUM_SHA256, domain, -1);
+                g_free(file);
+                file = g_strconcat("%-", digest, ".state", NULL);
+        }
         return g_build_filename(dir, file, NULL);
 }
 
