@@ -3,7 +3,8 @@
 # allow_internet = false, inter_vm_isolation = true, tenant_isolation = false.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
-require_root_tier ip nft socat ping
+require_root_tier ip socat ping
+require_backend_tools
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
