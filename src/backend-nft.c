@@ -104,7 +104,7 @@ render_antispoof(GString *out, const char *chain)
 }
 
 static void
-render_from_guest(GString *out, const NetisoRules *r)
+render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r)
 {
         const char *c = "from_guest";
 
@@ -126,6 +126,11 @@ render_from_guest(GString *out, const NetisoRules *r)
                 break;
         }
         rule(out, c, "oifname @guest_ifs jump drop_guest");
+        /* Fail closed towards guest-like taps nobody installed too: their
+         * own replies are dropped, but datagrams would still reach them. */
+        for (guint i = 0; i < config->guest_interface_patterns->len; i++)
+                rule(out, c, "oifname \"%s\" jump drop_guest",
+                     (const char *)g_ptr_array_index(config->guest_interface_patterns, i));
         if (r->peers != NETISO_PEERS_ALL) {
                 rule(out, c, "ip daddr @vmnet_v4 jump drop_guest");
                 rule(out, c, "ip6 daddr @vmnet_v6 jump drop_guest");
@@ -222,7 +227,7 @@ netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
         render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
         render_drop_chain(out, config, "drop_guest", "iif", "blocked");
         render_drop_chain(out, config, "drop_inbound", "oif", "inbound");
-        render_from_guest(out, r);
+        render_from_guest(out, config, r);
         render_guest_to_host(out);
         render_to_guest(out);
         render_base_chains(out, config);

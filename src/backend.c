@@ -174,6 +174,31 @@ netiso_firewall_query(NetisoFirewall *fw, const char *command, gboolean json, GE
         return run_nft(fw, command, json, error);
 }
 
+char *
+netiso_firewall_save(NetisoFirewall *fw, const char *program, GError **error)
+{
+        const char *argv[] = { program, "-t", "filter", "-c", NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autoptr(GError) local = NULL;
+        int status = 0;
+
+        if (fw->mode == NETISO_FIREWALL_CAPTURE)
+                return g_strdup("");
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                          &status, &local)) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "%s: %s", program,
+                            local->message);
+                return NULL;
+        }
+        if (!g_spawn_check_wait_status(status, NULL)) {
+                g_autofree char *line = first_error_line(err);
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "%s: %s", program, line);
+                return NULL;
+        }
+        return g_steal_pointer(&out);
+}
+
 void
 netiso_inspection_free(NetisoInspection *inspection)
 {

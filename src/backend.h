@@ -32,6 +32,10 @@ gboolean netiso_firewall_run(NetisoFirewall *fw, const char *target, const char 
  * Capture mode returns an empty string. */
 char *netiso_firewall_query(NetisoFirewall *fw, const char *command, gboolean json, GError **error);
 
+/* The filter table as "PROGRAM -t filter -c" prints it (iptables-save,
+ * ip6tables-save). Capture mode returns an empty string. */
+char *netiso_firewall_save(NetisoFirewall *fw, const char *program, GError **error);
+
 /* Captured text so far ("" when nothing); owned by fw. */
 const char *netiso_firewall_captured(const NetisoFirewall *fw);
 /* Testing: the (n+1)-th run from now fails as the kernel would. */

@@ -121,6 +121,60 @@ take_over_stale_taps(const NetisoConfig *config, const NetisoPolicy *policy, Net
         return TRUE;
 }
 
+/* The other backends' objects must not outlive a backend switch: each
+ * drops guest-like taps it has not installed, so leftovers of one backend
+ * cut off every guest of the other. On the first event after a switch,
+ * move the other guests' records to the configured backend in one sync
+ * and purge the other backends; on a host with no other guest, purge them
+ * in case they were left behind by guests that stopped before the switch.
+ * The domain being installed is not among them: its own record is handled
+ * by the caller. */
+static gboolean
+settle_backends(const NetisoConfig *config, const char *domain, const NetisoRecord *own,
+                NetisoFirewall *fw, GError **error)
+{
+        g_autoptr(GPtrArray) records = netiso_state_list(config->state_dir, NULL, error);
+        g_autoptr(GPtrArray) moved = g_ptr_array_new();
+        guint others = 0;
+
+        if (!records)
+                return FALSE;
+        for (guint i = records->len; i > 0; i--) {
+                NetisoRecord *rec = g_ptr_array_index(records, i - 1);
+
+                if (g_str_equal(rec->domain, domain)) {
+                        g_ptr_array_remove_index(records, i - 1);
+                        continue;
+                }
+                others++;
+                if (rec->backend != config->backend) {
+                        rec->backend = config->backend;
+                        g_ptr_array_add(moved, rec);
+                }
+        }
+        if (others > 0 && moved->len == 0)
+                return TRUE;
+        if (moved->len > 0) {
+                g_message("backend switched to %s: moving %u guests to it",
+                          netiso_backend_to_string(config->backend), moved->len);
+                /* The guest being installed keeps what it has on this backend. */
+                if (own && own->backend == config->backend)
+                        g_ptr_array_add(records, (gpointer)own);
+                if (!netiso_backend_ops(config->backend)->sync(fw, config, records, error))
+                        return FALSE;
+                if (own && own->backend == config->backend)
+                        g_ptr_array_steal_index(records, records->len - 1);
+                for (guint i = 0; i < moved->len; i++)
+                        if (!netiso_state_save(config->state_dir, g_ptr_array_index(moved, i),
+                                               error))
+                                return FALSE;
+        }
+        for (int b = 0; b < _NETISO_BACKEND_MAX; b++)
+                if (b != (int)config->backend && !netiso_backend_ops(b)->purge(fw, error))
+                        return FALSE;
+        return TRUE;
+}
+
 gboolean
 netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                          NetisoFirewall *fw, GError **error)
@@ -151,6 +205,8 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                         return FALSE;
                 g_clear_pointer(&old, netiso_record_free);
         }
+        if (!settle_backends(config, domain->name, old, fw, error))
+                return FALSE;
         next = netiso_record_new_from_policy(policy, config->backend);
         /* Ahead of the commit: if we are killed after it, teardown still
          * knows what the kernel holds. */

@@ -3,7 +3,8 @@
 # allow_internet = false, inter_vm_isolation = true, tenant_isolation = false.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
-require_root_tier ip nft socat ping
+require_root_tier ip socat ping
+require_backend_tools
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
@@ -11,7 +12,8 @@ topology_up
 guest_up a1 vnet1 10.0.0.11 fd00:10::11
 guest_up a2 vnet2 10.0.0.12 fd00:10::12
 guest_up b1 vnet3 10.0.0.13 fd00:10::13
-A1=$(guest_ns a1) B1=$(guest_ns b1)
+guest_up u vnet9 10.0.0.19 fd00:10::19     # a guest-like tap the hook never saw
+A1=$(guest_ns a1) B1=$(guest_ns b1) U=$(guest_ns u)
 wait_ports
 
 # restart_all: what an operator does after editing the configuration
@@ -49,6 +51,8 @@ ok "tenant_isolation = false: other tenant reachable (v4)" tcp "$A1" 10.0.0.13 9
 ok "tenant_isolation = false: other tenant reachable (v6)" tcp "$B1" fd00:10::11 9000
 fails "tenant_isolation = false: cluster still blocked" tcp "$A1" 172.16.0.2 7000
 fails "tenant_isolation = false: host still blocked" tcp "$A1" "$HOST4" 8080
+fails "tenant_isolation = false: a guest-like tap nobody installed gets nothing from guests (v4 udp)" udp "$A1" 10.0.0.19 5555 "$U"
+fails "tenant_isolation = false: a guest-like tap nobody installed gets nothing from guests (v6 udp)" udp "$A1" fd00:10::19 5555 "$U"
 TENANT_ISO=true
 
 ok "defaults again: guests restart" restart_all

@@ -244,3 +244,97 @@ spoof_del() {
 nft_h() {
 	in_ns "$H" nft "$@"
 }
+
+# ---- the backend's view, so that one test definition checks both ----
+# NETISO_BACKEND (write_config) picks the backend; these helpers read what
+# that backend holds in the host namespace.
+BACKEND=${NETISO_BACKEND:-nftables}
+
+require_backend_tools() {
+	case $BACKEND in
+	iptables) require_root_tier iptables-restore ip6tables-restore iptables-save ip6tables-save ;;
+	*) require_root_tier nft ;;
+	esac
+}
+
+# ipt_h_save: both filter tables as iptables-save prints them, without counters
+ipt_h_save() {
+	local t
+	for t in iptables-save ip6tables-save; do
+		in_ns "$H" "$t" -t filter
+	done | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
+# fw_state: everything the configured backend holds, counters left out
+fw_state() {
+	case $BACKEND in
+	iptables) ipt_h_save ;;
+	*) nft_h list table inet blixard 2>/dev/null | grep -v 'packets [0-9]* bytes' ;;
+	esac
+}
+
+# mentions TAP: how many rules or elements name this tap (exactly; nodes of
+# the iptables dispatch trie named for a shared prefix do not count)
+mentions() {
+	case $BACKEND in
+	iptables) ipt_h_save | grep -Ec -- "-[io] $1( |\$)" ;;
+	*) nft_h list table inet blixard 2>/dev/null | grep -o "\"$1\"" | wc -l ;;
+	esac
+}
+
+# full_mentions: how often one installed guest with one IPv4 and one IPv6
+# address is named: nftables, once in each of its 8 set and map elements;
+# iptables, in its leaves of the 6 tries (11 rules for IPv4, 12 for IPv6)
+full_mentions_expected() {
+	case $BACKEND in
+	iptables) echo 23 ;;
+	*) echo 8 ;;
+	esac
+}
+
+# installed_taps: the taps the backend dispatches, one a line
+installed_taps() {
+	case $BACKEND in
+	iptables) ipt_h_save | sed -n 's/^-A BLXFI-[^ ]* -i \([^ ]*\) -j BLX-SPOOF$/\1/p' | sort -u ;;
+	*) nft_h list set inet blixard guest_ifs 2>/dev/null | grep -o '"[^"]*"' | tr -d '"' | sort -u ;;
+	esac
+}
+
+# tenant_chains: the tenants that have chains, one a line
+tenant_chains() {
+	case $BACKEND in
+	iptables) ipt_h_save | sed -n 's/.*--comment "tenant \([^"]*\)".*/\1/p' | sort -u ;;
+	*) nft_h list table inet blixard 2>/dev/null | sed -n 's/^\tchain tenant-\(.*\) {$/\1/p' ;;
+	esac
+}
+
+# fw_flush: someone else empties every chain of ours, as 'nft flush table'
+# does for table inet blixard (chains and sets stay, rules go)
+fw_flush() {
+	local c
+	case $BACKEND in
+	iptables)
+		for t in iptables ip6tables; do
+			for c in $(in_ns "$H" "$t-save" -t filter | sed -n 's/^:\(BL[^ ]*\) .*/\1/p'); do
+				in_ns "$H" "$t" -w -F "$c"
+			done
+		done
+		;;
+	*) nft_h flush table inet blixard ;;
+	esac
+}
+
+# fw_has REGEX: the backend's state matches REGEX (grep -E)
+fw_has() {
+	fw_state | grep -Eq -- "$1"
+}
+
+# has_tenant_chain NAME: the backend still has objects for this tenant
+has_tenant_chain() {
+	tenant_chains | grep -qx -- "$1"
+}
+
+# is_installed TAP: the backend dispatches this tap
+is_installed() {
+	installed_taps | grep -qx -- "$1"
+}

@@ -1,0 +1,528 @@
+/* A filter table in memory for the iptables backend's tests: restore
+ * batches are applied to a copy and kept only when every line succeeds, and
+ * packets walk the chains with iptables' jump, goto and return rules. */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipt-sim.h"
+
+typedef struct {
+        char *spec;
+        char *src, *dst; /* CIDR text or NULL */
+        char *iif, *oif; /* names, '+' at the end for a prefix */
+        char *proto;
+        int dport;             /* -1: any */
+        char *ctstate;         /* comma-separated, or NULL */
+        int icmp6_type, hl_eq; /* -1: any */
+        char *target;
+        gboolean go; /* -g rather than -j */
+} SimRule;
+
+typedef struct {
+        char *name;
+        gboolean builtin;
+        GPtrArray *rules; /* of SimRule* */
+} SimChain;
+
+struct IptSim {
+        GHashTable *chains; /* name -> SimChain* */
+};
+
+static const char *const builtins[] = { "INPUT", "FORWARD", "OUTPUT" };
+static const char *const verdicts[] = { "ACCEPT", "DROP", "RETURN", "LOG" };
+
+static void
+rule_free(gpointer data)
+{
+        SimRule *r = data;
+
+        g_free(r->spec);
+        g_free(r->src);
+        g_free(r->dst);
+        g_free(r->iif);
+        g_free(r->oif);
+        g_free(r->proto);
+        g_free(r->ctstate);
+        g_free(r->target);
+        g_free(r);
+}
+
+static void
+chain_free(gpointer data)
+{
+        SimChain *c = data;
+
+        g_free(c->name);
+        g_ptr_array_unref(c->rules);
+        g_free(c);
+}
+
+static SimChain *
+chain_new(const char *name, gboolean builtin)
+{
+        SimChain *c = g_new0(SimChain, 1);
+
+        c->name = g_strdup(name);
+        c->builtin = builtin;
+        c->rules = g_ptr_array_new_with_free_func(rule_free);
+        return c;
+}
+
+static GHashTable *
+chains_new(void)
+{
+        return g_hash_table_new_full(g_str_hash, g_str_equal, NULL, chain_free);
+}
+
+static void
+add_chain(GHashTable *chains, SimChain *c)
+{
+        g_hash_table_insert(chains, c->name, c);
+}
+
+IptSim *
+ipt_sim_new(void)
+{
+        IptSim *sim = g_new0(IptSim, 1);
+
+        sim->chains = chains_new();
+        for (gsize i = 0; i < G_N_ELEMENTS(builtins); i++)
+                add_chain(sim->chains, chain_new(builtins[i], TRUE));
+        return sim;
+}
+
+void
+ipt_sim_free(IptSim *sim)
+{
+        if (!sim)
+                return;
+        g_hash_table_unref(sim->chains);
+        g_free(sim);
+}
+
+/* Words of a rule spec; quoted words keep their spaces (quotes dropped). */
+static GPtrArray *
+split_words(const char *spec)
+{
+        GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
+        const char *p = spec;
+
+        while (*p) {
+                GString *w = g_string_new(NULL);
+
+                while (*p == ' ')
+                        p++;
+                if (!*p) {
+                        g_string_free(w, TRUE);
+                        break;
+                }
+                if (*p == '"') {
+                        for (p++; *p && *p != '"'; p++)
+                                g_string_append_c(w, *p);
+                        if (*p)
+                                p++;
+                } else {
+                        for (; *p && *p != ' '; p++)
+                                g_string_append_c(w, *p);
+                }
+                g_ptr_array_add(words, g_string_free(w, FALSE));
+        }
+        return words;
+}
+
+static SimRule *
+parse_rule(const char *spec, char **ret_error)
+{
+        g_autoptr(GPtrArray) w = split_words(spec);
+        SimRule *r = g_new0(SimRule, 1);
+
+        r->spec = g_strdup(spec);
+        r->dport = r->icmp6_type = r->hl_eq = -1;
+        for (guint i = 0; i < w->len; i++) {
+                const char *k = g_ptr_array_index(w, i);
+                const char *v = i + 1 < w->len ? g_ptr_array_index(w, i + 1) : NULL;
+                char **slot = NULL;
+
+                if (g_str_equal(k, "-m")) {
+                        if (!v || !g_strv_contains((const char *const[]){ "tcp", "udp", "conntrack",
+                                                                          "comment", "limit",
+                                                                          "icmp6", "hl", NULL },
+                                                   v))
+                                goto bad;
+                        i++;
+                        continue;
+                }
+                if (!v)
+                        goto bad;
+                if (g_str_equal(k, "-s"))
+                        slot = &r->src;
+                else if (g_str_equal(k, "-d"))
+                        slot = &r->dst;
+                else if (g_str_equal(k, "-i"))
+                        slot = &r->iif;
+                else if (g_str_equal(k, "-o"))
+                        slot = &r->oif;
+                else if (g_str_equal(k, "-p"))
+                        slot = &r->proto;
+                else if (g_str_equal(k, "--ctstate"))
+                        slot = &r->ctstate;
+                else if (g_str_equal(k, "-j") || g_str_equal(k, "-g")) {
+                        slot = &r->target;
+                        r->go = k[1] == 'g';
+                } else if (g_str_equal(k, "--dport"))
+                        r->dport = atoi(v);
+                else if (g_str_equal(k, "--icmpv6-type"))
+                        r->icmp6_type = atoi(v);
+                else if (g_str_equal(k, "--hl-eq"))
+                        r->hl_eq = atoi(v);
+                else if (!g_strv_contains((const char *const[]){ "--comment", "--limit",
+                                                                 "--log-prefix", NULL },
+                                          k))
+                        goto bad;
+                if (slot) {
+                        if (*slot)
+                                goto bad;
+                        *slot = g_strdup(v);
+                }
+                i++;
+        }
+        if (r->target)
+                return r;
+bad:
+        *ret_error = g_strdup_printf("cannot parse rule '%s'", spec);
+        rule_free(r);
+        return NULL;
+}
+
+static GHashTable *
+copy_chains(GHashTable *chains)
+{
+        GHashTable *copy = chains_new();
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, chains);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const SimChain *c = value;
+                SimChain *d = chain_new(c->name, c->builtin);
+                for (guint i = 0; i < c->rules->len; i++) {
+                        char *e = NULL;
+                        g_ptr_array_add(
+                                d->rules,
+                                parse_rule(((SimRule *)g_ptr_array_index(c->rules, i))->spec, &e));
+                }
+                add_chain(copy, d);
+        }
+        return copy;
+}
+
+static gboolean
+is_verdict(const char *target)
+{
+        return g_strv_contains(verdicts, target);
+}
+
+static gboolean
+referenced(GHashTable *chains, const char *name)
+{
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, chains);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const SimChain *c = value;
+                for (guint i = 0; i < c->rules->len; i++)
+                        if (g_str_equal(((SimRule *)g_ptr_array_index(c->rules, i))->target, name))
+                                return TRUE;
+        }
+        return FALSE;
+}
+
+static gboolean
+same_rule(const SimRule *a, const char *spec)
+{
+        return g_str_equal(a->spec, spec);
+}
+
+/* The kernel refuses a ruleset in which a chain can reach itself. */
+static gboolean
+has_loop(GHashTable *chains, const char *name, GHashTable *path, GHashTable *done)
+{
+        const SimChain *c = g_hash_table_lookup(chains, name);
+
+        if (g_hash_table_contains(done, name))
+                return FALSE;
+        if (!g_hash_table_add(path, (gpointer)name))
+                return TRUE;
+        for (guint i = 0; c && i < c->rules->len; i++) {
+                const SimRule *r = g_ptr_array_index(c->rules, i);
+                if (!is_verdict(r->target) && has_loop(chains, r->target, path, done))
+                        return TRUE;
+        }
+        g_hash_table_remove(path, name);
+        g_hash_table_add(done, (gpointer)name);
+        return FALSE;
+}
+
+static gboolean
+apply_line(GHashTable *chains, const char *line, char **ret_error)
+{
+        g_auto(GStrv) w = g_strsplit(line, " ", 3);
+        const char *verb = w[0];
+        const char *name = w[1];
+        SimChain *c = name ? g_hash_table_lookup(chains, name) : NULL;
+        const char *spec = name ? w[2] : NULL;
+        SimRule *r;
+
+        if (*line == ':') {
+                g_autofree char *n = g_strndup(line + 1, strcspn(line + 1, " "));
+                c = g_hash_table_lookup(chains, n);
+                if (c && !c->builtin)
+                        g_ptr_array_set_size(c->rules, 0);
+                else if (!c)
+                        add_chain(chains, chain_new(n, FALSE));
+                return TRUE;
+        }
+        if (!name) {
+                *ret_error = g_strdup("no chain");
+                return FALSE;
+        }
+        if (g_str_equal(verb, "-N")) {
+                if (c) {
+                        *ret_error = g_strdup_printf("chain %s already exists", name);
+                        return FALSE;
+                }
+                add_chain(chains, chain_new(name, FALSE));
+                return TRUE;
+        }
+        if (!c) {
+                *ret_error = g_strdup_printf("chain %s does not exist", name);
+                return FALSE;
+        }
+        if (g_str_equal(verb, "-F")) {
+                g_ptr_array_set_size(c->rules, 0);
+                return TRUE;
+        }
+        if (g_str_equal(verb, "-X")) {
+                if (c->builtin || c->rules->len || referenced(chains, name)) {
+                        *ret_error =
+                                g_strdup_printf("chain %s is built in, not empty or in use", name);
+                        return FALSE;
+                }
+                g_hash_table_remove(chains, name);
+                return TRUE;
+        }
+        if (g_str_equal(verb, "-I")) {
+                g_auto(GStrv) rest = g_strsplit(spec ? spec : "", " ", 2);
+                guint pos = (guint)atoi(rest[0]);
+                if (!rest[1] || pos < 1 || pos > c->rules->len + 1) {
+                        *ret_error = g_strdup_printf("bad insert into %s", name);
+                        return FALSE;
+                }
+                if (!(r = parse_rule(rest[1], ret_error)))
+                        return FALSE;
+                if (!is_verdict(r->target) && !g_hash_table_contains(chains, r->target)) {
+                        *ret_error = g_strdup_printf("chain %s does not exist", r->target);
+                        rule_free(r);
+                        return FALSE;
+                }
+                g_ptr_array_insert(c->rules, (gint)pos - 1, r);
+                return TRUE;
+        }
+        if (!spec) {
+                *ret_error = g_strdup_printf("%s %s needs a rule", verb, name);
+                return FALSE;
+        }
+        if (g_str_equal(verb, "-D")) {
+                for (guint i = 0; i < c->rules->len; i++) {
+                        if (same_rule(g_ptr_array_index(c->rules, i), spec)) {
+                                g_ptr_array_remove_index(c->rules, i);
+                                return TRUE;
+                        }
+                }
+                *ret_error = g_strdup_printf("no rule '%s' in %s", spec, name);
+                return FALSE;
+        }
+        if (!g_str_equal(verb, "-A")) {
+                *ret_error = g_strdup_printf("unknown command %s", verb);
+                return FALSE;
+        }
+        if (!(r = parse_rule(spec, ret_error)))
+                return FALSE;
+        if (!is_verdict(r->target) && !g_hash_table_contains(chains, r->target)) {
+                *ret_error = g_strdup_printf("chain %s does not exist", r->target);
+                rule_free(r);
+                return FALSE;
+        }
+        g_ptr_array_add(c->rules, r);
+        return TRUE;
+}
+
+gboolean
+ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
+{
+        g_auto(GStrv) lines = g_strsplit(batch, "\n", -1);
+        GHashTable *work = copy_chains(sim->chains);
+        g_autoptr(GHashTable) path = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+        char *why = NULL;
+
+        for (guint i = 0; lines[i]; i++) {
+                const char *l = lines[i];
+
+                if (!*l || *l == '#' || g_str_equal(l, "*filter") || g_str_equal(l, "COMMIT"))
+                        continue;
+                if (!apply_line(work, l, &why)) {
+                        *ret_error = g_strdup_printf("line %u: %s", i + 1, why);
+                        g_free(why);
+                        g_hash_table_unref(work);
+                        return FALSE;
+                }
+        }
+        for (gsize b = 0; b < G_N_ELEMENTS(builtins); b++) {
+                if (has_loop(work, builtins[b], path, done)) {
+                        *ret_error = g_strdup("a chain can reach itself (loop)");
+                        g_hash_table_unref(work);
+                        return FALSE;
+                }
+        }
+        g_hash_table_unref(sim->chains);
+        sim->chains = work;
+        return TRUE;
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+        const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+        gboolean bx = g_strv_contains(builtins, x), by = g_strv_contains(builtins, y);
+
+        /* iptables-save: built-in chains first, then the others by name. */
+        if (bx != by)
+                return bx ? -1 : 1;
+        return strcmp(x, y);
+}
+
+NetisoIptRuleset *
+ipt_sim_ruleset(const IptSim *sim)
+{
+        NetisoIptRuleset *rs = netiso_ipt_ruleset_new();
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer key;
+
+        g_hash_table_iter_init(&it, sim->chains);
+        while (g_hash_table_iter_next(&it, &key, NULL))
+                g_ptr_array_add(names, key);
+        g_ptr_array_sort(names, compare_names);
+        for (guint i = 0; i < names->len; i++) {
+                const SimChain *c = g_hash_table_lookup(sim->chains, g_ptr_array_index(names, i));
+                netiso_ipt_ruleset_add_chain(rs, c->name);
+                for (guint k = 0; k < c->rules->len; k++)
+                        netiso_ipt_ruleset_append(
+                                rs, c->name, ((SimRule *)g_ptr_array_index(c->rules, k))->spec);
+        }
+        return rs;
+}
+
+/* ---- packets ---- */
+
+static gboolean
+iface_match(const char *pattern, const char *name)
+{
+        gsize n = strlen(pattern);
+
+        if (n && pattern[n - 1] == '+')
+                return strncmp(name, pattern, n - 1) == 0;
+        return g_str_equal(name, pattern);
+}
+
+static gboolean
+addr_match(const char *cidr, const char *addr)
+{
+        NetisoCidr outer, inner;
+
+        if (!netiso_cidr_parse(cidr, &outer, NULL) || !netiso_addr_parse(addr, &inner, NULL))
+                return FALSE;
+        return netiso_cidr_contains(&outer, &inner);
+}
+
+static gboolean
+matches(const SimRule *r, const IptPacket *p)
+{
+        if (r->src && !addr_match(r->src, p->src))
+                return FALSE;
+        if (r->dst && !addr_match(r->dst, p->dst))
+                return FALSE;
+        if (r->iif && !iface_match(r->iif, p->iif))
+                return FALSE;
+        if (r->oif && !iface_match(r->oif, p->oif))
+                return FALSE;
+        if (r->proto && !g_str_equal(r->proto, p->proto))
+                return FALSE;
+        if (r->dport >= 0 && (guint)r->dport != p->dport)
+                return FALSE;
+        if (r->icmp6_type >= 0 && (guint)r->icmp6_type != p->icmp6_type)
+                return FALSE;
+        if (r->hl_eq >= 0 && (guint)r->hl_eq != p->hoplimit)
+                return FALSE;
+        if (r->ctstate) {
+                g_auto(GStrv) states = g_strsplit(r->ctstate, ",", -1);
+                if (!g_strv_contains((const char *const *)states, p->ct))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+typedef struct {
+        const SimChain *chain;
+        guint next;
+} Frame;
+
+const char *
+ipt_sim_walk(const IptSim *sim, const IptPacket *packet, guint *ret_evaluated)
+{
+        g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(Frame));
+        const SimChain *chain = g_hash_table_lookup(sim->chains, packet->hook);
+        guint i = 0, evaluated = 0;
+        const char *verdict = "ACCEPT";
+
+        for (;;) {
+                const SimRule *r;
+
+                if (i >= chain->rules->len) {
+                        Frame f;
+                        if (stack->len == 0)
+                                break; /* end of the built-in chain: its policy */
+                        f = g_array_index(stack, Frame, stack->len - 1);
+                        g_array_set_size(stack, stack->len - 1);
+                        chain = f.chain;
+                        i = f.next;
+                        continue;
+                }
+                r = g_ptr_array_index(chain->rules, i);
+                evaluated++;
+                if (!matches(r, packet)) {
+                        i++;
+                } else if (g_str_equal(r->target, "ACCEPT") || g_str_equal(r->target, "DROP")) {
+                        verdict = g_str_equal(r->target, "ACCEPT") ? "ACCEPT" : "DROP";
+                        break;
+                } else if (g_str_equal(r->target, "LOG")) {
+                        i++;
+                } else if (g_str_equal(r->target, "RETURN")) {
+                        i = chain->rules->len;
+                } else {
+                        if (!r->go) {
+                                Frame f = { chain, i + 1 };
+                                g_array_append_val(stack, f);
+                        }
+                        chain = g_hash_table_lookup(sim->chains, r->target);
+                        i = 0;
+                }
+        }
+        if (ret_evaluated)
+                *ret_evaluated = evaluated;
+        return verdict;
+}
