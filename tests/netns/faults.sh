@@ -8,7 +8,14 @@
 # concurrent reconnect events, is simulated.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
-require_root_tier ip nft python3 strace flock
+require_root_tier ip nft python3 flock
+# strace holds the hook at a chosen system call; without it those tests skip.
+have_strace=false
+command -v strace >/dev/null 2>&1 && have_strace=true
+skip() {
+	TAP_COUNT=$((TAP_COUNT + 1))
+	echo "ok $TAP_COUNT - $1 # SKIP needs strace"
+}
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
@@ -126,45 +133,49 @@ kill_at() {
 	kill_held
 }
 
-for point in "sendmsg delay_enter:the batch is sent" "sendmsg delay_exit:the kernel committed"; do
-	call=${point%% *} rest=${point#* } when=${rest%%:*} what=${rest#*:}
-	ok "start killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 start begin
-	ok "start killed before $what: the table is the old or the new one, exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/with-g2"
-	ghook 2 stopped end
-	ok "start killed before $what: libvirt's teardown gives the old table back exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/without-g2"
-	ghook 2 start begin
-	ok "stop killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 stopped end
-	ok "stop killed before $what: the table is the old or the new one, exactly" \
-		old_or_new "$WORK/with-g2" "$WORK/without-g2"
-	ghook 2 release end
-	ok "stop killed before $what: the following release finishes the teardown exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/without-g2"
-done
-
-# ---- the lock file left behind by a killed hook ----
-
-holds_lock() { held flock delay_exit 2 start begin && ! flock -n "$LOCK" true; }
-ok "a hook holds the lock and is stopped there" holds_lock
 xml_for 3 B
-ghook 3 start begin 2>"$WORK/waiter.err" &
-waiter=$!
-sleep 1
-ok "a second hook waits for the lock meanwhile" kill -0 "$waiter"
-ok "the holder is SIGKILLed" kill_held
-start=$(date +%s)
-wait "$waiter"
-waited=$?
-ok "once the holder is SIGKILLed, the waiting hook goes on and succeeds" test "$waited" = 0
-took=$(($(date +%s) - start))
-ok "the lock file is left behind, and did not hold the waiter up (took $took s)" \
-	sh -c "[ -e '$LOCK' ] && [ $took -lt 5 ]"
-ok "a fresh hook takes the leftover lock at once" \
-	timeout 5 ip netns exec "$H" "$HOOK" g2 start begin - <"$WORK/g2.xml"
-ok "status is clean after the killed holder" status_
-ghook 2 stopped end
-ghook 3 stopped end
+if $have_strace; then
+	for point in "sendmsg delay_enter:the batch is sent" "sendmsg delay_exit:the kernel committed"; do
+		call=${point%% *} rest=${point#* } when=${rest%%:*} what=${rest#*:}
+		ok "start killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 start begin
+		ok "start killed before $what: the table is the old or the new one, exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/with-g2"
+		ghook 2 stopped end
+		ok "start killed before $what: libvirt's teardown gives the old table back exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/without-g2"
+		ghook 2 start begin
+		ok "stop killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 stopped end
+		ok "stop killed before $what: the table is the old or the new one, exactly" \
+			old_or_new "$WORK/with-g2" "$WORK/without-g2"
+		ghook 2 release end
+		ok "stop killed before $what: the following release finishes the teardown exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/without-g2"
+	done
+
+	# ---- the lock file left behind by a killed hook ----
+
+	holds_lock() { held flock delay_exit 2 start begin && ! flock -n "$LOCK" true; }
+	ok "a hook holds the lock and is stopped there" holds_lock
+	ghook 3 start begin 2>"$WORK/waiter.err" &
+	waiter=$!
+	sleep 1
+	ok "a second hook waits for the lock meanwhile" kill -0 "$waiter"
+	ok "the holder is SIGKILLed" kill_held
+	start=$(date +%s)
+	wait "$waiter"
+	waited=$?
+	ok "once the holder is SIGKILLed, the waiting hook goes on and succeeds" test "$waited" = 0
+	took=$(($(date +%s) - start))
+	ok "the lock file is left behind, and did not hold the waiter up (took $took s)" \
+		sh -c "[ -e '$LOCK' ] && [ $took -lt 5 ]"
+	ok "a fresh hook takes the leftover lock at once" \
+		timeout 5 ip netns exec "$H" "$HOOK" g2 start begin - <"$WORK/g2.xml"
+	ok "status is clean after the killed holder" status_
+	ghook 2 stopped end
+	ghook 3 stopped end
+else
+	skip "the hook killed at the kernel commit and while it holds the lock"
+fi
 
 # ---- the table deleted, a rule removed, a rule added underneath ----
 
