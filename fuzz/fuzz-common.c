@@ -154,6 +154,22 @@ run_apply(const NetisoConfig *config, const NetisoPolicy *policy, const NetisoRe
         fuzz_check_nft_text(netiso_firewall_captured(fw));
 }
 
+/* What the hook records at start must load again at stop, or the guest's
+ * state could never be torn down. */
+static void
+check_record_reloads(const NetisoRecord *record)
+{
+        g_autoptr(NetisoRecord) again = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL;
+        gsize len = 0;
+
+        text = netiso_record_to_data(record, &len);
+        again = netiso_record_new_from_data("fuzz.state", text, len, &error);
+        if (!again)
+                die("the record of an accepted guest does not load", error->message);
+}
+
 void
 fuzz_render_policy(const NetisoConfig *config, const NetisoPolicy *policy)
 {
@@ -161,6 +177,7 @@ fuzz_render_policy(const NetisoConfig *config, const NetisoPolicy *policy)
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_CAPTURE);
         g_autoptr(GError) error = NULL;
 
+        check_record_reloads(record);
         run_apply(config, policy, NULL);
         run_apply(config, policy, record);
         if (!netiso_backend_nft.remove(fw, config, record, &error))

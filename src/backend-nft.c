@@ -624,6 +624,15 @@ nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GP
         return TRUE;
 }
 
+static void
+tap_status_free(gpointer data)
+{
+        NetisoTapStatus *ts = data;
+
+        g_free(ts->tap);
+        g_free(ts);
+}
+
 static NetisoInspection *
 nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
@@ -632,7 +641,7 @@ nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, 
         g_autoptr(NetisoNftListing) listing = NULL;
         g_autoptr(GPtrArray) foreign = NULL;
 
-        in->taps = g_ptr_array_new_with_free_func(g_free);
+        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
         in->problems = g_ptr_array_new_with_free_func(g_free);
         in->warnings = g_ptr_array_new_with_free_func(g_free);
         listing = list_table(fw, &in->objects_present, error);

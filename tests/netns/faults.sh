@@ -8,7 +8,14 @@
 # concurrent reconnect events, is simulated.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
-require_root_tier ip nft python3 strace flock
+require_root_tier ip nft python3 flock
+# strace holds the hook at a chosen system call; without it those tests skip.
+have_strace=false
+command -v strace >/dev/null 2>&1 && have_strace=true
+skip() {
+	TAP_COUNT=$((TAP_COUNT + 1))
+	echo "ok $TAP_COUNT - $1 # SKIP needs strace"
+}
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
@@ -76,7 +83,7 @@ ok "reference: g2's start and stop give the two tables back exactly" \
 # injected delay), which with --seccomp-bpf happens only at the traced call.
 stopped_at() {
 	local pid=$1 n
-	for n in $(seq 1 100); do
+	for n in $(seq 1 300); do
 		if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = t ]; then
 			sleep 0.2
 			[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = t ] && return 0
@@ -96,7 +103,7 @@ held() {
 		-e inject="$call:$when=60000000:when=1" \
 		"$HOOK" "g$n" "$4" "$5" - <"$WORK/g$n.xml" >/dev/null 2>&1 &
 	STRACE=$!
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 100); do
 		HELD=$(pgrep -P "$STRACE" | head -n 1)
 		[ -n "$HELD" ] && break
 		sleep 0.1
@@ -126,45 +133,49 @@ kill_at() {
 	kill_held
 }
 
-for point in "sendmsg delay_enter:the batch is sent" "sendmsg delay_exit:the kernel committed"; do
-	call=${point%% *} rest=${point#* } when=${rest%%:*} what=${rest#*:}
-	ok "start killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 start begin
-	ok "start killed before $what: the table is the old or the new one, exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/with-g2"
-	ghook 2 stopped end
-	ok "start killed before $what: libvirt's teardown gives the old table back exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/without-g2"
-	ghook 2 start begin
-	ok "stop killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 stopped end
-	ok "stop killed before $what: the table is the old or the new one, exactly" \
-		old_or_new "$WORK/with-g2" "$WORK/without-g2"
-	ghook 2 release end
-	ok "stop killed before $what: the following release finishes the teardown exactly" \
-		old_or_new "$WORK/without-g2" "$WORK/without-g2"
-done
-
-# ---- the lock file left behind by a killed hook ----
-
-holds_lock() { held flock delay_exit 2 start begin && ! flock -n "$LOCK" true; }
-ok "a hook holds the lock and is stopped there" holds_lock
 xml_for 3 B
-ghook 3 start begin 2>"$WORK/waiter.err" &
-waiter=$!
-sleep 1
-ok "a second hook waits for the lock meanwhile" kill -0 "$waiter"
-ok "the holder is SIGKILLed" kill_held
-start=$(date +%s)
-wait "$waiter"
-waited=$?
-ok "once the holder is SIGKILLed, the waiting hook goes on and succeeds" test "$waited" = 0
-took=$(($(date +%s) - start))
-ok "the lock file is left behind, and did not hold the waiter up (took $took s)" \
-	sh -c "[ -e '$LOCK' ] && [ $took -lt 5 ]"
-ok "a fresh hook takes the leftover lock at once" \
-	timeout 5 ip netns exec "$H" "$HOOK" g2 start begin - <"$WORK/g2.xml"
-ok "status is clean after the killed holder" status_
-ghook 2 stopped end
-ghook 3 stopped end
+if $have_strace; then
+	for point in "sendmsg delay_enter:the batch is sent" "sendmsg delay_exit:the kernel committed"; do
+		call=${point%% *} rest=${point#* } when=${rest%%:*} what=${rest#*:}
+		ok "start killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 start begin
+		ok "start killed before $what: the table is the old or the new one, exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/with-g2"
+		ghook 2 stopped end
+		ok "start killed before $what: libvirt's teardown gives the old table back exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/without-g2"
+		ghook 2 start begin
+		ok "stop killed before $what: the hook was held there and killed" kill_at "$call" "$when" 2 stopped end
+		ok "stop killed before $what: the table is the old or the new one, exactly" \
+			old_or_new "$WORK/with-g2" "$WORK/without-g2"
+		ghook 2 release end
+		ok "stop killed before $what: the following release finishes the teardown exactly" \
+			old_or_new "$WORK/without-g2" "$WORK/without-g2"
+	done
+
+	# ---- the lock file left behind by a killed hook ----
+
+	holds_lock() { held flock delay_exit 2 start begin && ! flock -n "$LOCK" true; }
+	ok "a hook holds the lock and is stopped there" holds_lock
+	ghook 3 start begin 2>"$WORK/waiter.err" &
+	waiter=$!
+	sleep 1
+	ok "a second hook waits for the lock meanwhile" kill -0 "$waiter"
+	ok "the holder is SIGKILLed" kill_held
+	start=$(date +%s)
+	wait "$waiter"
+	waited=$?
+	ok "once the holder is SIGKILLed, the waiting hook goes on and succeeds" test "$waited" = 0
+	took=$(($(date +%s) - start))
+	ok "the lock file is left behind, and did not hold the waiter up (took $took s)" \
+		sh -c "[ -e '$LOCK' ] && [ $took -lt 5 ]"
+	ok "a fresh hook takes the leftover lock at once" \
+		timeout 5 ip netns exec "$H" "$HOOK" g2 start begin - <"$WORK/g2.xml"
+	ok "status is clean after the killed holder" status_
+	ghook 2 stopped end
+	ghook 3 stopped end
+else
+	skip "the hook killed at the kernel commit and while it holds the lock"
+fi
 
 # ---- the table deleted, a rule removed, a rule added underneath ----
 
@@ -258,39 +269,48 @@ state_is() { # state_is N...: elements and records are exactly those of these gu
 	printf 'g%s\n' "$@" | sort | diff -u - <(records)
 }
 
-# g101..g150 share tenant S; g151..g200 are spread over ten tenants.
-for n in $(seq 101 150); do xml_for "$n" S; done
-for n in $(seq 151 200); do xml_for "$n" "T$((n % 10))"; done
-ok "100 concurrent starts all succeed" concurrently start begin $(seq 101 200)
-ok "100 concurrent starts: every element of every guest, nothing else (900 lines)" \
-	state_is $(seq 101 200)
+# Under ASan the hook holds the lock about five times longer (115 ms against
+# 21 ms, measured with strace), so 100 hooks at once overrun its 20 s wait on
+# a 2-core machine: the sanitizer stage runs the same events for 30 guests.
+N=100
+grep -q __asan_init "$HOOK" && N=30 && diag "ASan build: $N guests at once instead of 100"
+half=$((N / 2))
+first=$(seq 101 $((100 + N))) late=$(seq 201 $((200 + half)))
+# The first half shares tenant S, the second is spread over ten tenants.
+for n in $first; do xml_for "$n" "$([ "$n" -le $((100 + half)) ] && echo S || echo "T$((n % 10))")"; done
+# shellcheck disable=SC2086
+ok "$N concurrent starts all succeed" concurrently start begin $first
+# shellcheck disable=SC2086
+ok "$N concurrent starts: every element of every guest, nothing else ($((9 * N)) lines)" \
+	state_is $first
 table >"$WORK/before-storm"
-ok "100 concurrent reconnects (a libvirtd restart) all succeed" concurrently reconnect begin $(seq 101 200)
-ok "100 concurrent reconnects: the table is exactly the same" \
+# shellcheck disable=SC2086
+ok "$N concurrent reconnects (a libvirtd restart) all succeed" concurrently reconnect begin $first
+ok "$N concurrent reconnects: the table is exactly the same" \
 	old_or_new "$WORK/before-storm" "$WORK/before-storm"
 # Half of each group stops while 50 new guests start, all at once.
-for n in $(seq 201 250); do xml_for "$n" "$([ $((n % 2)) = 0 ] && echo S || echo "T$((n % 10))")"; done
-odd=$(seq 101 2 199) even=$(seq 102 2 200)
+for n in $late; do xml_for "$n" "$([ $((n % 2)) = 0 ] && echo S || echo "T$((n % 10))")"; done
+odd=$(seq 101 2 $((100 + N))) even=$(seq 102 2 $((100 + N)))
 mixed() {
 	local pids=() p rc=0 n
 	for n in $odd; do ghook "$n" stopped end & pids+=($!); done
-	for n in $(seq 201 250); do ghook "$n" start begin 2>>"$WORK/concurrent.err" & pids+=($!); done
+	for n in $late; do ghook "$n" start begin 2>>"$WORK/concurrent.err" & pids+=($!); done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 	return $rc
 }
-ok "50 stops and 50 starts at once all succeed" mixed
+ok "$half stops and $half starts at once all succeed" mixed
 # shellcheck disable=SC2086
-ok "after the mixed events: exactly the 100 running guests' elements and records" \
-	state_is $even $(seq 201 250)
+ok "after the mixed events: exactly the $N running guests' elements and records" \
+	state_is $even $late
 ok "status is clean after the mixed events" status_
 # shellcheck disable=SC2086
-ok "100 concurrent stops all succeed" concurrently stopped end $even $(seq 201 250)
+ok "$N concurrent stops all succeed" concurrently stopped end $even $late
 nothing_left() {
 	local left
 	left="$(elements)$(records)$(ls "$STATE_DIR/taps")"
 	[ -z "$left" ] || { echo "left: $left"; return 1; }
 }
-ok "after 100 concurrent stops: no per-guest element, tenant chain, record or tap link is left" \
+ok "after $N concurrent stops: no per-guest element, tenant chain, record or tap link is left" \
 	nothing_left
 ok "status is clean after the concurrent stops" status_
 if [ -s "$WORK/concurrent.err" ]; then
