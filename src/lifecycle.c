@@ -121,22 +121,35 @@ take_over_stale_taps(const NetisoConfig *config, const NetisoPolicy *policy, Net
         return TRUE;
 }
 
+/* STATE_DIR/backend names the backend the last install used. It is read on
+ * every install, so that the work below is done once per switch. */
+static char *
+backend_marker(const NetisoConfig *config)
+{
+        return g_build_filename(config->state_dir, "backend", NULL);
+}
+
 /* The other backends' objects must not outlive a backend switch: each
  * drops guest-like taps it has not installed, so leftovers of one backend
- * cut off every guest of the other. On the first event after a switch,
- * move the other guests' records to the configured backend in one sync
- * and purge the other backends; on a host with no other guest, purge them
- * in case they were left behind by guests that stopped before the switch.
- * The domain being installed is not among them: its own record is handled
- * by the caller. */
+ * cut off every guest of the other. On the first install after a switch
+ * (or after boot), move the other guests' records to the configured
+ * backend in one sync and purge the other backends, also when no guest
+ * is left to move (guests that stopped before the switch leave their
+ * backend's skeleton behind). The domain being installed is not moved:
+ * the caller handles its own record. */
 static gboolean
 settle_backends(const NetisoConfig *config, const char *domain, const NetisoRecord *own,
                 NetisoFirewall *fw, GError **error)
 {
-        g_autoptr(GPtrArray) records = netiso_state_list(config->state_dir, NULL, error);
+        g_autofree char *marker = backend_marker(config);
+        g_autofree char *last = NULL;
+        const char *want = netiso_backend_to_string(config->backend);
+        g_autoptr(GPtrArray) records = NULL;
         g_autoptr(GPtrArray) moved = g_ptr_array_new();
-        guint others = 0;
 
+        if (g_file_get_contents(marker, &last, NULL, NULL) && g_str_equal(g_strstrip(last), want))
+                return TRUE;
+        records = netiso_state_list(config->state_dir, NULL, error);
         if (!records)
                 return FALSE;
         for (guint i = records->len; i > 0; i--) {
@@ -144,19 +157,13 @@ settle_backends(const NetisoConfig *config, const char *domain, const NetisoReco
 
                 if (g_str_equal(rec->domain, domain)) {
                         g_ptr_array_remove_index(records, i - 1);
-                        continue;
-                }
-                others++;
-                if (rec->backend != config->backend) {
+                } else if (rec->backend != config->backend) {
                         rec->backend = config->backend;
                         g_ptr_array_add(moved, rec);
                 }
         }
-        if (others > 0 && moved->len == 0)
-                return TRUE;
         if (moved->len > 0) {
-                g_message("backend switched to %s: moving %u guests to it",
-                          netiso_backend_to_string(config->backend), moved->len);
+                g_message("backend switched to %s: moving %u guests to it", want, moved->len);
                 /* The guest being installed keeps what it has on this backend. */
                 if (own && own->backend == config->backend)
                         g_ptr_array_add(records, (gpointer)own);
@@ -172,6 +179,8 @@ settle_backends(const NetisoConfig *config, const char *domain, const NetisoReco
         for (int b = 0; b < _NETISO_BACKEND_MAX; b++)
                 if (b != (int)config->backend && !netiso_backend_ops(b)->purge(fw, error))
                         return FALSE;
+        if (!g_file_set_contents(marker, want, -1, NULL))
+                g_warning("%s: cannot record the backend in use", marker);
         return TRUE;
 }
 

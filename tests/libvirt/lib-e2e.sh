@@ -18,6 +18,13 @@ if [ -z "${top_builddir:-}" ]; then
 fi
 E2E_CACHE=${NETISO_E2E_CACHE:-$top_builddir/tests/libvirt/cache}
 E2E_EXPECT=${NETISO_E2E_EXPECT:-isolated}
+# NETISO_BACKEND picks the hook's backend; one test definition checks both.
+E2E_BACKEND=${NETISO_BACKEND:-nftables}
+if [ "$E2E_BACKEND" = iptables ]; then
+	E2E_FW_NAME="the iptables chains"
+else
+	E2E_FW_NAME="table inet blixard"
+fi
 E2E_ID=bxe2e$$
 E2E_NS_HOST=$E2E_ID-host
 E2E_NS_CLUSTER=$E2E_ID-cluster
@@ -72,7 +79,10 @@ e2e_skip_reason() {
 	elif ! command -v qemu-system-x86_64 >/dev/null; then
 		echo "no qemu-system-x86_64 (tests/libvirt/install-deps.sh installs qemu-system-x86)"
 	else
-		for p in libvirtd virtlogd virsh ip nft unshare nsenter cpio gzip; do
+		local tools="libvirtd virtlogd virsh ip nft unshare nsenter cpio gzip"
+		[ "$E2E_BACKEND" = iptables ] &&
+			tools="$tools iptables-restore ip6tables-restore iptables-save ip6tables-save"
+		for p in $tools; do
 			if ! PATH=$PATH:/usr/sbin:/sbin command -v $p >/dev/null; then
 				echo "no $p (run tests/libvirt/install-deps.sh)"
 				return
@@ -241,7 +251,7 @@ e2e_write_config() {
 # blixard-netiso end-to-end test configuration (tests/libvirt/lib-e2e.sh)
 [vm.network_isolation]
 enabled = true
-backend = "nftables"
+backend = "$E2E_BACKEND"
 cluster_networks = ["127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "::1/128", "fe80::/10", "fd00:172:16::/48"]
 vm_network = ["10.0.0.0/16", "fd00:10::/64"]
 inter_vm_isolation = false
@@ -382,6 +392,36 @@ e2e_in_host() { nsenter -t "$E2E_HOLDER" -m -n -- "$@"; }
 e2e_virsh() { e2e_in_host virsh -q -c qemu:///system "$@"; }
 # The host namespace's view of our table (empty output when there is none).
 e2e_nft_table() { ip netns exec "$E2E_NS_HOST" nft list table inet blixard 2>/dev/null; }
+# The configured backend's state in the host namespace. For iptables, both filter
+# tables without chain names (trie nodes are named for shared name prefixes).
+e2e_fw_table() {
+	local t
+	if [ "$E2E_BACKEND" != iptables ]; then
+		e2e_nft_table
+		return
+	fi
+	for t in iptables-save ip6tables-save; do
+		ip netns exec "$E2E_NS_HOST" "$t" -t filter 2>/dev/null
+	done | grep -v '^#' | sed -E 's/(BLIXARD_VM_|BLX)[^ ]*//g; s/[^ ]+\+( |$)/ /g'
+}
+# Someone deletes every object of the configured backend in the host namespace.
+e2e_fw_delete() {
+	local t s
+	if [ "$E2E_BACKEND" != iptables ]; then
+		ip netns exec "$E2E_NS_HOST" nft delete table inet blixard 2>/dev/null
+		return 0
+	fi
+	for t in iptables ip6tables; do
+		s=$(ip netns exec "$E2E_NS_HOST" "$t-save" -t filter)
+		{
+			echo '*filter'
+			printf '%s\n' "$s" | sed -n 's/^:\(BL[^ ]*\) .*/:\1 - [0:0]/p'
+			printf '%s\n' "$s" | grep -E '^-A (FORWARD|INPUT|OUTPUT) -j BLIXARD_VM_' | sed 's/^-A/-D/'
+			printf '%s\n' "$s" | sed -n 's/^:\(BL[^ ]*\) .*/-X \1/p'
+			echo COMMIT
+		} | ip netns exec "$E2E_NS_HOST" "$t-restore" --noflush
+	done
+}
 
 e2e_libvirt_start() {
 	local i
@@ -768,11 +808,11 @@ e2e_tap() {
 	fi
 }
 
-# Does our table in the host namespace mention any of these words (tap names, addresses,
-# domain names)? Prints present or absent.
+# Does our table (or chains) in the host namespace mention any of these words (tap names,
+# addresses, domain names)? Prints present or absent.
 e2e_table_mentions() {
 	local table w
-	table=$(e2e_nft_table)
+	table=$(e2e_fw_table)
 	for w in "$@"; do
 		if printf '%s\n' "$table" | grep -qwF -- "$w"; then
 			echo present

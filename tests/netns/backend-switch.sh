@@ -60,9 +60,13 @@ records_say() {
 	[ "$(grep -l "^backend=$1\$" "$STATE_DIR"/domains/*.state | wc -l)" -eq 3 ]
 }
 isolation_holds() {
-	tcp "$A1" 10.0.0.12 9000 && ! tcp "$A1" 10.0.0.13 9000 && tcp "$A1" 198.51.100.2 80 &&
-		! tcp "$A1" 172.16.0.2 7000 && ! tcp "$I" 10.0.0.13 9000 && tcp "$I" 10.0.0.13 2222 &&
-		tcp "$B1" 2001:db8:100::2 80
+	tcp "$A1" 10.0.0.12 9000 || { echo "a1 -> a2 blocked"; return 1; }
+	! tcp "$A1" 10.0.0.13 9000 || { echo "a1 -> b1 passed"; return 1; }
+	tcp "$A1" 198.51.100.2 80 || { echo "a1 -> internet blocked"; return 1; }
+	! tcp "$A1" 172.16.0.2 7000 || { echo "a1 -> cluster passed"; return 1; }
+	! tcp "$I" 10.0.0.13 9000 || { echo "internet -> b1:9000 passed"; return 1; }
+	tcp "$I" 10.0.0.13 2222 || { echo "internet -> b1:2222 blocked"; return 1; }
+	tcp "$B1" 2001:db8:100::2 80 || { echo "b1 -> internet (v6) blocked"; return 1; }
 }
 status_clean() {
 	in_ns "$H" "$CLI" status
