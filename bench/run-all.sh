@@ -24,19 +24,20 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_TCP_SECONDS:=1}" "${BENCH_UDP_ROUNDS:=4}"
 fi
 GUESTS=${BENCH_GUESTS:-0 100 1000 10000}          # in guests / 10 tenants
-PAIR_GUESTS=${BENCH_PAIR_GUESTS:-100 300 1000}
+PAIR_GUESTS=${BENCH_PAIR_GUESTS:-100 1000}
 RUNS=${BENCH_RUNS:-2}
-ROUNDS=${BENCH_ROUNDS:-20}
+ROUNDS=${BENCH_ROUNDS:-16}
 PAIR_RUNS=${BENCH_PAIR_RUNS:-2}
 PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-5}
-TCP_ROUNDS=${BENCH_TCP_ROUNDS:-12}
+TCP_ROUNDS=${BENCH_TCP_ROUNDS:-10}
 TCP_SECONDS=${BENCH_TCP_SECONDS:-1}
-UDP_ROUNDS=${BENCH_UDP_ROUNDS:-24}
-UDP_SLICE_MS=${BENCH_UDP_SLICE_MS:-350}
+UDP_ROUNDS=${BENCH_UDP_ROUNDS:-20}
+UDP_SLICE_MS=${BENCH_UDP_SLICE_MS:-300}
 BIG=${GUESTS##* }                                  # the largest blixard host
 # Guests and tenants apart: is an event's cost in the guests or the tenants?
 ANALYSIS=${BENCH_ANALYSIS:-$BIG:10 $((BIG / 10)):$((BIG / 10))}
 
+T0=$(date +%s)
 bench_require
 
 RESULTS="$top_builddir/bench/results"
@@ -48,9 +49,9 @@ MEMOUT="$WORK/memory.txt"   # LABEL KEY VALUE
 : >"$EVOUT"
 : >"$DPOUT"
 : >"$MEMOUT"
-T0=$(date +%s)
-
-say() { echo "bench: $*" >&2; }
+say() { echo "bench: [$(($(date +%s) - T0)) s] $*" >&2; }
+PHASES=""
+phase() { PHASES="$PHASES $1 $(($(date +%s) - T0))"; }
 # 10000 -> 10,000 (printf's ' flag depends on the locale)
 num() { echo "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
 # kB -> MiB; a shrinking machine-wide figure says only that noise won.
@@ -140,6 +141,7 @@ else
 fi
 host_down iptprobe
 
+phase "bulk-install"
 # ---- event latency ----
 say "event latency: $((RUNS * ROUNDS)) runs per event and host, in $ROUNDS interleaved rounds"
 events_run "$EVOUT" "$RUNS" "$ROUNDS" "${targets[@]}"
@@ -159,6 +161,7 @@ for h in $readback_hosts; do
 	mem "$h" objects "$(in_host "$h" nft list table inet blixard | grep -c '^\s*\(chain\|set\|map\) ')"
 done
 
+phase "event-latency"
 # ---- memory ----
 for n in $GUESTS; do
 	mem "bx$n" ruleset_bytes "$(in_host "bx$n" nft list table inet blixard | wc -c)"
@@ -168,6 +171,7 @@ if [ -n "$IPT" ]; then
 	mem "ipt$BIG" ruleset_bytes "$( (in_host "ipt$BIG" iptables-save; in_host "ipt$BIG" ip6tables-save) | wc -c)"
 fi
 
+phase "readback-and-memory"
 # ---- data path ----
 host_up nofw
 host_up ct
@@ -208,6 +212,7 @@ for mode in established new; do
 		say "the small-packet sender failed"
 done
 
+phase "data-path"
 # ---- tables ----
 name_of() {
 	case $1 in
@@ -315,7 +320,15 @@ dp_name_of() {
 		echo "| $(name_of "ipt$BIG") | $(num "$(memget "ipt$BIG" ruleset_bytes)") (iptables-save) | $(mib "$(memget "ipt$BIG" kernel_kb)") | $(event_field "$EVOUT" "ipt$BIG" start maxrss_kb) / $(event_field "$EVOUT" "ipt$BIG" stopped maxrss_kb) | $(memget "ipt$BIG" install_s) | $(memget "ipt$BIG" installer_maxrss_kb) |"
 	fi
 	echo
-	echo "Finished in $(($(date +%s) - T0)) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	set -- $PHASES
+	printf "Finished in %s s (" "$(($(date +%s) - T0))"
+	prev=0
+	while [ $# -ge 2 ]; do
+		printf "%s %s s%s" "$1" $(($2 - prev)) "$([ $# -gt 2 ] && echo ", ")"
+		prev=$2
+		shift 2
+	done
+	echo "); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >>"$REPORT"
 
 cat "$REPORT"
