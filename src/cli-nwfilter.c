@@ -57,8 +57,8 @@ int
 netiso_cli_nwfilter(NetisoCliOptions *options, int argc, char **argv)
 {
         g_auto(GStrv) tenant_args = NULL;
-        char *output_dir = NULL;
-        char *uri = NULL;
+        g_autofree char *output_dir = NULL; /* GOption hands over its strings */
+        g_autofree char *uri = NULL;
         gboolean define = FALSE;
         GOptionEntry entries[] = {
                 { "tenant", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tenant_args,
