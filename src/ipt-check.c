@@ -326,6 +326,15 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
 }
 
 static void
+tap_status_free(gpointer data)
+{
+        NetisoTapStatus *ts = data;
+
+        g_free(ts->tap);
+        g_free(ts);
+}
+
+static void
 fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **have)
 {
         g_autoptr(GHashTable) counts =
@@ -363,7 +372,7 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
         gboolean ok;
 
-        in->taps = g_ptr_array_new_with_free_func(g_free);
+        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
         in->problems = g_ptr_array_new_with_free_func(g_free);
         in->warnings = g_ptr_array_new_with_free_func(g_free);
         if (!read_tables(fw, have, error))
