@@ -484,6 +484,31 @@ expected_rule_counts(const NetisoConfig *config)
         return counts;
 }
 
+char *
+netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error)
+{
+        g_autoptr(GHashTable) counts = expected_rule_counts(config);
+        g_autoptr(GError) local = NULL;
+        g_autofree char *text = netiso_firewall_query(fw, "list chain " T " forward", FALSE, &local);
+        g_autoptr(NetisoNftListing) listing = NULL;
+        guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, "forward"));
+        GPtrArray *rules;
+
+        if (!text) {
+                if (!strstr(local->message, "No such file or directory")) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        return NULL;
+                }
+                return g_strdup("table inet " NETISO_NFT_TABLE " or its chain forward is missing");
+        }
+        listing = netiso_nft_listing_parse(text);
+        rules = g_hash_table_lookup(listing->chains, "forward");
+        if (!rules || rules->len != want)
+                return g_strdup_printf("chain forward has %u rules, expected %u",
+                                       rules ? rules->len : 0, want);
+        return NULL;
+}
+
 static void
 check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
 {
@@ -599,6 +624,15 @@ nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GP
         return TRUE;
 }
 
+static void
+tap_status_free(gpointer data)
+{
+        NetisoTapStatus *ts = data;
+
+        g_free(ts->tap);
+        g_free(ts);
+}
+
 static NetisoInspection *
 nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
@@ -607,7 +641,7 @@ nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, 
         g_autoptr(NetisoNftListing) listing = NULL;
         g_autoptr(GPtrArray) foreign = NULL;
 
-        in->taps = g_ptr_array_new_with_free_func(g_free);
+        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
         in->problems = g_ptr_array_new_with_free_func(g_free);
         in->warnings = g_ptr_array_new_with_free_func(g_free);
         listing = list_table(fw, &in->objects_present, error);

@@ -12,3 +12,10 @@
  * Idempotent; every event's batch starts with it, so an event also repairs
  * a table someone flushed. */
 void netiso_nft_render_skeleton(GString *out, const NetisoConfig *config);
+
+/* A cheap integrity probe for watch's polling: lists only the forward chain
+ * and compares its rule count with what the skeleton renders. NULL when it
+ * looks intact, else one line on what is wrong. It notices a flushed or
+ * deleted table (or ruleset), not a single deleted element: that takes
+ * the full check of reconcile --check. */
+char *netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error);

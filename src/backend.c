@@ -17,6 +17,11 @@ struct NetisoFirewall {
         NetisoFirewallMode mode;
         GString *captured;
         int fail_countdown;   /* -1: never inject a failure */
+        /* One libnftables context for the firewall's life: closing its netlink
+         * socket waits for the kernel to free the last transaction (an RCU
+         * grace period, 100 ms on a busy host), so that happens when the
+         * caller frees fw, after it has released the lock. */
+        struct nft_ctx *nft;
 };
 
 NetisoFirewall *
@@ -36,6 +41,8 @@ netiso_firewall_free(NetisoFirewall *fw)
         if (!fw)
                 return;
         g_string_free(fw->captured, TRUE);
+        if (fw->nft)
+                nft_ctx_free(fw->nft);
         g_free(fw);
 }
 
@@ -69,25 +76,27 @@ first_error_line(const char *text)
         return g_strdup("unknown error");
 }
 
-static gboolean
-run_nft(const char *text, char **ret_output, GError **error)
+/* The buffers are rewound by each read, so a context serves many commands. */
+static char *
+run_nft(NetisoFirewall *fw, const char *text, gboolean json, GError **error)
 {
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         int rc;
 
-        nft_ctx_buffer_output(ctx);
-        nft_ctx_buffer_error(ctx);
-        rc = nft_run_cmd_from_buffer(ctx, text);
-        if (rc != 0) {
-                g_autofree char *line = first_error_line(nft_ctx_get_error_buffer(ctx));
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nftables: %s", line);
-                nft_ctx_free(ctx);
-                return FALSE;
+        if (!fw->nft) {
+                fw->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+                nft_ctx_buffer_output(fw->nft);
+                nft_ctx_buffer_error(fw->nft);
         }
-        if (ret_output)
-                *ret_output = g_strdup(nft_ctx_get_output_buffer(ctx));
-        nft_ctx_free(ctx);
-        return TRUE;
+        nft_ctx_output_set_flags(fw->nft, json ? NFT_CTX_OUTPUT_JSON : 0);
+        rc = nft_run_cmd_from_buffer(fw->nft, text);
+        if (rc != 0) {
+                g_autofree char *line = first_error_line(nft_ctx_get_error_buffer(fw->nft));
+                nft_ctx_get_output_buffer(fw->nft);
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nftables: %s", line);
+                return NULL;
+        }
+        nft_ctx_get_error_buffer(fw->nft);
+        return g_strdup(nft_ctx_get_output_buffer(fw->nft));
 }
 
 static gboolean
@@ -150,34 +159,19 @@ netiso_firewall_run(NetisoFirewall *fw, const char *target, const char *text, GE
                         g_string_append_c(fw->captured, '\n');
                 return TRUE;
         }
-        if (g_str_equal(target, "nft"))
-                return run_nft(text, NULL, error);
+        if (g_str_equal(target, "nft")) {
+                g_autofree char *output = run_nft(fw, text, FALSE, error);
+                return output != NULL;
+        }
         return run_restore(target, text, error);
 }
 
 char *
 netiso_firewall_query(NetisoFirewall *fw, const char *command, gboolean json, GError **error)
 {
-        struct nft_ctx *ctx;
-        char *out = NULL;
-        int rc;
-
         if (fw->mode == NETISO_FIREWALL_CAPTURE)
                 return g_strdup("");
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        nft_ctx_buffer_output(ctx);
-        nft_ctx_buffer_error(ctx);
-        if (json)
-                nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
-        rc = nft_run_cmd_from_buffer(ctx, command);
-        if (rc != 0) {
-                g_autofree char *line = first_error_line(nft_ctx_get_error_buffer(ctx));
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nftables: %s", line);
-        } else {
-                out = g_strdup(nft_ctx_get_output_buffer(ctx));
-        }
-        nft_ctx_free(ctx);
-        return out;
+        return run_nft(fw, command, json, error);
 }
 
 char *

@@ -29,7 +29,7 @@ finish(NetisoFirewall *fw, gboolean dry_run, GError *error)
 int
 netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
 {
-        char *xml_path = NULL;
+        g_autofree char *xml_path = NULL;
         gboolean dry_run = FALSE;
         GOptionEntry entries[] = {
                 { "domain-xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_path,
@@ -79,7 +79,7 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
 int
 netiso_cli_remove(NetisoCliOptions *options, int argc, char **argv)
 {
-        char *name = NULL;
+        g_autofree char *name = NULL;
         gboolean dry_run = FALSE;
         GOptionEntry entries[] = {
                 { "domain", 0, 0, G_OPTION_ARG_STRING, &name, "domain name", "NAME" },

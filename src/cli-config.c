@@ -83,7 +83,7 @@ netiso_cli_check_config(NetisoCliOptions *options, int argc, char **argv)
 int
 netiso_cli_explain(NetisoCliOptions *options, int argc, char **argv)
 {
-        char *xml_path = NULL;
+        g_autofree char *xml_path = NULL;
         GOptionEntry entries[] = {
                 { "domain-xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_path,
                   "domain XML to explain ('-' for standard input)", "FILE" },

@@ -251,6 +251,13 @@ gboolean
 netiso_lifecycle_remove(const NetisoConfig *config, const char *domain_name, NetisoFirewall *fw,
                         GError **error)
 {
+        return netiso_lifecycle_remove_older(config, domain_name, G_MAXINT64, fw, error);
+}
+
+gboolean
+netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_name,
+                              gint64 before_usec, NetisoFirewall *fw, GError **error)
+{
         g_autoptr(NetisoLock) lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
         g_autoptr(NetisoRecord) record = NULL;
 
@@ -258,7 +265,7 @@ netiso_lifecycle_remove(const NetisoConfig *config, const char *domain_name, Net
                 return FALSE;
         if (!netiso_state_load(config->state_dir, domain_name, &record, error))
                 return FALSE;
-        if (!record)
+        if (!record || record->installed_usec >= before_usec)
                 return TRUE;
         /* On failure the record stays, so that reconcile can finish the job. */
         failpoint("remove-before-commit");

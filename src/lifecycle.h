@@ -36,3 +36,9 @@ gboolean netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain
  * record is not an error. */
 gboolean netiso_lifecycle_remove(const NetisoConfig *config, const char *domain_name,
                                  NetisoFirewall *fw, GError **error);
+
+/* The same, unless the record was written at or after before_usec: a
+ * watcher that saw the domain stopped must not remove what a hook installed
+ * for its next start in the meantime. */
+gboolean netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_name,
+                                       gint64 before_usec, NetisoFirewall *fw, GError **error);

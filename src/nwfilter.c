@@ -28,40 +28,6 @@ enum {
         PRIO_DEFAULT_DROP = 1000,
 };
 
-/* The tenant name rule of the interface contract, checked here as well
- * because the name becomes part of a filter name and a file name. */
-static gboolean
-tenant_name_check(const char *tenant, GError **error)
-{
-        gsize len = strlen(tenant);
-        g_autofree char *shown = g_strescape(tenant, NULL);
-
-        if (len == 0) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_USAGE, "tenant name is empty");
-                return FALSE;
-        }
-        if (len > NETISO_TENANT_MAX) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_USAGE,
-                            "tenant name '%s' is longer than %d characters", shown,
-                            NETISO_TENANT_MAX);
-                return FALSE;
-        }
-        if (!g_ascii_isalnum(tenant[0])) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_USAGE,
-                            "tenant name '%s' must start with a letter or digit", shown);
-                return FALSE;
-        }
-        for (gsize i = 0; i < len; i++) {
-                if (!g_ascii_isalnum(tenant[i]) && !strchr("._-", tenant[i])) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_USAGE,
-                                    "tenant name '%s' has a character outside A-Za-z0-9._-",
-                                    shown);
-                        return FALSE;
-                }
-        }
-        return TRUE;
-}
-
 static gboolean
 config_check(const NetisoConfig *config, GError **error)
 {
@@ -89,12 +55,26 @@ has_family(const GArray *cidrs, NetisoFamily family)
         return FALSE;
 }
 
+/* A tenant named on the command line: the domain reader's rule, reported as
+ * a usage error (exit 2) because it came from the operator, not a domain. */
+static gboolean
+tenant_argument_check(const char *tenant, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+
+        if (netiso_tenant_name_validate(tenant, &local))
+                return TRUE;
+        g_set_error_literal(error, NETISO_ERROR, NETISO_ERROR_USAGE, local->message);
+        return FALSE;
+}
+
+/* The same peer rule as every other renderer: one definition, in policy.c. */
 static NetisoPeers
 peers_of(const NetisoConfig *config)
 {
-        if (config->inter_vm_isolation)
-                return NETISO_PEERS_NONE;
-        return config->tenant_isolation ? NETISO_PEERS_SAME_TENANT : NETISO_PEERS_ALL;
+        g_autoptr(NetisoRules) rules = netiso_rules_new(config);
+
+        return rules->peers;
 }
 
 /* ---- rules ------------------------------------------------------------ */
@@ -465,7 +445,7 @@ netiso_nwfilter_render(const NetisoConfig *config, const GPtrArray *tenants, GEr
         if (tenants && tenants->len > 0) {
                 for (guint i = 0; i < tenants->len; i++) {
                         const char *t = g_ptr_array_index(tenants, i);
-                        if (!tenant_name_check(t, error))
+                        if (!tenant_argument_check(t, error))
                                 return NULL;
                         if (!g_ptr_array_find_with_equal_func(names, t, g_str_equal, NULL))
                                 g_ptr_array_add(names, (gpointer)t);

@@ -121,39 +121,60 @@ check_address(const NetisoPolicy *policy, const NetisoIface *iface, const Netiso
         return TRUE;
 }
 
-static gboolean
-check_unique(const NetisoPolicy *policy, const NetisoPolicyPort *port, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *other = g_ptr_array_index(policy->ports, i);
+/* Taps and addresses claimed by the domain's earlier interfaces, each mapped
+ * to that interface's index + 1. Hashing keeps the check linear: pairwise
+ * comparison took a minute for a 4 MB domain of 90,000 addresses. */
+typedef struct {
+        GHashTable *taps;
+        GHashTable *addresses; /* canonical text */
+} Claims;
 
-                if (port->tap && other->tap && g_str_equal(port->tap, other->tap)) {
+static void
+claims_clear(Claims *claims)
+{
+        g_clear_pointer(&claims->taps, g_hash_table_unref);
+        g_clear_pointer(&claims->addresses, g_hash_table_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Claims, claims_clear)
+
+static gboolean
+check_unique(const NetisoPolicy *policy, const NetisoPolicyPort *port, Claims *claims,
+             GError **error)
+{
+        g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+        guint other =
+                port->tap ? GPOINTER_TO_UINT(g_hash_table_lookup(claims->taps, port->tap)) : 0;
+
+        if (other) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                            "domain '%s': interfaces %u and %u both use tap '%s'", policy->domain,
+                            other - 1, port->iface_index, port->tap);
+                return FALSE;
+        }
+        for (guint a = 0; a < port->addresses->len; a++) {
+                char *text = netiso_cidr_to_string(&g_array_index(port->addresses, NetisoCidr, a),
+                                                   FALSE);
+
+                g_ptr_array_add(texts, text);
+                other = GPOINTER_TO_UINT(g_hash_table_lookup(claims->addresses, text));
+                if (other) {
                         g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                    "domain '%s': interfaces %u and %u both use tap '%s'",
-                                    policy->domain, other->iface_index, port->iface_index, port->tap);
+                                    "domain '%s': interfaces %u and %u both claim address %s",
+                                    policy->domain, other - 1, port->iface_index, text);
                         return FALSE;
                 }
-                for (guint a = 0; a < port->addresses->len; a++)
-                        for (guint b = 0; b < other->addresses->len; b++) {
-                                const NetisoCidr *x = &g_array_index(port->addresses, NetisoCidr, a);
-                                const NetisoCidr *y = &g_array_index(other->addresses, NetisoCidr, b);
-                                g_autofree char *text = NULL;
-
-                                if (!netiso_cidr_equal(x, y))
-                                        continue;
-                                text = netiso_cidr_to_string(x, FALSE);
-                                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                            "domain '%s': interfaces %u and %u both claim address %s",
-                                            policy->domain, other->iface_index, port->iface_index,
-                                            text);
-                                return FALSE;
-                        }
         }
+        if (port->tap)
+                g_hash_table_insert(claims->taps, g_strdup(port->tap),
+                                    GUINT_TO_POINTER(port->iface_index + 1));
+        for (guint a = 0; a < texts->len; a++)
+                g_hash_table_insert(claims->addresses, g_strdup(g_ptr_array_index(texts, a)),
+                                    GUINT_TO_POINTER(port->iface_index + 1));
         return TRUE;
 }
 
 static gboolean
-add_port(NetisoPolicy *policy, const NetisoIface *iface, GError **error)
+add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError **error)
 {
         NetisoPolicyPort *port;
 
@@ -181,7 +202,7 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, GError **error)
         if (iface->addresses)
                 g_array_append_vals(port->addresses, iface->addresses->data, iface->addresses->len);
 
-        if (!check_unique(policy, port, error)) {
+        if (!check_unique(policy, port, claims, error)) {
                 policy_port_free(port);
                 return FALSE;
         }
@@ -199,6 +220,10 @@ netiso_policy_new_for_domain(const NetisoConfig *config, const NetisoDomain *dom
                              GError **error)
 {
         g_autoptr(NetisoPolicy) policy = g_new0(NetisoPolicy, 1);
+        g_auto(Claims) claims = {
+                .taps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+                .addresses = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+        };
 
         policy->config = config;
         policy->rules = netiso_rules_new(config);
@@ -210,7 +235,7 @@ netiso_policy_new_for_domain(const NetisoConfig *config, const NetisoDomain *dom
         policy->warnings = g_ptr_array_new_with_free_func(g_free);
 
         for (guint i = 0; domain->ifaces && i < domain->ifaces->len; i++)
-                if (!add_port(policy, g_ptr_array_index(domain->ifaces, i), error))
+                if (!add_port(policy, g_ptr_array_index(domain->ifaces, i), &claims, error))
                         return NULL;
         if (!domain->tenant_explicit)
                 g_ptr_array_add(policy->warnings,

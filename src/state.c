@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "names.h"
 #include "state.h"
+#include "xmlsafe.h"
 
 #define RECORD_GROUP "domain"
 #define PORT_GROUP_PREFIX "port "
@@ -117,6 +120,22 @@ bad_record(const char *filename, const char *what, GError **error)
         return FALSE;
 }
 
+/* Teardown pastes a record's tenant and taps into firewall syntax, so they
+ * pass the same allow-lists as names read from domain XML. */
+static gboolean
+check_name(const char *filename, const char *kind, const char *name, const char *why,
+           GError **error)
+{
+        g_autofree char *quoted = NULL;
+        g_autofree char *what = NULL;
+
+        if (!why)
+                return TRUE;
+        quoted = netiso_quote(name);
+        what = g_strdup_printf("%s '%s' is invalid: %s", kind, quoted, why);
+        return bad_record(filename, what, error);
+}
+
 static gboolean
 load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *record, GError **error)
 {
@@ -125,6 +144,8 @@ load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *rec
         gsize n = 0;
         NetisoRecordPort *port;
 
+        if (!check_name(filename, "tap", tap, netiso_ifname_problem(tap), error))
+                return FALSE;
         if (!g_key_file_has_group(kf, group))
                 return bad_record(filename, "a listed tap has no [port] group", error);
         port = g_new0(NetisoRecordPort, 1);
@@ -142,6 +163,23 @@ load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *rec
         return TRUE;
 }
 
+/* Records hold only the escapes g_key_file_to_data() writes. Anything else is
+ * damage, refused before GLib sees it: GLib 2.74 reports a value with an invalid
+ * escape and a trailing backslash by setting one GError twice (a warning on
+ * stderr, which libvirt logs, and a leak). */
+static gboolean
+has_foreign_escape(const char *data, gsize len)
+{
+        for (gsize i = 0; i < len; i++) {
+                if (data[i] != '\\')
+                        continue;
+                if (i + 1 == len || data[i + 1] == '\0' || !strchr("sntr\\;", data[i + 1]))
+                        return TRUE;
+                i++;
+        }
+        return FALSE;
+}
+
 NetisoRecord *
 netiso_record_new_from_data(const char *filename, const char *data, gsize len, GError **error)
 {
@@ -149,8 +187,13 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         g_autoptr(NetisoRecord) record = record_new();
         g_autoptr(GError) local = NULL;
         g_autofree char *backend = NULL;
+        g_autofree char *tenant_problem = NULL;
         g_auto(GStrv) taps = NULL;
 
+        if (has_foreign_escape(data, len)) {
+                bad_record(filename, "invalid escape sequence", error);
+                return NULL;
+        }
         /* GLib's own message depends on the locale; ours is stable. */
         if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
                 bad_record(filename, "not in key-file syntax", error);
@@ -163,6 +206,9 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
                 bad_record(filename, "name, tenant or backend missing", error);
                 return NULL;
         }
+        tenant_problem = netiso_tenant_name_problem(record->tenant);
+        if (!check_name(filename, "tenant", record->tenant, tenant_problem, error))
+                return NULL;
         if (g_str_equal(backend, "nftables"))
                 record->backend = NETISO_BACKEND_NFTABLES;
         else if (g_str_equal(backend, "iptables"))
@@ -188,7 +234,10 @@ domains_dir(const char *state_dir)
 }
 
 /* Domain names are libvirt's business and may hold any character but '/';
- * escaping keeps every name a single safe file name. */
+ * escaping keeps every name a single safe file name. A file name has at most
+ * NAME_MAX bytes, which escaping (three per non-ASCII byte) or a name near
+ * libvirt's own limit exceeds: such a name is stored under its digest, as
+ * "%-DIGEST", which escaping never writes. Records name their domain inside. */
 static char *
 record_path(const char *state_dir, const char *domain)
 {
@@ -196,6 +245,12 @@ record_path(const char *state_dir, const char *domain)
         g_autofree char *escaped = g_uri_escape_string(domain, NULL, FALSE);
         g_autofree char *file = g_strconcat(escaped, ".state", NULL);
 
+        if (strlen(file) > NAME_MAX) {
+                g_autofree char *digest =
+                        g_compute_checksum_for_string(G_CHECKSUM_SHA256, domain, -1);
+                g_free(file);
+                file = g_strconcat("%-", digest, ".state", NULL);
+        }
         return g_build_filename(dir, file, NULL);
 }
 
@@ -263,14 +318,28 @@ link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
         return TRUE;
 }
 
+static gboolean
+record_has_tap(const NetisoRecord *record, const char *tap)
+{
+        for (guint i = 0; record && i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                if (g_str_equal(port->tap, tap))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* Drops record's tap links, except those that keep (may be NULL) still lists. */
 static void
-unlink_taps(const char *state_dir, const NetisoRecord *record)
+unlink_taps(const char *state_dir, const NetisoRecord *record, const NetisoRecord *keep)
 {
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *path = tap_path(state_dir, port->tap);
                 g_autofree char *owner = NULL;
 
+                if (record_has_tap(keep, port->tap))
+                        continue;
                 /* Only our own links: the tap may already belong to a newer guest. */
                 if (netiso_state_tap_owner(state_dir, port->tap, &owner, NULL) &&
                     g_strcmp0(owner, record->domain) == 0)
@@ -308,10 +377,16 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
         g_autofree char *path = record_path(state_dir, record->domain);
         g_autofree char *data = NULL;
         g_autoptr(GError) local = NULL;
+        g_autoptr(NetisoRecord) previous = NULL;
         gsize len = 0;
 
         if (!netiso_state_ensure_dir(state_dir, error))
                 return FALSE;
+        /* A tap the domain no longer has (hot-unplugged) must not stay linked
+         * to it: a guest that gets that tap next would take it over and
+         * remove this domain's whole state as stale. */
+        if (netiso_state_load(state_dir, record->domain, &previous, NULL) && previous)
+                unlink_taps(state_dir, previous, record);
         data = netiso_record_to_data(record, &len);
         /* g_file_set_contents_full writes a temporary file, fsyncs and renames. */
         if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -329,7 +404,7 @@ netiso_state_remove(const char *state_dir, const char *domain, GError **error)
         g_autoptr(NetisoRecord) record = NULL;
 
         if (netiso_state_load(state_dir, domain, &record, NULL) && record)
-                unlink_taps(state_dir, record);
+                unlink_taps(state_dir, record, NULL);
         if (g_unlink(path) < 0 && errno != ENOENT) {
                 int e = errno;
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot remove: %s", path,

@@ -53,4 +53,10 @@ ok "apply with isolation disabled refuses (2) and says so" sh -c "'$CLI' apply -
 ok "remove of an unknown domain is not an error" status_is 0 "$CLI" remove --dry-run --config "$cfg" --domain nobody
 ok "remove without --domain is a usage error (2)" status_is 2 "$CLI" remove --config "$cfg"
 
+ok "nwfilter --output-dir writes exactly the committed examples" sh -c "
+	'$CLI' nwfilter --config '$data/golden/seed.toml' --tenant production --tenant staging \
+		--output-dir '$WORK/nwf' && diff -r '$top_srcdir/xml/nwfilter' '$WORK/nwf'"
+ok "nwfilter prints XML on stdout by default" sh -c "'$CLI' nwfilter --config '$data/golden/seed.toml' | grep -q \"<filter name='blixard-netiso-tenant-default'\""
+ok "nwfilter refuses a hostile tenant name (2)" status_is 2 "$CLI" nwfilter --config "$data/golden/seed.toml" --tenant 'a;b'
+
 done_testing

@@ -85,8 +85,9 @@ run_round() {
 	added=
 	while read -r pname kind addr port src; do
 		[ "$src" = - ] && continue
-		# A source that is not ours (the spoofing probes) is added for the round only.
-		if ! ip addr show dev eth0 | grep -q " $src/"; then
+		# A source that is not ours (the spoofing probes) is added for the round only;
+		# the address of a hot-plugged interface is ours.
+		if ! ip addr show | grep -q " $src/"; then
 			case $src in
 			*:*) ip -6 addr add "$src/128" dev eth0 ;;
 			*) ip addr add "$src/32" dev eth0 ;;
@@ -113,7 +114,33 @@ run_round() {
 	echo "ROUND-DONE round=$round"
 }
 
-# Commands on ttyS1, one a line: "round R", "probe NAME KIND ADDR PORT SRC", "run".
+# A hot-plugged interface (the watch tests): its addresses, and source routing so that
+# traffic from them (probes with that SRC, replies to what reaches them) leaves through
+# it, while everything else keeps using eth0. "ifup DEV IP4 GW4 IP6 GW6".
+if_up() {
+	dev=$1 table=$((100 + ${1#eth}))
+	i=0
+	while [ ! -e "/sys/class/net/$dev" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ ! -e "/sys/class/net/$dev" ]; then
+		say "IFUP dev=$dev result=fail"
+		return
+	fi
+	echo 0 >"/proc/sys/net/ipv6/conf/$dev/accept_dad"
+	echo 0 >"/proc/sys/net/ipv6/conf/$dev/accept_ra"
+	ip link set "$dev" up
+	ip addr add "$2/32" dev "$dev"
+	ip route add "$3" dev "$dev" table $table
+	ip route add default via "$3" dev "$dev" table $table
+	ip rule add from "$2" table $table
+	ip -6 addr add "$4/128" dev "$dev"
+	ip -6 route add "$5/128" dev "$dev" table $table
+	ip -6 route add default via "$5" dev "$dev" table $table
+	ip -6 rule add from "$4" table $table
+	say "IFUP dev=$dev result=ok"
+}
+
+# Commands on ttyS1, one a line: "round R", "probe NAME KIND ADDR PORT SRC", "run",
+# "ifup DEV IP4 GW4 IP6 GW6".
 stty -F /dev/ttyS1 raw -echo
 exec 3</dev/ttyS1
 round=0
@@ -123,5 +150,6 @@ while :; do
 	round) round=$a; : >/tmp/probes ;;
 	probe) echo "$a $b $c $d $e" >>/tmp/probes ;;
 	run) run_round ;;
+	ifup) if_up "$a" "$b" "$c" "$d" "$e" ;;
 	esac
 done

@@ -37,6 +37,8 @@ E2E_PIDS=()
 declare -A E2E_TENANT E2E_IDX
 E2E_TAPN=0
 E2E_TAPFAIL=0
+E2E_CLI=
+E2E_CLI_PID=
 
 # Addresses. Guest number i (11..99): the guest is 10.0.1.i and fd00:10::1:i, the host end
 # of its tap 10.0.0.i and fd00:10::i (libvirt puts them on the tap with a peer route).
@@ -236,6 +238,8 @@ e2e_install_hook() {
 		E2E_CONFDIR=/etc/blixard
 	fi
 	E2E_HOOK_DESC="make install of $top_builddir: hooks/qemu.d/$(cd "$E2E_T/hooks.d" && echo *)"
+	# The command-line tool of the same install, for the operations tests (e2e_cli).
+	E2E_CLI=$(find "$inst" -type f -path '*/sbin/blixard-netiso' | head -n 1)
 }
 
 # The test configuration; the argument is allow_internet (true or false). Rewritten
@@ -547,6 +551,91 @@ e2e_wait_ready() {
 			return 1
 		fi
 		sleep 0.5
+	done
+}
+
+# ---------------------------------------------------------------- the command-line tool
+
+# The installed blixard-netiso (the same `make install` as the hook), run where the hook
+# runs: in the private namespaces (its state directory, the test configuration at its
+# compiled-in path, the private libvirtd's socket) with a service manager's environment.
+e2e_cli() { env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n -- "$E2E_CLI" "$@"; }
+
+# e2e_cli_start OUTPUT ARGS...: a long-running command (watch) in the background, its
+# output in OUTPUT. nsenter execs it, so E2E_CLI_PID is the command's own PID; cleanup
+# ends it with the harness's other processes.
+e2e_cli_start() {
+	local out=$1
+	shift
+	env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n -- "$E2E_CLI" "$@" >"$out" 2>&1 8>&- &
+	E2E_CLI_PID=$!
+	E2E_PIDS+=("$E2E_CLI_PID")
+}
+
+# PCI hot-plug on the 'pc' machine goes through ACPI, which the guests of e2e_guest_add
+# run without: this turns it on for one registered guest. With ACPI the kernel checks
+# the IO-APIC timer at boot, which TCG on a busy host can fail ("IO-APIC + timer doesn't
+# work!", a panic): no_timer_check skips that check, as cloud images do.
+e2e_guest_enable_hotplug() {
+	sed -i -e 's|^  </os>$|  </os>\n  <features><acpi/></features>|' \
+		-e 's|<cmdline>console=ttyS0 |<cmdline>console=ttyS0 no_timer_check |' "$E2E_T/$1.xml"
+}
+
+# Defines a registered guest (persistent, unlike e2e_guest_start) and starts it.
+e2e_guest_define_start() {
+	{ e2e_virsh define "$E2E_T/$1.xml" && e2e_virsh start "$1"; } >"$E2E_T/$1.start" 2>&1
+}
+
+# A routed interface to hot-plug, numbered like a guest: number i gives the guest end
+# 10.0.1.i and fd00:10::1:i, the host end 10.0.0.i and fd00:10::i. Prints the file.
+e2e_iface_mac() { printf '52:54:00:e2:e0:%02x\n' "$1"; }
+e2e_iface_xml() {
+	local i=$1 f=$E2E_T/iface-$1.xml
+	cat >"$f" <<EOF
+<interface type='ethernet'>
+  <mac address='$(e2e_iface_mac "$i")'/>
+  <source>
+    <ip address='10.0.0.$i' prefix='32' peer='10.0.1.$i'/>
+    <ip family='ipv6' address='fd00:10::$i' prefix='128' peer='fd00:10::1:$i'/>
+  </source>
+  <model type='virtio'/>
+  <driver name='qemu'/>
+  <rom enabled='no'/>
+</interface>
+EOF
+	echo "$f"
+}
+
+# e2e_guest_attach GUEST NUMBER / e2e_guest_detach GUEST NUMBER: hot-plug (live only).
+e2e_guest_attach() { e2e_virsh attach-device "$1" "$(e2e_iface_xml "$2")" --live >/dev/null; }
+e2e_guest_detach() { e2e_virsh detach-device "$1" "$E2E_T/iface-$2.xml" --live >/dev/null; }
+
+# The tap of a guest's interface with this MAC address.
+e2e_guest_tap_of() {
+	e2e_virsh domiflist "$1" 2>/dev/null | awk -v m="$2" '$5 == m {print $1; exit}'
+}
+
+# e2e_guest_ifup GUEST DEV NUMBER: the guest configures its hot-plugged DEV with the
+# addresses of NUMBER (source-routed through DEV); fails unless the guest says ok.
+e2e_guest_ifup() {
+	local g=$1 dev=$2 i=$3 deadline
+	echo "ifup $dev 10.0.1.$i 10.0.0.$i fd00:10::1:$i fd00:10::$i" >"$E2E_T/$g.cmdbuf"
+	timeout 10 sh -c 'cat "$1" >"$2"' - "$E2E_T/$g.cmdbuf" "$E2E_T/run/bxe2e/$g.cmd.in" || return 1
+	deadline=$(($(date +%s) + 60))
+	until e2e_console "$g" | grep -q "^NETISO IFUP dev=$dev result="; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.3
+	done
+	e2e_console "$g" | grep -q "^NETISO IFUP dev=$dev result=ok"
+}
+
+# e2e_wait_for SECONDS COMMAND...: polls until COMMAND succeeds; fails after SECONDS.
+e2e_wait_for() {
+	local deadline=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.3
 	done
 }
 

@@ -337,6 +337,9 @@ examples_tests() {
                 filters_round_trip "$ex" "$T/f-seed.order"
         check "redefining the same XML is accepted" \
                 virsh -q nwfilter-define "$ex/blixard-netiso-base.xml"
+        check "blixard-netiso nwfilter --define loads the same filters through the libvirt API" \
+                "$top_builddir/blixard-netiso" nwfilter --config "$top_srcdir/tests/data/golden/seed.toml" \
+                --tenant production --tenant staging --define
         sed 's:<uuid>........:<uuid>00000000:' "$ex/blixard-netiso-base.xml" >"$T/other-uuid.xml"
         check "the same name with another UUID is refused" \
                 refuses virsh -q nwfilter-define "$T/other-uuid.xml"

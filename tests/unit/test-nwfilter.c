@@ -196,18 +196,18 @@ test_tenant_names_refused(void)
         static const struct {
                 const char *tenant, *message;
         } cases[] = {
-                { "", "tenant name is empty" },
-                { "-prod", "tenant name '-prod' must start with a letter or digit" },
-                { ".prod", "tenant name '.prod' must start with a letter or digit" },
-                { "a/b", "tenant name 'a/b' has a character outside A-Za-z0-9._-" },
-                { "a b", "tenant name 'a b' has a character outside A-Za-z0-9._-" },
-                { "a'b", "tenant name 'a'b' has a character outside A-Za-z0-9._-" },
-                { "a\nb", "tenant name 'a\\nb' has a character outside A-Za-z0-9._-" },
-                { "caf\xc3\xa9", "tenant name 'caf\\303\\251' has a character outside "
-                                 "A-Za-z0-9._-" },
+                { "", "tenant '' is invalid: must not be empty" },
+                { "-prod", "tenant '-prod' is invalid: must start with a letter or digit" },
+                { ".prod", "tenant '.prod' is invalid: must start with a letter or digit" },
+                { "a/b", "tenant 'a/b' is invalid: only A-Za-z0-9._- allowed" },
+                { "a b", "tenant 'a b' is invalid: only A-Za-z0-9._- allowed" },
+                { "a'b", "tenant 'a'b' is invalid: only A-Za-z0-9._- allowed" },
+                { "a\nb", "tenant 'a\\x0ab' is invalid: only A-Za-z0-9._- allowed" },
+                { "caf\xc3\xa9", "tenant 'caf\xc3\xa9' is invalid: non-ASCII character U+00E9 "
+                                 "(Unicode look-alikes are refused), only A-Za-z0-9._- allowed" },
                 { "a123456789012345678901234567890123456789012345678901234567890123",
-                  "tenant name 'a123456789012345678901234567890123456789012345678901234567890123'"
-                  " is longer than 63 characters" },
+                  "tenant 'a123456789012345678901234567890123456789012345678901234567890123'"
+                  " is invalid: longer than 63 characters" },
         };
         g_autoptr(NwcaseConfig) config = nwcase_config_new("seed");
 

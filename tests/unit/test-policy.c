@@ -162,6 +162,53 @@ test_refusals(void)
         }
 }
 
+/* A domain as large as the hook accepts (4 MB: 360 interfaces of 256
+ * addresses) took a minute of pairwise comparisons before the uniqueness
+ * checks were hashed; the bound is loose enough for sanitizer builds. */
+static void
+test_uniqueness_is_linear(void)
+{
+        g_autoptr(NetisoConfig) config = config_from("");
+        g_autoptr(NetisoDomain) domain = g_new0(NetisoDomain, 1);
+        g_autoptr(NetisoPolicy) policy = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GTimer) timer = g_timer_new();
+        const NetisoIface *first;
+        NetisoIface *last;
+        guint32 n = 0;
+
+        domain->name = g_strdup("big");
+        domain->tenant = g_strdup("t");
+        domain->ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_iface_free);
+        for (guint i = 0; i <= 360; i++) {
+                NetisoIface *iface = g_new0(NetisoIface, 1);
+
+                iface->index = i;
+                iface->type = NETISO_IFACE_ETHERNET;
+                iface->tap = g_strdup_printf("vnet%u", i);
+                iface->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                for (guint a = 0; a < 256 && i < 360; a++) {
+                        NetisoCidr c = { .family = NETISO_FAMILY_IPV4, .prefix = 32 };
+                        n++;
+                        c.bytes[0] = 10;
+                        c.bytes[1] = (guint8)(n >> 16);
+                        c.bytes[2] = (guint8)(n >> 8);
+                        c.bytes[3] = (guint8)n;
+                        g_array_append_val(iface->addresses, c);
+                }
+                g_ptr_array_add(domain->ifaces, iface);
+        }
+        /* The last interface claims the first interface's first address. */
+        first = g_ptr_array_index(domain->ifaces, 0);
+        last = g_ptr_array_index(domain->ifaces, 360);
+        g_array_append_val(last->addresses, g_array_index(first->addresses, NetisoCidr, 0));
+        policy = netiso_policy_new_for_domain(config, domain, &error);
+        g_assert_null(policy);
+        g_assert_cmpstr(error->message, ==,
+                        "domain 'big': interfaces 0 and 360 both claim address 10.0.0.1");
+        g_assert_cmpfloat(g_timer_elapsed(timer, NULL), <, 10.0);
+}
+
 static void
 test_warnings_and_taps(void)
 {
@@ -239,6 +286,7 @@ main(int argc, char **argv)
         g_test_add_func("/policy/ports-split-by-direction", test_ports_split);
         g_test_add_func("/policy/defaults-dns-ports-and-default-tenant", test_default_ports_and_tenant);
         g_test_add_func("/policy/refuses-unisolatable-guests-with-exact-message", test_refusals);
+        g_test_add_func("/policy/uniqueness-check-is-linear", test_uniqueness_is_linear);
         g_test_add_func("/policy/warns-about-outside-and-addressless", test_warnings_and_taps);
         g_test_add_func("/policy/bridged-is-kept-but-not-routed", test_bridged_kept_not_routed);
         g_test_add_func("/policy/describe-says-each-switch", test_describe_mentions_each_switch);

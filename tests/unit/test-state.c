@@ -57,6 +57,17 @@ test_damaged(void)
                   "f: damaged state record: a listed tap has no [port] group" },
                 { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0;\n[port vnet0]\naddresses=10.0.0.0/8;\n",
                   "f: damaged state record: an address does not parse" },
+                /* Found by fuzz-record: teardown pasted these into the nft batch. */
+                { "[domain]\nname=x\ntenant=a;flush ruleset\nbackend=nftables\n",
+                  "f: damaged state record: tenant 'a;flush ruleset' is invalid: only "
+                  "A-Za-z0-9._- allowed" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\ntaps=vnet0\" }\\;x;\n"
+                  "[port vnet0\" }\\;x]\n",
+                  "f: damaged state record: tap 'vnet0\" };x' is invalid: only A-Za-z0-9_.- "
+                  "allowed" },
+                /* Found by fuzz-record: GLib set one GError twice and warned on stderr. */
+                { "[domain]\nname=a\\x\\\ntenant=t\nbackend=nftables\n",
+                  "f: damaged state record: invalid escape sequence" },
         };
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GError) error = NULL;
@@ -103,6 +114,74 @@ test_store(void)
         g_assert_no_error(error);
 }
 
+/* A hot-unplugged tap leaves the record: its link must go with it, or the
+ * next guest given that tap would remove this domain's state as stale. */
+static void
+test_unplugged_tap_unlinked(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("netiso-unplug-XXXXXX", NULL);
+        const char *two = "[domain]\nname=web\ntenant=prod\nbackend=nftables\ntaps=vnet0;vnet1;\n"
+                          "[port vnet0]\naddresses=10.0.0.5;\n[port vnet1]\naddresses=10.0.0.6;\n";
+        g_autoptr(NetisoRecord) both = netiso_record_new_from_data("two", two, strlen(two), NULL);
+        g_autoptr(NetisoRecord) one = sample_record("web", "vnet0");
+        g_autoptr(GError) error = NULL;
+        g_autofree char *owner0 = NULL;
+        g_autofree char *owner1 = NULL;
+
+        g_assert_true(netiso_state_save(dir, both, &error));
+        g_assert_true(netiso_state_save(dir, one, &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet0", &owner0, &error));
+        g_assert_true(netiso_state_tap_owner(dir, "vnet1", &owner1, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(owner0, ==, "web");
+        g_assert_null(owner1);
+}
+
+/* Names libvirt accepts but that do not fit a file name once escaped: 251
+ * ASCII bytes (libvirt's NAME.xml limit) and 120 two-byte characters. */
+static void
+test_long_names(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("netiso-state-XXXXXX", NULL);
+        g_autoptr(GString) ascii = g_string_new(NULL);
+        g_autoptr(GString) accented = g_string_new(NULL);
+        const char *names[2];
+
+        for (guint i = 0; i < 251; i++)
+                g_string_append_c(ascii, 'n');
+        for (guint i = 0; i < 120; i++)
+                g_string_append(accented, "é");
+        names[0] = ascii->str;
+        names[1] = accented->str;
+        for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autofree char *tap = g_strdup_printf("vnet%" G_GSIZE_FORMAT, i);
+                g_autoptr(NetisoRecord) record = sample_record(names[i], tap);
+                g_autoptr(NetisoRecord) loaded = NULL;
+                g_autoptr(GError) error = NULL;
+                g_autofree char *owner = NULL;
+
+                g_assert_true(netiso_state_save(dir, record, &error));
+                g_assert_no_error(error);
+                g_assert_true(netiso_state_load(dir, names[i], &loaded, &error));
+                g_assert_nonnull(loaded);
+                g_assert_cmpstr(loaded->domain, ==, names[i]);
+                g_assert_true(netiso_state_tap_owner(dir, tap, &owner, &error));
+                g_assert_cmpstr(owner, ==, names[i]);
+        }
+        {
+                g_autoptr(GPtrArray) all = netiso_state_list(dir, NULL, NULL);
+                g_assert_cmpuint(all->len, ==, 2);
+        }
+        for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autoptr(NetisoRecord) gone = NULL;
+                g_autoptr(GError) error = NULL;
+
+                g_assert_true(netiso_state_remove(dir, names[i], &error));
+                g_assert_true(netiso_state_load(dir, names[i], &gone, &error));
+                g_assert_null(gone);
+        }
+}
+
 static void
 test_lock(void)
 {
@@ -130,6 +209,8 @@ main(int argc, char **argv)
         g_test_add_func("/state/record-roundtrips-exactly", test_roundtrip);
         g_test_add_func("/state/damaged-record-is-named", test_damaged);
         g_test_add_func("/state/tap-links-follow-records", test_store);
+        g_test_add_func("/state/unplugged-tap-link-is-dropped", test_unplugged_tap_unlinked);
+        g_test_add_func("/state/names-too-long-for-a-file-name", test_long_names);
         g_test_add_func("/state/lock-excludes-second-holder", test_lock);
         return g_test_run();
 }
