@@ -10,9 +10,11 @@
  * branch and the leaf rules of the names that end there. A packet walks
  * down its name, so the rules it passes grow with the name's length and the
  * branching of the names, never with the number of guests; ipset is not
- * needed. Five tries share one shape: forwarded from a guest (BLXFI-), to
- * the host from a guest (BLXII-), forwarded to a guest (BLXFO-), "accept
- * towards a guest" (BLXOO-) and "drop towards another guest" (BLXDM-); each
+ * needed. nf_tables nests at most 16 chains, so each trie has a depth
+ * budget (ipt-trie.c). Five tries share one shape: forwarded from a guest
+ * (BLXFI-), to the host from a guest (BLXII-), forwarded to a guest
+ * (BLXFO-), "accept towards a guest" (BLXOO-) and "drop towards another
+ * guest" (BLXDM-, for taps no guest pattern covers); each
  * tenant has a trie of its own taps (BLXK<id>-) behind its head chain
  * (BLXG<id>), id being the first 8 hex digits of SHA-256 of the tenant name,
  * recorded in a comment, collisions refused. A tap's "from" leaf is its

@@ -326,15 +326,26 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
 }
 
 static void
+tap_status_free(gpointer data)
+{
+        NetisoTapStatus *ts = data;
+
+        g_free(ts->tap);
+        g_free(ts);
+}
+
+static void
 fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **have)
 {
         g_autoptr(GHashTable) counts =
                 g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-        in->objects_present = TRUE;
         for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++) {
-                for (gsize h = 0; h < G_N_ELEMENTS(hooks); h++)
-                        in->objects_present &= netiso_ipt_ruleset_has_chain(have[f], hooks[h].ours);
+                /* Present: anything of ours, in either family (reconcile
+                 * purges leftovers by it); missing parts are drift. */
+                for (guint i = 0; i < have[f]->chains->len; i++)
+                        in->objects_present |=
+                                netiso_ipt_chain_is_ours(g_ptr_array_index(have[f]->chains, i));
                 count_drops(counts, have[f]);
                 hook_warnings(in->warnings, netiso_ipt_families[f].label, have[f]);
         }
@@ -363,7 +374,7 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
         gboolean ok;
 
-        in->taps = g_ptr_array_new_with_free_func(g_free);
+        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
         in->problems = g_ptr_array_new_with_free_func(g_free);
         in->warnings = g_ptr_array_new_with_free_func(g_free);
         if (!read_tables(fw, have, error))

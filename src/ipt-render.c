@@ -151,12 +151,16 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
         }
 
         add_cidrs(rs, NETISO_IPT_REST, config->cluster_networks, family, "RETURN");
-        add(rs, NETISO_IPT_REST, r->peers == NETISO_PEERS_ALL ? "-j BLXOO-" : "-j BLXDM-");
-        /* A guest-like tap nobody installed receives nothing from guests
-         * either (fail closed), whatever the peers setting. */
+        if (r->peers == NETISO_PEERS_ALL)
+                add(rs, NETISO_IPT_REST, "-j BLXOO-");
+        /* Towards a guest-like tap: refused, whether installed (another
+         * guest that was not a peer) or not (fail closed). Installed taps
+         * that match no pattern are BLXDM-'s. */
         add_patterns(rs, config, NETISO_IPT_REST, "-o", "RETURN");
-        if (r->peers != NETISO_PEERS_ALL)
+        if (r->peers != NETISO_PEERS_ALL) {
+                add(rs, NETISO_IPT_REST, "-j BLXDM-");
                 add_cidrs(rs, NETISO_IPT_REST, config->vm_networks, family, "RETURN");
+        }
         add_ports(rs, NETISO_IPT_REST, r->ports_out);
         if (r->internet)
                 add(rs, NETISO_IPT_REST, "-j ACCEPT");
@@ -178,6 +182,23 @@ render_shared(const NetisoConfig *config, NetisoFamily family)
         drop_chain(rs, config, NETISO_IPT_INBOUND, "inbound");
         policy_chains(rs, config, r, family);
         return rs;
+}
+
+/* BLXDM- holds only the installed taps that no guest pattern covers: BLX-REST
+ * refuses the others by pattern, which keeps that nested trie shallow. */
+static NetisoIptSet *
+unpatterned(const NetisoConfig *config, const NetisoIptSet *set)
+{
+        NetisoIptSet *sub = netiso_ipt_set_new();
+
+        /* Names and tenants were checked when set was built: nothing can fail. */
+        for (guint i = 0; i < set->ports->len; i++) {
+                const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
+                if (!netiso_config_is_guest_like_ifname(config, p->tap))
+                        (void)netiso_ipt_set_add(sub, p->tap, p->tenant, p->addresses, NULL);
+        }
+        (void)netiso_ipt_set_finish(sub, NULL);
+        return sub;
 }
 
 static void
@@ -208,9 +229,10 @@ netiso_ipt_render_full(const NetisoConfig *config, const NetisoIptSet *set, Neti
 {
         NetisoIptRuleset *rs = render_shared(config, family);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(NetisoIptSet) dm = unpatterned(config, set);
 
         for (int t = 0; t < NETISO_IPT_TRIE_TENANT; t++)
-                render_trie(rs, set, t, NULL, family);
+                render_trie(rs, t == NETISO_IPT_TRIE_BLOCK_TO ? dm : set, t, NULL, family);
         for (guint i = 0; i < set->ports->len; i++) {
                 const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
                 g_autoptr(NetisoIptSet) own = NULL;
@@ -435,6 +457,8 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
         g_autoptr(GPtrArray) changed = changed_taps(before, after, ids);
         g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(NetisoIptSet) before_dm = unpatterned(config, before);
+        g_autoptr(NetisoIptSet) after_dm = unpatterned(config, after);
         Delta d = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL), g_string_new(NULL),
                     g_string_new(NULL) };
 
@@ -448,8 +472,12 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
         }
         g_ptr_array_sort(prefixes, compare_strings);
         g_ptr_array_sort(ids, compare_strings);
-        for (int t = 0; t < NETISO_IPT_TRIE_TENANT; t++)
-                diff_trie(&d, before, after, t, NULL, prefixes, verify, family);
+        for (int t = 0; t < NETISO_IPT_TRIE_TENANT; t++) {
+                if (t == NETISO_IPT_TRIE_BLOCK_TO)
+                        diff_trie(&d, before_dm, after_dm, t, NULL, prefixes, verify, family);
+                else
+                        diff_trie(&d, before, after, t, NULL, prefixes, verify, family);
+        }
         for (guint i = 0; i < ids->len; i++)
                 diff_tenant(&d, before, after, g_ptr_array_index(ids, i), changed, verify, family);
 

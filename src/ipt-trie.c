@@ -357,53 +357,100 @@ common_prefix(const char *a, const char *b)
         return n;
 }
 
+/* nf_tables refuses chains nested deeper than 16 (NFT_JUMP_STACK_SIZE,
+ * "Too many links"), gotos included: FORWARD 0, BLIXARD_VM_FWD 1, a "from"
+ * trie's node of depth d at 1 + d, the tenant head at 2 + d, its trie's
+ * node of depth k at 2 + d + k, BLX-PEER at 3 + d + k; BLX-REST at 3 + d,
+ * BLXOO- nodes at 3 + d + k, BLXDM- leaves' drop chain at 4 + d + k. So
+ * each trie has a depth budget (root = 1): a node at its budget holds every
+ * name below it as a leaf. Names deep enough to reach it (100 000 vnetN)
+ * cost a longer scan in that one node instead of a refused batch. */
+static const guint depth_budget[] = {
+        [NETISO_IPT_TRIE_FWD_FROM] = 7, [NETISO_IPT_TRIE_HOST_FROM] = 7,
+        [NETISO_IPT_TRIE_FWD_TO] = 7,   [NETISO_IPT_TRIE_ACCEPT_TO] = 5,
+        [NETISO_IPT_TRIE_BLOCK_TO] = 4, [NETISO_IPT_TRIE_TENANT] = 5,
+};
+
+/* [*ret_lo, *ret_hi): the taps that start with the first len bytes of prefix. */
+static void
+prefix_range(const NetisoIptSet *set, const char *prefix, gsize len, guint *ret_lo, guint *ret_hi)
+{
+        g_autofree char *from = g_strndup(prefix, len);
+        /* Name characters are ASCII below 0x7f: nothing with the prefix sorts after this. */
+        g_autofree char *to = g_strconcat(from, "\x7f", NULL);
+
+        *ret_lo = lower_bound(set, from);
+        *ret_hi = lower_bound(set, to);
+}
+
+static const char *
+tap_at(const NetisoIptSet *set, guint i)
+{
+        return ((NetisoIptPort *)g_ptr_array_index(set->ports, i))->tap;
+}
+
+/* Names part at this prefix (or one ends there and another goes on): in
+ * sorted order the first and last of its range then differ right after it. */
+static gboolean
+branches(const NetisoIptSet *set, const char *prefix, gsize len)
+{
+        guint lo, hi;
+
+        prefix_range(set, prefix, len, &lo, &hi);
+        return hi - lo >= 2 && tap_at(set, lo)[len] != tap_at(set, hi - 1)[len];
+}
+
+/* How many nodes a packet passes from the root to this one, both included. */
+static guint
+node_depth(const NetisoIptSet *set, const char *prefix)
+{
+        guint depth = 1;
+
+        for (gsize n = 1; n <= strlen(prefix); n++)
+                depth += branches(set, prefix, n);
+        return depth;
+}
+
 GPtrArray *
 netiso_ipt_node_items(const NetisoIptSet *set, NetisoIptTrie trie, const char *prefix,
                       NetisoFamily family)
 {
         gsize len = strlen(prefix);
-        guint lo = lower_bound(set, prefix), hi = lo, i;
         const char *tenant_id = NULL;
         GPtrArray *items;
-        guint outcomes = 0;
+        gboolean flat;
+        guint lo, hi, i, depth;
 
         g_assert(set->finished);
-        while (hi < set->ports->len &&
-               g_str_has_prefix(((NetisoIptPort *)g_ptr_array_index(set->ports, hi))->tap, prefix))
-                hi++;
-        /* A node exists where names branch (or a name ends and another goes
-         * on); the global roots always exist, a tenant's root with its taps. */
-        for (i = lo; i < hi && outcomes < 2; i++) {
-                const char *tap = ((NetisoIptPort *)g_ptr_array_index(set->ports, i))->tap;
-                const char *first = ((NetisoIptPort *)g_ptr_array_index(set->ports, lo))->tap;
-                if (i == lo || tap[len] != first[len])
-                        outcomes++;
-        }
-        if (len > 0 ? outcomes < 2 : (trie == NETISO_IPT_TRIE_TENANT && hi == lo))
+        prefix_range(set, prefix, len, &lo, &hi);
+        /* The global roots always exist, a tenant's root with its taps,
+         * other nodes where names part, within the trie's depth budget. */
+        if (len == 0 && trie == NETISO_IPT_TRIE_TENANT && hi == lo)
                 return NULL;
+        if (len > 0 && !branches(set, prefix, len))
+                return NULL;
+        depth = len > 0 ? node_depth(set, prefix) : 1;
+        if (depth > depth_budget[trie])
+                return NULL;
+        flat = depth == depth_budget[trie];
         if (hi > lo)
                 tenant_id = ((NetisoIptPort *)g_ptr_array_index(set->ports, lo))->tenant_id;
 
         items = g_ptr_array_new_with_free_func(item_free);
-        i = lo;
-        if (i < hi && strlen(((NetisoIptPort *)g_ptr_array_index(set->ports, i))->tap) == len)
-                g_ptr_array_add(items, leaf_item(g_ptr_array_index(set->ports, i++), trie, family));
-        while (i < hi) {
+        for (i = lo; i < hi;) {
                 const NetisoIptPort *first = g_ptr_array_index(set->ports, i);
-                const NetisoIptPort *last;
                 guint j = i + 1;
 
-                while (j < hi && ((NetisoIptPort *)g_ptr_array_index(set->ports, j))->tap[len] ==
-                                         first->tap[len])
+                /* A name that ends here is a slot of its own. */
+                while (!flat && first->tap[len] && j < hi && tap_at(set, j)[len] == first->tap[len])
                         j++;
-                last = g_ptr_array_index(set->ports, j - 1);
                 if (j - i == 1) {
                         g_ptr_array_add(items, leaf_item(first, trie, family));
                 } else {
                         /* Several names share this branch: link to the node
                          * where they part, skipping the letters they share. */
-                        g_autofree char *child =
-                                g_strndup(first->tap, common_prefix(first->tap, last->tap));
+                        g_autofree char *child = g_strndup(
+                                first->tap, common_prefix(first->tap, tap_at(set, j - 1)));
                         g_ptr_array_add(items, link_item(trie, tenant_id, child));
                 }
                 i = j;

@@ -69,7 +69,8 @@ typedef enum {
         NETISO_IPT_TRIE_HOST_FROM, /* BLXII-: to the host, from a guest (by -i) */
         NETISO_IPT_TRIE_FWD_TO,    /* BLXFO-: forwarded, to a guest (by -o) */
         NETISO_IPT_TRIE_ACCEPT_TO, /* BLXOO-: accept towards any guest (OUTPUT, open peers) */
-        NETISO_IPT_TRIE_BLOCK_TO,  /* BLXDM-: a guest's packet towards another guest: drop */
+        NETISO_IPT_TRIE_BLOCK_TO,  /* BLXDM-: a guest's packet towards another guest whose
+                                    * tap matches no guest_interface_patterns: drop */
         NETISO_IPT_TRIE_TENANT,    /* BLXK<id>-: a tenant's own taps (by -o) */
         _NETISO_IPT_TRIE_MAX,
 } NetisoIptTrie;
@@ -94,7 +95,8 @@ gboolean netiso_ipt_item_leads_to(const NetisoIptItem *item, const char *tap);
 GPtrArray *netiso_ipt_node_items(const NetisoIptSet *set, NetisoIptTrie trie, const char *prefix,
                                  NetisoFamily family);
 
-/* The prefixes of every node of set's trie, root ("") first. */
+/* The prefixes where set's trie may have nodes, root ("") first;
+ * netiso_ipt_node_items() says which of them exist. */
 GPtrArray *netiso_ipt_node_prefixes(const NetisoIptSet *set);
 
 /* The rules of a tenant's head chain (config-independent). */

@@ -360,6 +360,26 @@ apply_line(GHashTable *chains, const char *line, char **ret_error)
         return TRUE;
 }
 
+/* The longest chain of jumps and gotos below name (0 for a chain that
+ * jumps nowhere). */
+static guint
+height(GHashTable *chains, const char *name, GHashTable *memo)
+{
+        const SimChain *c = g_hash_table_lookup(chains, name);
+        gpointer known;
+        guint h = 0;
+
+        if (g_hash_table_lookup_extended(memo, name, NULL, &known))
+                return GPOINTER_TO_UINT(known);
+        for (guint i = 0; c && i < c->rules->len; i++) {
+                const SimRule *r = g_ptr_array_index(c->rules, i);
+                if (!is_verdict(r->target))
+                        h = MAX(h, 1 + height(chains, r->target, memo));
+        }
+        g_hash_table_insert(memo, (gpointer)name, GUINT_TO_POINTER(h));
+        return h;
+}
+
 gboolean
 ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
 {
@@ -382,8 +402,18 @@ ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
                 }
         }
         for (gsize b = 0; b < G_N_ELEMENTS(builtins); b++) {
+                g_autoptr(GHashTable) memo = g_hash_table_new(g_str_hash, g_str_equal);
+
                 if (has_loop(work, builtins[b], path, done)) {
                         *ret_error = g_strdup("a chain can reach itself (loop)");
+                        g_hash_table_unref(work);
+                        return FALSE;
+                }
+                /* nf_tables: NFT_JUMP_STACK_SIZE, gotos included (EMLINK). */
+                if (height(work, builtins[b], memo) > IPT_SIM_DEPTH_MAX) {
+                        *ret_error = g_strdup_printf("Too many links: chains nested deeper than %d "
+                                                     "below %s",
+                                                     IPT_SIM_DEPTH_MAX, builtins[b]);
                         g_hash_table_unref(work);
                         return FALSE;
                 }

@@ -1,6 +1,7 @@
 /* A model of one family's filter table for tests and the dispatch
  * benchmark: it applies iptables-restore --noflush batches all or nothing,
- * as strictly as the kernel (missing chains and rules, references, loops),
+ * as strictly as the kernel (missing chains and rules, references, loops,
+ * nf_tables' limit of 16 nested chains),
  * and walks packets through the rules, counting the rules evaluated. It
  * understands exactly the rule syntax the iptables backend writes. */
 #pragma once
@@ -9,6 +10,9 @@
 
 #include "addr.h"
 #include "ipt-ruleset.h"
+
+/* Levels below a built-in chain that nf_tables accepts (16 chains deep). */
+#define IPT_SIM_DEPTH_MAX 15
 
 typedef struct IptSim IptSim;
 
