@@ -133,6 +133,27 @@ kill_at() {
 	kill_held
 }
 
+# The hook's own failpoints abort it before it writes the record, between the
+# record and the commit, and after the commit (events.sh counts elements;
+# here the whole table is compared).
+for fp in install-before-record install-before-commit install-after-commit; do
+	BLIXARD_NETISO_FAILPOINT=$fp ghook 2 start begin 2>/dev/null
+	ok "start aborted at $fp: the table is the old or the new one, exactly" \
+		old_or_new "$WORK/without-g2" "$WORK/with-g2"
+	ghook 2 stopped end
+	ok "start aborted at $fp: teardown gives the old table back exactly" \
+		old_or_new "$WORK/without-g2" "$WORK/without-g2"
+done
+for fp in remove-before-commit remove-after-commit; do
+	ghook 2 start begin
+	BLIXARD_NETISO_FAILPOINT=$fp ghook 2 stopped end 2>/dev/null
+	ok "stop aborted at $fp: the table is the old or the new one, exactly" \
+		old_or_new "$WORK/with-g2" "$WORK/without-g2"
+	ghook 2 release end
+	ok "stop aborted at $fp: the following release finishes the teardown exactly" \
+		old_or_new "$WORK/without-g2" "$WORK/without-g2"
+done
+
 xml_for 3 B
 if $have_strace; then
 	for point in "sendmsg delay_enter:the batch is sent" "sendmsg delay_exit:the kernel committed"; do
