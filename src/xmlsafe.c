@@ -13,7 +13,7 @@
 #include "error.h"
 #include "xmlsafe.h"
 
-#define XML_MESSAGE_MAX 200   /* bytes of a libxml2 message quoted in ours */
+#define XML_MESSAGE_MAX 200 /* bytes of a libxml2 message quoted in ours */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
@@ -22,26 +22,31 @@ char *
 netiso_quote_n(const char *text, gsize max)
 {
         GString *s = g_string_new(NULL);
-        const char *p;
+        const char *p = text;
+        const char *end = text + strlen(text);
 
-        for (p = text; *p && s->len < max; p++) {
+        /* Control characters and bytes that are not UTF-8 become \xNN, so the
+         * result is one line of valid UTF-8 whatever the input was. */
+        while (*p && s->len < max) {
                 unsigned char c = (unsigned char)*p;
+                gunichar u;
 
-                if (c < 0x20 || c == 0x7f)
+                if (c < 0x20 || c == 0x7f) {
                         g_string_append_printf(s, "\\x%02x", c);
-                else
-                        g_string_append_c(s, *p);
-        }
-        if (*p) {
-                /* Cut in the middle of a character: drop its first bytes too. */
-                if (((unsigned char)*p & 0xc0) == 0x80) {
-                        gsize n = s->len;
-                        while (n > 0 && ((unsigned char)s->str[n - 1] & 0xc0) == 0x80)
-                                n--;
-                        g_string_truncate(s, n > 0 ? n - 1 : 0);
+                        p++;
+                } else if (c < 0x80) {
+                        g_string_append_c(s, *p++);
+                } else if ((u = g_utf8_get_char_validated(p, end - p)) < (gunichar)-2) {
+                        const char *next = g_utf8_next_char(p);
+                        g_string_append_len(s, p, next - p);
+                        p = next;
+                } else {
+                        g_string_append_printf(s, "\\x%02x", c);
+                        p++;
                 }
-                g_string_append(s, "...");
         }
+        if (*p)
+                g_string_append(s, "...");
         return g_string_free(s, FALSE);
 }
 
@@ -54,11 +59,10 @@ netiso_quote(const char *text)
 typedef struct {
         const char *filename;
         unsigned depth, max_depth;
-        GError *error;   /* the first error wins: later ones are consequences */
+        GError *error; /* the first error wins: later ones are consequences */
 } ParseState;
 
-static void G_GNUC_PRINTF(2, 3)
-stop(xmlParserCtxtPtr ctxt, const char *fmt, ...)
+static void G_GNUC_PRINTF(2, 3) stop(xmlParserCtxtPtr ctxt, const char *fmt, ...)
 {
         ParseState *state = ctxt->_private;
         g_autofree char *what = NULL;
@@ -68,9 +72,9 @@ stop(xmlParserCtxtPtr ctxt, const char *fmt, ...)
                 va_start(ap, fmt);
                 what = g_strdup_vprintf(fmt, ap);
                 va_end(ap);
-                state->error = g_error_new(NETISO_ERROR, NETISO_ERROR_DOMAIN, "%s:%d: %s",
-                                           state->filename, ctxt->input ? ctxt->input->line : 0,
-                                           what);
+                state->error =
+                        g_error_new(NETISO_ERROR, NETISO_ERROR_DOMAIN, "%s:%d: %s", state->filename,
+                                    ctxt->input ? ctxt->input->line : 0, what);
         }
         xmlStopParser(ctxt);
 }
@@ -86,8 +90,8 @@ on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id, const xml
 /* Fires before libxml2's own limit (256, whose message asks for XML_PARSE_HUGE). */
 static void
 on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
-                 int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
-                 int nb_defaulted, const xmlChar **attributes)
+                 int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                 const xmlChar **attributes)
 {
         xmlParserCtxtPtr ctxt = ctx;
         ParseState *state = ctxt->_private;
@@ -96,8 +100,8 @@ on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, con
                 stop(ctxt, "elements nested deeper than %u levels", state->max_depth);
                 return;
         }
-        xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-                              nb_attributes, nb_defaulted, attributes);
+        xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                              nb_defaulted, attributes);
 }
 
 static void

@@ -51,8 +51,9 @@ static const Bad bad_inputs[] = {
           " <!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n]>\n"
           "<domain><name>&e;</name></domain>",
           "test.xml:2: DOCTYPE is not allowed (no DTDs, no entities)" },
-        { "xxe-file", "<!DOCTYPE domain [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
-                      "<domain><name>&xxe;</name></domain>",
+        { "xxe-file",
+          "<!DOCTYPE domain [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
+          "<domain><name>&xxe;</name></domain>",
           "test.xml:1: DOCTYPE is not allowed (no DTDs, no entities)" },
         { "xxe-parameter-entity",
           "<!DOCTYPE domain [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>\n<domain/>",
@@ -81,8 +82,9 @@ static const Bad bad_inputs[] = {
         { "uuid-bad-dashes",
           "<domain><name>web1</name><uuid>8d2f1a3c5-b6e-4f70-9a81-b2c3d4e5f607</uuid></domain>",
           "domain 'web1': uuid '8d2f1a3c5-b6e-4f70-9a81-b2c3d4e5f607' is invalid" },
-        { "two-uuids", "<domain><name>web1</name><uuid>8d2f1a3c5b6e4f709a81b2c3d4e5f607</uuid>"
-                       "<uuid>8d2f1a3c5b6e4f709a81b2c3d4e5f607</uuid></domain>",
+        { "two-uuids",
+          "<domain><name>web1</name><uuid>8d2f1a3c5b6e4f709a81b2c3d4e5f607</uuid>"
+          "<uuid>8d2f1a3c5b6e4f709a81b2c3d4e5f607</uuid></domain>",
           "domain 'web1': more than one <uuid>" },
         /* tenant names that try to escape into nft syntax or a shell */
         { "tenant-semicolon", TENANT("tenant='a;b'"),
@@ -104,20 +106,26 @@ static const Bad bad_inputs[] = {
           META_NS "tenant '-prod' is invalid: must start with a letter or digit" },
         { "tenant-leading-dot", TENANT("tenant='.prod'"),
           META_NS "tenant '.prod' is invalid: must start with a letter or digit" },
-        { "tenant-cyrillic-a", TENANT("tenant='prod\xd0\xb0" "ction'"),
-          META_NS "tenant 'prod\xd0\xb0" "ction' is invalid: non-ASCII character U+0430 (Unicode "
+        { "tenant-cyrillic-a",
+          TENANT("tenant='prod\xd0\xb0"
+                 "ction'"),
+          META_NS "tenant 'prod\xd0\xb0"
+                  "ction' is invalid: non-ASCII character U+0430 (Unicode "
                   "look-alikes are refused), only A-Za-z0-9._- allowed" },
         { "tenant-zero-width-space", TENANT("tenant='prod&#x200B;'"),
           META_NS "tenant 'prod\xe2\x80\x8b' is invalid: non-ASCII character U+200B (Unicode "
                   "look-alikes are refused), only A-Za-z0-9._- allowed" },
-        { "tenant-long-is-cut", TENANT("tenant='" "0123456789012345678901234567890123456789"
-                                       "0123456789012345678901234567890123456789;'"),
+        { "tenant-long-is-cut",
+          TENANT("tenant='"
+                 "0123456789012345678901234567890123456789"
+                 "0123456789012345678901234567890123456789;'"),
           META_NS "tenant '01234567890123456789012345678901234567890123456789012345678901234567"
                   "890123456789...' is invalid: only A-Za-z0-9._- allowed" },
         /* the metadata element itself */
         { "duplicate-isolation",
           DOMAIN("<a:isolation xmlns:a='" NS "' tenant='x'/><b:isolation xmlns:b='" NS
-                 "' tenant='y'/>", ""),
+                 "' tenant='y'/>",
+                 ""),
           META_NS "more than one isolation element" },
         { "unknown-element",
           DOMAIN("<netiso:tenant xmlns:netiso='" NS "'>prod</netiso:tenant>", ""),
@@ -281,9 +289,9 @@ test_too_many_addresses(void)
 static void
 test_xinclude_is_inert(void)
 {
-        static const char xml[] =
-                DOMAIN("<xi:include xmlns:xi='http://www.w3.org/2001/XInclude' "
-                       "href='file:///etc/passwd' parse='text'/>", "");
+        static const char xml[] = DOMAIN("<xi:include xmlns:xi='http://www.w3.org/2001/XInclude' "
+                                         "href='file:///etc/passwd' parse='text'/>",
+                                         "");
         g_autoptr(GError) error = NULL;
         g_autoptr(NetisoDomain) d = parse(xml, strlen(xml), &error);
 
@@ -309,6 +317,24 @@ test_prints_nothing(void)
         g_test_trap_assert_stderr("");
 }
 
+/* The reader's message may quote the input: bytes that are not UTF-8 come
+ * out escaped, so the message is one line of UTF-8 (found by fuzz-domain). */
+static void
+test_message_is_utf8(void)
+{
+        /* libxml2 quotes 50 bytes of the comment: the 50th is the
+         * first byte of a two-byte character. */
+        static const char xml[] = "<domain type='kvm'>\n<!--"
+                                  "0123456789012345678901234567890123456789012345678"
+                                  "\xcc\x9d tail\n";
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null(parse(xml, sizeof xml - 1, &error));
+        g_assert_nonnull(error);
+        g_assert_true(g_utf8_validate(error->message, -1, NULL));
+        g_assert_null(strpbrk(error->message, "\r\n"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -325,5 +351,6 @@ main(int argc, char **argv)
         g_test_add_func("/domain/refuses/too-many-addresses", test_too_many_addresses);
         g_test_add_func("/domain/parser/xinclude-is-not-processed", test_xinclude_is_inert);
         g_test_add_func("/domain/parser/prints-nothing-to-stderr", test_prints_nothing);
+        g_test_add_func("/domain/parser/message-is-utf8", test_message_is_utf8);
         return g_test_run();
 }
