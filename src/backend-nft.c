@@ -10,6 +10,7 @@
 
 #include "backend-nft.h"
 #include "error.h"
+#include "nft-fast.h"
 #include "nft-listing.h"
 
 #define T "inet " NETISO_NFT_TABLE
@@ -183,11 +184,28 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
                      (const char *)g_ptr_array_index(patterns, i));
 }
 
+/* The first rule of forward carries the skeleton's mark (the fast path's
+ * proof that the skeleton is current): flushed and written with it.
+ * Established packets of a bound (tap, address) pair are accepted first:
+ * from_guest and to_guest would accept exactly these packets too (anti-
+ * spoofing passes, then ct state established), so this only saves work.
+ * The rule towards a guest comes after the dispatch from guests and its
+ * fail-closed drops: a packet from a guest is judged by from_guest alone,
+ * so a guest cannot spoof its way into another guest's connections. */
 static void
-render_base_chains(GString *out, const NetisoConfig *config)
+render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
 {
+        rule(out, "forward",
+             "iifname . ip saddr @guest_src_v4 ct state established,related accept%s%s%s",
+             mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
+        rule(out, "forward",
+             "iifname . ip6 saddr @guest_src_v6 ct state established,related accept");
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
+        rule(out, "forward",
+             "oifname . ip daddr @guest_src_v4 ct state established,related accept");
+        rule(out, "forward",
+             "oifname . ip6 daddr @guest_src_v6 ct state established,related accept");
         rule(out, "forward", "oifname @guest_ifs jump to_guest");
         render_fail_closed(out, config, "forward", "oif");
         rule(out, "input", "iifname @guest_ifs jump guest_to_host");
@@ -196,8 +214,8 @@ render_base_chains(GString *out, const NetisoConfig *config)
         render_fail_closed(out, config, "output", "oif");
 }
 
-void
-netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+static void
+render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
 {
         g_autoptr(NetisoRules) r = netiso_rules_new(config);
 
@@ -230,7 +248,62 @@ netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
         render_from_guest(out, config, r);
         render_guest_to_host(out);
         render_to_guest(out);
-        render_base_chains(out, config);
+        render_base_chains(out, config, mark);
+}
+
+/* The tenant chain's rule, the other thing the fast path takes as given. */
+#define TENANT_RULE "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n"
+
+/* The mark covers the rendered skeleton and the tenant chain's template:
+ * any change of either (configuration, a new version) changes it. */
+static char *
+skeleton_mark(const char *rendered)
+{
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+        g_checksum_update(sum, (const guchar *)rendered, -1);
+        g_checksum_update(sum, (const guchar *)TENANT_RULE, -1);
+        return g_strdup_printf("netiso skeleton %s", g_checksum_get_string(sum));
+}
+
+void
+netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+        g_autofree char *mark = NULL;
+
+        render_skeleton(plain, config, NULL);
+        mark = skeleton_mark(plain->str);
+        render_skeleton(out, config, mark);
+}
+
+static GHashTable *
+rule_counts(const char *rendered)
+{
+        g_auto(GStrv) lines = g_strsplit(rendered, "\n", -1);
+        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        for (guint i = 0; lines[i]; i++) {
+                char chain[257];
+                if (sscanf(lines[i], "add rule " T " %256s", chain) == 1 ||
+                    sscanf(lines[i], "add chain " T " %256s", chain) == 1) {
+                        gpointer n = g_hash_table_lookup(counts, chain);
+                        gboolean is_rule = g_str_has_prefix(lines[i], "add rule");
+                        g_hash_table_replace(counts, g_strdup(chain),
+                                             GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + is_rule));
+                }
+        }
+        return counts;
+}
+
+void
+netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark, GHashTable **ret_counts)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+
+        render_skeleton(plain, config, NULL);
+        *ret_mark = skeleton_mark(plain->str);
+        *ret_counts = rule_counts(plain->str);
 }
 
 /* ---- per-guest elements ---- */
@@ -282,8 +355,7 @@ render_tenant(GString *out, const char *tenant, gboolean rewrite)
         if (!rewrite)
                 return;
         g_string_append_printf(out, "flush chain " T " tenant-%s\n", tenant);
-        g_string_append_printf(out, "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n",
-                               tenant, tenant);
+        g_string_append_printf(out, TENANT_RULE, tenant, tenant);
 }
 
 /* Dropping an unused tenant is a separate, best-effort batch: the kernel
@@ -370,6 +442,41 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
         }
 }
 
+/* The fast path (nft-fast.c) when the kernel holds this configuration's
+ * skeleton; DECLINED (nothing changed) sends the event down the full path.
+ * old == NULL with policy == NULL is never asked. */
+static NetisoNftFast
+try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
+         const NetisoRecord *old, GError **error)
+{
+        const char *what = policy ? "install" : "remove";
+        const char *domain = policy ? policy->domain : old->domain;
+        g_autofree char *reason = NULL;
+        g_autoptr(GError) local = NULL;
+        NetisoNl *nl;
+        NetisoNftFast r;
+
+        if (!netiso_nft_fast_enabled())
+                return NETISO_NFT_FAST_DECLINED;
+        nl = netiso_firewall_netlink(fw, &local);
+        if (local) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NETISO_NFT_FAST_FAILED;
+        }
+        if (!nl)
+                return NETISO_NFT_FAST_DECLINED;
+        if (policy)
+                r = netiso_nft_fast_apply(nl, config, policy, old, &reason, error);
+        else
+                r = netiso_nft_fast_remove(nl, config, old, &reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED)
+                netiso_nft_trace("%s slow %s: %s", what, domain, reason);
+        else
+                netiso_nft_trace("%s fast %s%s", what, domain,
+                                 r == NETISO_NFT_FAST_FAILED ? " (refused)" : "");
+        return r;
+}
+
 static gboolean
 nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
           const NetisoRecord *old, GError **error)
@@ -378,6 +485,16 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
 
         if (!check_routed(policy, error))
                 return FALSE;
+        switch (try_fast(fw, config, policy, old, error)) {
+        case NETISO_NFT_FAST_DONE:
+                return TRUE;
+        case NETISO_NFT_FAST_FAILED:
+                explain_conflict(fw, policy, error);
+                return FALSE;
+        case NETISO_NFT_FAST_DECLINED:
+        default:
+                break;
+        }
         netiso_nft_render_skeleton(out, config);
         if (old)
                 render_record_removal(out, old, policy);
@@ -405,6 +522,11 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         g_autoptr(GError) first = NULL;
         gboolean ok = TRUE;
 
+        /* A refused fast batch changed nothing: the full path below still
+         * removes what it can, port by port. */
+        if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
+                return TRUE;
+        g_clear_error(&first);
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
         if (!netiso_firewall_run(fw, "nft", out->str, &first)) {
@@ -466,22 +588,9 @@ static GHashTable *
 expected_rule_counts(const NetisoConfig *config)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_auto(GStrv) lines = NULL;
-        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-        netiso_nft_render_skeleton(out, config);
-        lines = g_strsplit(out->str, "\n", -1);
-        for (guint i = 0; lines[i]; i++) {
-                char chain[257];
-                if (sscanf(lines[i], "add rule " T " %256s", chain) == 1 ||
-                    sscanf(lines[i], "add chain " T " %256s", chain) == 1) {
-                        gpointer n = g_hash_table_lookup(counts, chain);
-                        gboolean is_rule = g_str_has_prefix(lines[i], "add rule");
-                        g_hash_table_replace(counts, g_strdup(chain),
-                                             GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + is_rule));
-                }
-        }
-        return counts;
+        render_skeleton(out, config, NULL);
+        return rule_counts(out->str);
 }
 
 char *

@@ -13,6 +13,12 @@
  * a table someone flushed. */
 void netiso_nft_render_skeleton(GString *out, const NetisoConfig *config);
 
+/* What the fast path compares with the kernel: the comment of forward's
+ * first rule, which marks the skeleton written for this configuration
+ * (and tenant chain template), and the rules per skeleton chain. */
+void netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark,
+                               GHashTable **ret_counts);
+
 /* A cheap integrity probe for watch's polling: lists only the forward chain
  * and compares its rule count with what the skeleton renders. NULL when it
  * looks intact, else one line on what is wrong. It notices a flushed or
