@@ -25,3 +25,9 @@ void netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark,
  * deleted table (or ruleset), not a single deleted element: that takes
  * the full check of reconcile --check. */
 char *netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error);
+
+/* nft-check.c: the backend's check and inspect operations (backend.h). */
+gboolean netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
+                          GPtrArray *ret_drift, GError **error);
+NetisoInspection *netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config,
+                                     GPtrArray *records, GError **error);
