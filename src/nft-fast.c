@@ -267,6 +267,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
+        g_autoptr(GError) local = NULL;
         guint32 use = 0;
         guint elements;
         int command = -1;
@@ -282,21 +283,22 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
         record_removal(b, old, NULL);
         elements = netiso_nl_batch_length(b);
         /* The chain's use is its rule plus one jump per tap of the tenant's
-         * guests: only this guest's jumps left means it was the last. The
+         * guests: at most this guest's jumps left means it was the last. The
          * kernel's count is the truth (EBUSY otherwise), so a miscount only
          * costs the retry without the collection. */
-        if (use == 1 + old->ports->len) {
+        if (use <= 1 + old->ports->len) {
                 netiso_nl_batch_delete_chain(b, chain);
                 netiso_nl_batch_delete_set(b, set);
         }
-        r = commit(nl, b, &command, ret_reason, error);
-        if (r == NETISO_NFT_FAST_FAILED && command >= (int)elements &&
-            g_error_matches(*error, NETISO_ERROR, NETISO_ERROR_FIREWALL)) {
+        r = commit(nl, b, &command, ret_reason, &local);
+        if (r == NETISO_NFT_FAST_FAILED && command >= (int)elements) {
                 g_autoptr(NetisoNlBatch) again = netiso_nl_batch_new(TABLE);
 
-                g_clear_error(error);
+                g_clear_error(&local);
                 record_removal(again, old, NULL);
-                r = commit(nl, again, &command, ret_reason, error);
+                r = commit(nl, again, &command, ret_reason, &local);
         }
+        if (local)
+                g_propagate_error(error, g_steal_pointer(&local));
         return r;
 }
