@@ -7,7 +7,7 @@
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
 BACKEND=nftables
-require_root_tier nft python3
+require_root_tier nft python3 socat conntrack
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
@@ -197,5 +197,39 @@ ok "that stop took the fast path (the collection retried without)" path_is '^rem
 ok "tenant C's chain stays while its set is referenced" chain_exists "$F" tenant-C
 ok "g5's elements are gone" sh -c "! ip netns exec '$F' nft list table inet blixard | grep -q vnet5"
 ok "both paths leave the same table" same_tables
+
+# ---- the established shortcut towards guests cannot carry a spoofed packet ----
+# g3 (tenant B) has a UDP flow to an outside address; g1 (tenant A) forges a
+# reply from that address. The packet is "established" for conntrack, but
+# it comes from a guest: from_guest's anti-spoofing must judge it before
+# forward's shortcut towards g3 (see render_base_chains).
+H=$F
+in_ns "$F" sysctl -qw net.ipv4.ip_forward=1
+guest_up a1 vnet1 10.0.0.11 fd00:10::11
+guest_up b3 vnet3 10.0.0.13 fd00:10::13
+# The outside: a link whose far end never answers (a static neighbour, so
+# that forwarded packets leave and their flow is confirmed).
+ip link add out0 netns "$F" type veth peer name out1 netns "$F"
+in_ns "$F" ip link set out0 up
+in_ns "$F" ip link set out1 up
+in_ns "$F" ip route add 198.51.100.0/24 dev out0
+in_ns "$F" ip neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev out0
+drops_vnet1() {
+	in_ns "$F" nft list set inet blixard guest_drops | sed -n 's/.*"vnet1" counter packets \([0-9]*\).*/\1/p'
+}
+before=$(drops_vnet1)
+spoof_add "$(guest_ns a1)" 198.51.100.2
+((echo flow; sleep 3) | in_ns "$(guest_ns b3)" timeout 4 socat - UDP:198.51.100.2:5556,sourceport=40000 \
+	>"$WORK/b3-got" 2>/dev/null) &
+flow=$!
+sleep 1
+ok "g3's flow outwards is tracked" \
+	sh -c "ip netns exec '$F' conntrack -L -p udp --dport 5556 2>/dev/null | grep -q 10.0.0.13"
+echo forged | in_ns "$(guest_ns a1)" socat -u - UDP:10.0.0.13:40000,bind=198.51.100.2:5556 2>/dev/null
+wait "$flow"
+spoof_del "$(guest_ns a1)" 198.51.100.2
+ok "a reply forged by another guest never reaches g3" sh -c "! grep -q forged '$WORK/b3-got'"
+ok "it was dropped as spoofed on g1's tap (drop counter $before -> $(drops_vnet1))" \
+	test "$(drops_vnet1)" -gt "$before"
 
 done_testing
