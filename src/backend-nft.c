@@ -10,7 +10,7 @@
 
 #include "backend-nft.h"
 #include "error.h"
-#include "nft-listing.h"
+#include "nft-fast.h"
 
 #define T "inet " NETISO_NFT_TABLE
 
@@ -183,11 +183,28 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
                      (const char *)g_ptr_array_index(patterns, i));
 }
 
+/* The first rule of forward carries the skeleton's mark (the fast path's
+ * proof that the skeleton is current): flushed and written with it.
+ * Established packets of a bound (tap, address) pair are accepted first:
+ * from_guest and to_guest would accept exactly these packets too (anti-
+ * spoofing passes, then ct state established), so this only saves work.
+ * The rule towards a guest comes after the dispatch from guests and its
+ * fail-closed drops: a packet from a guest is judged by from_guest alone,
+ * so a guest cannot spoof its way into another guest's connections. */
 static void
-render_base_chains(GString *out, const NetisoConfig *config)
+render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
 {
+        rule(out, "forward",
+             "iifname . ip saddr @guest_src_v4 ct state established,related accept%s%s%s",
+             mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
+        rule(out, "forward",
+             "iifname . ip6 saddr @guest_src_v6 ct state established,related accept");
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
+        rule(out, "forward",
+             "oifname . ip daddr @guest_src_v4 ct state established,related accept");
+        rule(out, "forward",
+             "oifname . ip6 daddr @guest_src_v6 ct state established,related accept");
         rule(out, "forward", "oifname @guest_ifs jump to_guest");
         render_fail_closed(out, config, "forward", "oif");
         rule(out, "input", "iifname @guest_ifs jump guest_to_host");
@@ -196,8 +213,8 @@ render_base_chains(GString *out, const NetisoConfig *config)
         render_fail_closed(out, config, "output", "oif");
 }
 
-void
-netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+static void
+render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
 {
         g_autoptr(NetisoRules) r = netiso_rules_new(config);
 
@@ -230,7 +247,72 @@ netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
         render_from_guest(out, config, r);
         render_guest_to_host(out);
         render_to_guest(out);
-        render_base_chains(out, config);
+        render_base_chains(out, config, mark);
+}
+
+/* The tenant chain's rule, the other thing the fast path takes as given. */
+#define TENANT_RULE "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n"
+
+/* The mark covers the rendered skeleton and the tenant chain's template:
+ * any change of either (configuration, a new version) changes it. It is a
+ * fingerprint against accidents, not a seal (whoever can rewrite the mark
+ * can rewrite the rules), so MD5 will do, at a third of SHA-256's cost on
+ * every event. */
+static char *
+skeleton_mark(const char *rendered)
+{
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
+
+        g_checksum_update(sum, (const guchar *)rendered, -1);
+        g_checksum_update(sum, (const guchar *)TENANT_RULE, -1);
+        return g_strdup_printf("netiso skeleton %s", g_checksum_get_string(sum));
+}
+
+void
+netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+        g_autofree char *mark = NULL;
+
+        render_skeleton(plain, config, NULL);
+        mark = skeleton_mark(plain->str);
+        render_skeleton(out, config, mark);
+}
+
+/* Rules per chain of a rendered skeleton ("add chain" lines name chains
+ * with none). Scans in place: the fast path runs it on every event. */
+static GHashTable *
+rule_counts(const char *rendered)
+{
+        static const char add_rule[] = "add rule " T " ", add_chain[] = "add chain " T " ";
+        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        for (const char *line = rendered; *line;) {
+                const char *end = line + strcspn(line, "\n");
+                gboolean is_rule = strncmp(line, add_rule, sizeof(add_rule) - 1) == 0;
+
+                if (is_rule || strncmp(line, add_chain, sizeof(add_chain) - 1) == 0) {
+                        const char *name =
+                                line + (is_rule ? sizeof(add_rule) : sizeof(add_chain)) - 1;
+                        g_autofree char *chain = g_strndup(name, strcspn(name, " \n"));
+                        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, chain));
+
+                        g_hash_table_replace(counts, g_steal_pointer(&chain),
+                                             GUINT_TO_POINTER(n + is_rule));
+                }
+                line = *end ? end + 1 : end;
+        }
+        return counts;
+}
+
+void
+netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark, GHashTable **ret_counts)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+
+        render_skeleton(plain, config, NULL);
+        *ret_mark = skeleton_mark(plain->str);
+        *ret_counts = rule_counts(plain->str);
 }
 
 /* ---- per-guest elements ---- */
@@ -282,8 +364,7 @@ render_tenant(GString *out, const char *tenant, gboolean rewrite)
         if (!rewrite)
                 return;
         g_string_append_printf(out, "flush chain " T " tenant-%s\n", tenant);
-        g_string_append_printf(out, "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n",
-                               tenant, tenant);
+        g_string_append_printf(out, TENANT_RULE, tenant, tenant);
 }
 
 /* Dropping an unused tenant is a separate, best-effort batch: the kernel
@@ -370,6 +451,41 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
         }
 }
 
+/* The fast path (nft-fast.c) when the kernel holds this configuration's
+ * skeleton; DECLINED (nothing changed) sends the event down the full path.
+ * old == NULL with policy == NULL is never asked. */
+static NetisoNftFast
+try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
+         const NetisoRecord *old, GError **error)
+{
+        const char *what = policy ? "install" : "remove";
+        const char *domain = policy ? policy->domain : old->domain;
+        g_autofree char *reason = NULL;
+        g_autoptr(GError) local = NULL;
+        NetisoNl *nl;
+        NetisoNftFast r;
+
+        if (!netiso_nft_fast_enabled())
+                return NETISO_NFT_FAST_DECLINED;
+        nl = netiso_firewall_netlink(fw, &local);
+        if (local) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NETISO_NFT_FAST_FAILED;
+        }
+        if (!nl)
+                return NETISO_NFT_FAST_DECLINED;
+        if (policy)
+                r = netiso_nft_fast_apply(nl, config, policy, old, &reason, error);
+        else
+                r = netiso_nft_fast_remove(nl, config, old, &reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED)
+                netiso_nft_trace("%s slow %s: %s", what, domain, reason);
+        else
+                netiso_nft_trace("%s fast %s%s", what, domain,
+                                 r == NETISO_NFT_FAST_FAILED ? " (refused)" : "");
+        return r;
+}
+
 static gboolean
 nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
           const NetisoRecord *old, GError **error)
@@ -378,6 +494,16 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
 
         if (!check_routed(policy, error))
                 return FALSE;
+        switch (try_fast(fw, config, policy, old, error)) {
+        case NETISO_NFT_FAST_DONE:
+                return TRUE;
+        case NETISO_NFT_FAST_FAILED:
+                explain_conflict(fw, policy, error);
+                return FALSE;
+        case NETISO_NFT_FAST_DECLINED:
+        default:
+                break;
+        }
         netiso_nft_render_skeleton(out, config);
         if (old)
                 render_record_removal(out, old, policy);
@@ -405,6 +531,11 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         g_autoptr(GError) first = NULL;
         gboolean ok = TRUE;
 
+        /* A refused fast batch changed nothing: the full path below still
+         * removes what it can, port by port. */
+        if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
+                return TRUE;
+        g_clear_error(&first);
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
         if (!netiso_firewall_run(fw, "nft", out->str, &first)) {
@@ -459,229 +590,12 @@ nft_purge(NetisoFirewall *fw, GError **error)
         return netiso_firewall_run(fw, "nft", "add table " T "\ndelete table " T "\n", error);
 }
 
-/* ---- reading back: drift and status ---- */
-
-/* Rules per chain as the skeleton renders them for this configuration. */
-static GHashTable *
-expected_rule_counts(const NetisoConfig *config)
-{
-        g_autoptr(GString) out = g_string_new(NULL);
-        g_auto(GStrv) lines = NULL;
-        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-
-        netiso_nft_render_skeleton(out, config);
-        lines = g_strsplit(out->str, "\n", -1);
-        for (guint i = 0; lines[i]; i++) {
-                char chain[257];
-                if (sscanf(lines[i], "add rule " T " %256s", chain) == 1 ||
-                    sscanf(lines[i], "add chain " T " %256s", chain) == 1) {
-                        gpointer n = g_hash_table_lookup(counts, chain);
-                        gboolean is_rule = g_str_has_prefix(lines[i], "add rule");
-                        g_hash_table_replace(counts, g_strdup(chain),
-                                             GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + is_rule));
-                }
-        }
-        return counts;
-}
-
-char *
-netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error)
-{
-        g_autoptr(GHashTable) counts = expected_rule_counts(config);
-        g_autoptr(GError) local = NULL;
-        g_autofree char *text = netiso_firewall_query(fw, "list chain " T " forward", FALSE, &local);
-        g_autoptr(NetisoNftListing) listing = NULL;
-        guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, "forward"));
-        GPtrArray *rules;
-
-        if (!text) {
-                if (!strstr(local->message, "No such file or directory")) {
-                        g_propagate_error(error, g_steal_pointer(&local));
-                        return NULL;
-                }
-                return g_strdup("table inet " NETISO_NFT_TABLE " or its chain forward is missing");
-        }
-        listing = netiso_nft_listing_parse(text);
-        rules = g_hash_table_lookup(listing->chains, "forward");
-        if (!rules || rules->len != want)
-                return g_strdup_printf("chain forward has %u rules, expected %u",
-                                       rules ? rules->len : 0, want);
-        return NULL;
-}
-
-static void
-check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
-{
-        g_autoptr(GHashTable) counts = expected_rule_counts(config);
-        g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
-
-        for (GList *l = names; l; l = l->next) {
-                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
-                GPtrArray *rules = g_hash_table_lookup(listing->chains, l->data);
-
-                if (!rules)
-                        g_ptr_array_add(drift, g_strdup_printf("chain %s is missing",
-                                                               (const char *)l->data));
-                else if (rules->len != want)
-                        g_ptr_array_add(drift, g_strdup_printf("chain %s has %u rules, expected %u",
-                                                               (const char *)l->data, rules->len,
-                                                               want));
-        }
-}
-
-static void
-expect_element(const NetisoNftListing *listing, GPtrArray *drift, const char *domain,
-               const char *set, const char *element)
-{
-        if (!netiso_nft_listing_has_element(listing, set, element))
-                g_ptr_array_add(drift, g_strdup_printf("domain '%s': %s lacks %s", domain, set,
-                                                       element));
-}
-
-static void
-check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray *drift,
-             GHashTable *claimed)
-{
-        g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
-        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", rec->tenant);
-        GPtrArray *trules = g_hash_table_lookup(listing->chains, tchain);
-
-        if (!trules || trules->len != 1)
-                g_ptr_array_add(drift, g_strdup_printf("domain '%s': chain %s is missing or altered",
-                                                       rec->domain, tchain));
-        for (guint i = 0; i < rec->ports->len; i++) {
-                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
-                g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
-                g_autofree char *vmap = g_strdup_printf("%s : jump %s", q, tchain);
-
-                g_hash_table_add(claimed, g_strdup(q));
-                expect_element(listing, drift, rec->domain, "guest_ifs", q);
-                expect_element(listing, drift, rec->domain, "guest_drops", q);
-                expect_element(listing, drift, rec->domain, "guest_tenant", vmap);
-                expect_element(listing, drift, rec->domain, tset, q);
-                for (guint a = 0; a < p->addresses->len; a++) {
-                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
-                        g_autofree char *src = g_strdup_printf("%s . %s", q, s);
-                        g_autofree char *own = g_strdup_printf("%s : %s", s, q);
-                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
-
-                        expect_element(listing, drift, rec->domain,
-                                       v4 ? "guest_src_v4" : "guest_src_v6", src);
-                        expect_element(listing, drift, rec->domain,
-                                       v4 ? "addr_owner_v4" : "addr_owner_v6", own);
-                }
-        }
-}
-
-static NetisoNftListing *
-list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
-{
-        g_autoptr(GError) local = NULL;
-        g_autofree char *text = netiso_firewall_query(fw, "list table " T, FALSE, &local);
-
-        if (!text) {
-                if (!strstr(local->message, "No such file or directory")) {
-                        g_propagate_error(error, g_steal_pointer(&local));
-                        return NULL;
-                }
-                *ret_present = FALSE;
-                return netiso_nft_listing_parse("");
-        }
-        *ret_present = TRUE;
-        return netiso_nft_listing_parse(text);
-}
-
-static gboolean
-nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GPtrArray *drift,
-          GError **error)
-{
-        g_autoptr(GHashTable) claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        gboolean present = FALSE;
-        g_autoptr(NetisoNftListing) listing = list_table(fw, &present, error);
-        GPtrArray *installed;
-
-        if (!listing)
-                return FALSE;
-        if (!present) {
-                g_ptr_array_add(drift, g_strdup("table inet " NETISO_NFT_TABLE " is missing"));
-                return TRUE;
-        }
-        check_chains(listing, config, drift);
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-                if (rec->backend == NETISO_BACKEND_NFTABLES)
-                        check_record(listing, rec, drift, claimed);
-        }
-        installed = g_hash_table_lookup(listing->sets, "guest_ifs");
-        for (guint i = 0; installed && i < installed->len; i++) {
-                const char *tap = g_ptr_array_index(installed, i);
-                if (!g_hash_table_contains(claimed, tap))
-                        g_ptr_array_add(drift, g_strdup_printf("tap %s is installed but no domain "
-                                                               "record claims it",
-                                                               tap));
-        }
-        return TRUE;
-}
-
-static void
-tap_status_free(gpointer data)
-{
-        NetisoTapStatus *ts = data;
-
-        g_free(ts->tap);
-        g_free(ts);
-}
-
-static NetisoInspection *
-nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
-{
-        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
-        g_autofree char *chains = NULL;
-        g_autoptr(NetisoNftListing) listing = NULL;
-        g_autoptr(GPtrArray) foreign = NULL;
-
-        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
-        in->problems = g_ptr_array_new_with_free_func(g_free);
-        in->warnings = g_ptr_array_new_with_free_func(g_free);
-        listing = list_table(fw, &in->objects_present, error);
-        if (!listing)
-                return NULL;
-        if (!nft_check(fw, config, records, in->problems, error))
-                return NULL;
-        in->objects_intact = in->objects_present && in->problems->len == 0;
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-                for (guint j = 0; j < rec->ports->len; j++) {
-                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
-                        const char *counter = g_hash_table_lookup(listing->counters, q);
-                        NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
-
-                        ts->tap = g_strdup(p->tap);
-                        ts->present = netiso_nft_listing_has_element(listing, "guest_ifs", q);
-                        if (counter)
-                                sscanf(counter, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-                                       &ts->drop_packets, &ts->drop_bytes);
-                        g_ptr_array_add(in->taps, ts);
-                }
-        }
-        chains = netiso_firewall_query(fw, "list chains", FALSE, NULL);
-        foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE);
-        for (guint i = 0; i < foreign->len; i++)
-                g_ptr_array_add(in->warnings,
-                                g_strdup_printf("%s: its drops apply to guest traffic too, and our "
-                                                "accepts cannot override them",
-                                                (const char *)g_ptr_array_index(foreign, i)));
-        return g_steal_pointer(&in);
-}
-
 const NetisoBackendOps netiso_backend_nft = {
         .kind = NETISO_BACKEND_NFTABLES,
         .apply = nft_apply,
         .remove = nft_remove,
         .sync = nft_sync,
-        .check = nft_check,
-        .inspect = nft_inspect,
+        .check = netiso_nft_check,
+        .inspect = netiso_nft_inspect,
         .purge = nft_purge,
 };

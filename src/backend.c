@@ -12,6 +12,7 @@
 #include "backend-nft.h"
 #include "backend.h"
 #include "error.h"
+#include "nft-netlink.h"
 
 struct NetisoFirewall {
         NetisoFirewallMode mode;
@@ -22,6 +23,7 @@ struct NetisoFirewall {
          * grace period, 100 ms on a busy host), so that happens when the
          * caller frees fw, after it has released the lock. */
         struct nft_ctx *nft;
+        NetisoNl *nl; /* the fast path's socket: closed late for the same reason */
 };
 
 NetisoFirewall *
@@ -43,7 +45,18 @@ netiso_firewall_free(NetisoFirewall *fw)
         g_string_free(fw->captured, TRUE);
         if (fw->nft)
                 nft_ctx_free(fw->nft);
+        netiso_nl_close(fw->nl);
         g_free(fw);
+}
+
+NetisoNl *
+netiso_firewall_netlink(NetisoFirewall *fw, GError **error)
+{
+        if (fw->mode == NETISO_FIREWALL_CAPTURE)
+                return NULL;
+        if (!fw->nl)
+                fw->nl = netiso_nl_open(error);
+        return fw->nl;
 }
 
 const char *

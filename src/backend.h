@@ -36,6 +36,11 @@ char *netiso_firewall_query(NetisoFirewall *fw, const char *command, gboolean js
  * ip6tables-save). Capture mode returns an empty string. */
 char *netiso_firewall_save(NetisoFirewall *fw, const char *program, GError **error);
 
+/* The nf_tables netlink socket of the event fast path, opened on first
+ * use and closed with fw; NULL in capture mode (error not set). */
+typedef struct NetisoNl NetisoNl;
+NetisoNl *netiso_firewall_netlink(NetisoFirewall *fw, GError **error);
+
 /* Captured text so far ("" when nothing); owned by fw. */
 const char *netiso_firewall_captured(const NetisoFirewall *fw);
 /* Testing: the (n+1)-th run from now fails as the kernel would. */
