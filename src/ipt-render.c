@@ -337,17 +337,46 @@ add_prefixes(GPtrArray *prefixes, GHashTable *seen, const char *tap)
         }
 }
 
+/* A link that comes or goes means its child node is created or destroyed,
+ * even when no changed tap is under it (a node's shape depends on all of its
+ * taps): follow such links, so the child is diffed too. */
+static void
+follow_new_links(GPtrArray *work, GHashTable *seen, const GPtrArray *items, const GPtrArray *other)
+{
+        for (guint i = 0; items && i < items->len; i++) {
+                const NetisoIptItem *item = g_ptr_array_index(items, i);
+
+                if (!item->link || has_item(other, item) || g_hash_table_contains(seen, item->name))
+                        continue;
+                g_hash_table_add(seen, g_strdup(item->name));
+                g_ptr_array_add(work, g_strdup(item->name));
+        }
+}
+
 static void
 diff_trie(Delta *d, const NetisoIptSet *before, const NetisoIptSet *after, NetisoIptTrie trie,
           const char *id, const GPtrArray *prefixes, const GPtrArray *verify, NetisoFamily family)
 {
+        g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
         for (guint i = 0; i < prefixes->len; i++) {
                 const char *prefix = g_ptr_array_index(prefixes, i);
+
+                if (g_hash_table_contains(seen, prefix))
+                        continue;
+                g_hash_table_add(seen, g_strdup(prefix));
+                g_ptr_array_add(work, g_strdup(prefix));
+        }
+        for (guint i = 0; i < work->len; i++) {
+                const char *prefix = g_ptr_array_index(work, i);
                 g_autoptr(GPtrArray) b = netiso_ipt_node_items(before, trie, prefix, family);
                 g_autoptr(GPtrArray) a = netiso_ipt_node_items(after, trie, prefix, family);
                 g_autofree char *chain = netiso_ipt_node_chain(trie, id, prefix);
 
                 diff_node(d, chain, b, a, verify);
+                follow_new_links(work, seen, a, b);
+                follow_new_links(work, seen, b, a);
         }
 }
 
