@@ -11,6 +11,9 @@
 
 #define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 #define MARKUP_MESSAGE_MAX 200 /* bytes of a GMarkup message quoted in ours */
+#define CONTROL_CHARS                                                                              \
+        "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12"                             \
+        "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
 
 struct NetisoXmlDoc {
         NetisoXmlNode *root;
@@ -40,13 +43,16 @@ typedef struct {
         GError *error; /* ours: it wins over GMarkup's consequences */
 } Reader;
 
+/* GMarkup counts a newline as the first character of the next line, and
+ * calls back with its position on the character after the markup: a start
+ * tag ending a line would be put on the next one. */
 static int
 current_line(const Reader *r)
 {
-        int line = 0;
+        int line = 0, column = 0;
 
-        g_markup_parse_context_get_position(r->context, &line, NULL);
-        return line;
+        g_markup_parse_context_get_position(r->context, &line, &column);
+        return column == 1 && line > 1 ? line - 1 : line;
 }
 
 /* Records our error (the first one) and tells GMarkup to stop. */
@@ -152,6 +158,20 @@ is_declaration(const char *name)
 
 /* ---- attributes ---- */
 
+/* GMarkup accepts XML 1.1's references to control characters (&#1;); XML 1.0
+ * does not, and they have no business in anything we read. */
+static gboolean
+check_chars(Reader *r, const char *text, gsize len, const char *where, GError **error)
+{
+        for (gsize i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                        return stop(r, current_line(r), error, "control character U+%04X in %s", c,
+                                    where);
+        }
+        return TRUE;
+}
+
 static int
 compare_names(gconstpointer a, gconstpointer b)
 {
@@ -241,6 +261,12 @@ read_attrs(Reader *r, const char *element, const char **names, const char **valu
                                     "namespace prefix %s for %s on %s is not defined", prefix, name,
                                     el);
                 }
+                if (strpbrk(values[i], CONTROL_CHARS)) {
+                        g_autofree char *where = g_strdup_printf("attribute %s", names[i]);
+                        g_autofree char *quoted = netiso_quote(where);
+                        if (!check_chars(r, values[i], strlen(values[i]), quoted, error))
+                                return FALSE;
+                }
                 a->value = g_string_chunk_insert(r->doc->strings, values[i]);
                 n++;
         }
@@ -327,6 +353,8 @@ on_text(GMarkupParseContext *context, const char *text, gsize len, gpointer data
 {
         Reader *r = data;
 
+        if (!check_chars(r, text, len, "text", error))
+                return;
         /* GMarkup refuses text outside the root element unless it is whitespace. */
         if (r->current)
                 g_string_append_len(r->doc->text, text, (gssize)len);
