@@ -493,7 +493,9 @@ check_bytes(const char *filename, const char *xml, gsize len, GError **error)
 static GError *
 markup_error(const Reader *r, const GError *markup)
 {
-        const char *m = markup->message;
+        /* GMarkup may cut a character in two when it quotes the input. */
+        g_autofree char *valid = g_utf8_make_valid(markup->message, -1);
+        const char *m = valid;
         int line = current_line(r);
         g_autoptr(GString) s = g_string_new(NULL);
         g_autofree char *message = NULL;

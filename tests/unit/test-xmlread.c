@@ -165,6 +165,12 @@ static const Bad bad_inputs[] = {
         { "unquoted-attribute", "<r a=1/>",
           "t.xml:1: odd character '1', expected an open quote mark after the equals sign when "
           "giving value for attribute 'a' of element 'r'" },
+        /* GMarkup quoted the first byte of a character alone (fuzz-xmlread, fuzz-domain) */
+        { "message-cut-in-a-character",
+          "<r>\n<a\xef\xbb\xbf"
+          "f</a></r>",
+          "t.xml:2: 'a\xef\xbb\xbf"
+          "f<' is not a valid name: '\xef\xbf\xbd'" },
         { "two-roots", "<r/>\n<s/>", "t.xml:2: extra content at the end of the document" },
         { "trailing-text", "<r/>\njunk", "t.xml:2: extra content at the end of the document" },
         { "only-a-comment", "<!-- c -->", "t.xml: no root element" },
