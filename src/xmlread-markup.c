@@ -26,9 +26,12 @@ netiso_xml_reader_line(const NetisoXmlReader *r)
         return column == 1 && line > 1 ? line - 1 : line;
 }
 
+static gboolean stop(NetisoXmlReader *r, int line, GError **error, const char *fmt, ...)
+        G_GNUC_PRINTF(4, 5);
+
 /* Records our error (the first one) and tells GMarkup to stop. */
-static gboolean G_GNUC_PRINTF(4, 5)
-        stop(NetisoXmlReader *r, int line, GError **error, const char *fmt, ...)
+static gboolean
+stop(NetisoXmlReader *r, int line, GError **error, const char *fmt, ...)
 {
         g_autofree char *what = NULL;
         va_list ap;
@@ -168,7 +171,6 @@ check_unique_names(NetisoXmlReader *r, const char **names, guint n, GError **err
         g_autofree const char **sorted = g_new(const char *, n + 1);
 
         memcpy(sorted, names, sizeof(*names) * n);
-
         qsort(sorted, n, sizeof(*sorted), compare_names);
         for (guint i = 1; i < n; i++)
                 if (strcmp(sorted[i - 1], sorted[i]) == 0) {
@@ -190,7 +192,7 @@ check_unique_attrs(NetisoXmlReader *r, const NetisoXmlAttr *attrs, guint n, GErr
         for (guint i = 1; i < n; i++)
                 if (compare_attrs(&sorted[i - 1], &sorted[i]) == 0) {
                         g_autofree char *name = netiso_quote(sorted[i]->name);
-                        g_autofree char *ns = netiso_quote(sorted[i]->ns);
+                        g_autofree char *ns = netiso_quote(sorted[i]->ns ? sorted[i]->ns : "");
                         return stop(r, netiso_xml_reader_line(r), error,
                                     "namespaced attribute %s in '%s' redefined", name, ns);
                 }
