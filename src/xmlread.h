@@ -49,7 +49,9 @@ struct NetisoXmlNode {
  * markup declaration, an encoding other than UTF-8, entities other than the
  * five predefined ones (character references are fine), undeclared
  * prefixes, duplicate attributes, and the limits. Nothing is printed; the
- * error (NETISO_ERROR_DOMAIN) is one line, "FILE:LINE: what" or "FILE: what". */
+ * error (NETISO_ERROR_DOMAIN) is one line, "FILE:LINE: what" or "FILE: what".
+ * Unlike libxml2, a literal '<' in an attribute value and "]]>" in text pass:
+ * GMarkup hands them over decoded, like "&lt;" and "]]&gt;". */
 NetisoXmlDoc *netiso_xml_doc_new_from_data(const char *filename, const char *xml, gsize len,
                                            const NetisoXmlLimits *limits, GError **error);
 void netiso_xml_doc_free(NetisoXmlDoc *doc);
