@@ -14,7 +14,7 @@ case $name in
 config) dict=toml.dict
 	set -- "$@" -max_len=8192
 	files="tests/data/config/*.toml tests/data/golden/*.toml xml/blixard.toml fuzz/seeds/config/*" ;;
-domain) dict=xml.dict
+domain|xmlread) dict=xml.dict
 	set -- "$@" -max_len=16384
 	files="xml/samples/*.xml tests/data/golden/*.xml fuzz/seeds/domain/*" ;;
 record) dict=record.dict

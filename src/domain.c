@@ -1,6 +1,6 @@
 /* Domain XML reader: the XML libvirt gives the hook becomes a NetisoDomain.
  * Tenant and tap names are validated here, before any renderer sees them;
- * the XML itself is parsed by xmlsafe.c with hostile-input settings. */
+ * the XML itself is parsed by xmlread.c with hostile-input limits. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -8,17 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libxml/tree.h>
-
 #include "domain.h"
 #include "error.h"
 #include "names.h"
-#include "xmlsafe.h"
+#include "quote.h"
+#include "xmlread.h"
 
 #define TYPE_NAME_MAX 32
 #define FILTER_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
+static const NetisoXmlLimits domain_xml_limits = {
+        .max_bytes = NETISO_DOMAIN_XML_MAX,
+        .max_depth = NETISO_DOMAIN_XML_DEPTH_MAX,
+        .max_elements = NETISO_DOMAIN_XML_ELEMENTS_MAX,
+        .max_attrs = NETISO_DOMAIN_XML_ATTRS_MAX,
+};
 
 static const char *const iface_type_names[_NETISO_IFACE_MAX] = {
         [NETISO_IFACE_ETHERNET] = "ethernet", [NETISO_IFACE_BRIDGE] = "bridge",
@@ -81,41 +85,26 @@ iface_type_from_string(const char *name)
 
 /* libvirt's own elements and attributes are in no namespace. */
 static gboolean
-is_element(const xmlNode *node, const char *name)
+is_element(const NetisoXmlNode *node, const char *name)
 {
-        return node->type == XML_ELEMENT_NODE && !node->ns &&
-               xmlStrEqual(node->name, BAD_CAST name);
+        return netiso_xml_node_is(node, NULL, name);
 }
 
 static char *
-attr(const xmlNode *node, const char *name)
+attr(const NetisoXmlNode *node, const char *name)
 {
-        xmlChar *value = xmlGetNoNsProp(node, BAD_CAST name);
-        char *copy = g_strdup((const char *)value);
-
-        xmlFree(value);
-        return copy;
-}
-
-static char *
-text_of(const xmlNode *node)
-{
-        xmlChar *value = xmlNodeGetContent(node);
-        char *copy = g_strdup(value ? (const char *)value : "");
-
-        xmlFree(value);
-        return copy;
+        return g_strdup(netiso_xml_node_attr(node, name));
 }
 
 /* The child element called name, NULL if none. libvirt writes at most one;
  * two would leave us guessing which one libvirt used. */
 static gboolean
-only_child(const char *where, const xmlNode *parent, const char *name, const xmlNode **ret,
-           GError **error)
+only_child(const char *where, const NetisoXmlNode *parent, const char *name,
+           const NetisoXmlNode **ret, GError **error)
 {
-        const xmlNode *found = NULL;
+        const NetisoXmlNode *found = NULL;
 
-        for (const xmlNode *n = parent->children; n; n = n->next) {
+        for (const NetisoXmlNode *n = parent->children; n; n = n->next) {
                 if (!is_element(n, name))
                         continue;
                 if (found)
@@ -184,7 +173,7 @@ add_guest_addr(const IfaceReader *r, const char *what, const char *text,
 /* <source><ip address=HOST family=.. prefix=.. peer=GUEST/>: the host end of a
  * routed tap and, in peer, the guest's end. */
 static gboolean
-read_source_ip(const IfaceReader *r, const xmlNode *ip, GError **error)
+read_source_ip(const IfaceReader *r, const NetisoXmlNode *ip, GError **error)
 {
         g_autofree char *address = attr(ip, "address");
         g_autofree char *family = attr(ip, "family");
@@ -220,7 +209,7 @@ read_source_ip(const IfaceReader *r, const xmlNode *ip, GError **error)
 /* <filterref filter=NAME><parameter name='IP' value=ADDR/>...: nwfilter's
  * variables are case-sensitive, and other parameters are not addresses. */
 static gboolean
-read_filterref(const IfaceReader *r, const xmlNode *filterref, GError **error)
+read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **error)
 {
         g_autofree char *filter = attr(filterref, "filter");
 
@@ -232,7 +221,7 @@ read_filterref(const IfaceReader *r, const xmlNode *filterref, GError **error)
         }
         if (!r->iface->filterref)
                 r->iface->filterref = g_steal_pointer(&filter);
-        for (const xmlNode *p = filterref->children; p; p = p->next) {
+        for (const NetisoXmlNode *p = filterref->children; p; p = p->next) {
                 g_autofree char *name = NULL;
                 g_autofree char *value = NULL;
                 g_autofree char *what = NULL;
@@ -258,7 +247,7 @@ read_filterref(const IfaceReader *r, const xmlNode *filterref, GError **error)
 }
 
 static gboolean
-read_iface_child(const IfaceReader *r, const xmlNode *child, GError **error)
+read_iface_child(const IfaceReader *r, const NetisoXmlNode *child, GError **error)
 {
         NetisoIface *iface = r->iface;
         g_autofree char *text = NULL;
@@ -284,7 +273,7 @@ read_iface_child(const IfaceReader *r, const xmlNode *child, GError **error)
                         return fail(error, r->where, "mac address '%s' %s", value, why);
                 iface->mac = g_ascii_strdown(text, -1);
         } else if (is_element(child, "source")) {
-                for (const xmlNode *ip = child->children; ip; ip = ip->next)
+                for (const NetisoXmlNode *ip = child->children; ip; ip = ip->next)
                         if (is_element(ip, "ip") && !read_source_ip(r, ip, error))
                                 return FALSE;
         } else if (is_element(child, "filterref")) {
@@ -294,7 +283,7 @@ read_iface_child(const IfaceReader *r, const xmlNode *child, GError **error)
 }
 
 static gboolean
-read_iface(const char *who, const xmlNode *node, unsigned index, NetisoIface **ret_iface,
+read_iface(const char *who, const NetisoXmlNode *node, unsigned index, NetisoIface **ret_iface,
            GError **error)
 {
         g_autoptr(NetisoIface) iface = g_new0(NetisoIface, 1);
@@ -312,7 +301,7 @@ read_iface(const char *who, const xmlNode *node, unsigned index, NetisoIface **r
         }
         iface->type = iface_type_from_string(iface->type_name);
 
-        for (const xmlNode *child = node->children; child; child = child->next)
+        for (const NetisoXmlNode *child = node->children; child; child = child->next)
                 if (!read_iface_child(&r, child, error))
                         return FALSE;
         *ret_iface = g_steal_pointer(&iface);
@@ -320,14 +309,14 @@ read_iface(const char *who, const xmlNode *node, unsigned index, NetisoIface **r
 }
 
 static gboolean
-read_ifaces(const char *who, const xmlNode *root, GPtrArray *ifaces, GError **error)
+read_ifaces(const char *who, const NetisoXmlNode *root, GPtrArray *ifaces, GError **error)
 {
         unsigned index = 0;
 
-        for (const xmlNode *devices = root->children; devices; devices = devices->next) {
+        for (const NetisoXmlNode *devices = root->children; devices; devices = devices->next) {
                 if (!is_element(devices, "devices"))
                         continue;
-                for (const xmlNode *n = devices->children; n; n = n->next) {
+                for (const NetisoXmlNode *n = devices->children; n; n = n->next) {
                         NetisoIface *iface = NULL;
                         if (!is_element(n, "interface"))
                                 continue;
@@ -360,19 +349,19 @@ netiso_iface_free(NetisoIface *iface)
 /* Ours is found by namespace URI whatever the prefix (virsh makes --key the
  * prefix). An element of any other namespace, or none, is someone else's. */
 static gboolean
-find_isolation(const char *where, const xmlNode *root, const xmlNode **ret, GError **error)
+find_isolation(const char *where, const NetisoXmlNode *root, const NetisoXmlNode **ret,
+               GError **error)
 {
-        const xmlNode *found = NULL;
+        const NetisoXmlNode *found = NULL;
 
-        for (const xmlNode *meta = root->children; meta; meta = meta->next) {
+        for (const NetisoXmlNode *meta = root->children; meta; meta = meta->next) {
                 if (!is_element(meta, "metadata"))
                         continue;
-                for (const xmlNode *n = meta->children; n; n = n->next) {
-                        if (n->type != XML_ELEMENT_NODE || !n->ns ||
-                            !xmlStrEqual(n->ns->href, BAD_CAST NETISO_METADATA_NS))
+                for (const NetisoXmlNode *n = meta->children; n; n = n->next) {
+                        if (g_strcmp0(n->ns, NETISO_METADATA_NS) != 0)
                                 continue;
-                        if (!xmlStrEqual(n->name, BAD_CAST "isolation")) {
-                                g_autofree char *name = netiso_quote((const char *)n->name);
+                        if (strcmp(n->name, "isolation") != 0) {
+                                g_autofree char *name = netiso_quote(n->name);
                                 return fail(error, where, "unknown element '%s'", name);
                         }
                         if (found)
@@ -386,27 +375,25 @@ find_isolation(const char *where, const xmlNode *root, const xmlNode **ret, GErr
 
 /* Strict on purpose: a typo such as tenent="prod" must not quietly mean "default". */
 static gboolean
-read_tenant(const char *where, const xmlNode *isolation, char **ret_tenant, GError **error)
+read_tenant(const char *where, const NetisoXmlNode *isolation, char **ret_tenant, GError **error)
 {
         g_autofree char *tenant = NULL;
         g_autofree char *why = NULL;
         g_autofree char *name = NULL;
 
-        for (const xmlAttr *a = isolation->properties; a; a = a->next) {
+        for (guint i = 0; i < isolation->n_attrs; i++) {
+                const NetisoXmlAttr *a = &isolation->attrs[i];
                 g_autofree char *qname = NULL;
-                if (!a->ns && xmlStrEqual(a->name, BAD_CAST "tenant"))
+                if (!a->ns && strcmp(a->name, "tenant") == 0)
                         continue;
                 /* netiso:tenant is a different attribute from tenant: say which. */
-                if (a->ns && a->ns->prefix)
-                        qname = g_strdup_printf("%s:%s", a->ns->prefix, a->name);
-                name = netiso_quote(qname ? qname : (const char *)a->name);
+                if (a->prefix)
+                        qname = g_strdup_printf("%s:%s", a->prefix, a->name);
+                name = netiso_quote(qname ? qname : a->name);
                 return fail(error, where, "unknown attribute '%s' on isolation", name);
         }
-        for (const xmlNode *n = isolation->children; n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE ||
-                    ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
-                     !xmlIsBlankNode(n)))
-                        return fail(error, where, "isolation element must be empty");
+        if (!netiso_xml_node_is_empty(isolation))
+                return fail(error, where, "isolation element must be empty");
         tenant = attr(isolation, "tenant");
         if (!tenant)
                 return fail(error, where, "isolation element has no tenant attribute");
@@ -421,9 +408,9 @@ read_tenant(const char *where, const xmlNode *isolation, char **ret_tenant, GErr
 /* ---- the domain ---- */
 
 static gboolean
-read_name(const char *filename, const xmlNode *root, char **ret_name, GError **error)
+read_name(const char *filename, const NetisoXmlNode *root, char **ret_name, GError **error)
 {
-        const xmlNode *node = NULL;
+        const NetisoXmlNode *node = NULL;
         g_autofree char *name = NULL;
         g_autofree char *value = NULL;
         const char *why;
@@ -432,7 +419,7 @@ read_name(const char *filename, const xmlNode *root, char **ret_name, GError **e
                 return FALSE;
         if (!node)
                 return fail(error, filename, "domain has no <name>");
-        name = text_of(node);
+        name = netiso_xml_node_text(node);
         why = netiso_domain_name_problem(name);
         value = netiso_quote(name);
         if (why)
@@ -442,9 +429,9 @@ read_name(const char *filename, const xmlNode *root, char **ret_name, GError **e
 }
 
 static gboolean
-read_uuid(const char *who, const xmlNode *root, char **ret_uuid, GError **error)
+read_uuid(const char *who, const NetisoXmlNode *root, char **ret_uuid, GError **error)
 {
-        const xmlNode *node = NULL;
+        const NetisoXmlNode *node = NULL;
         g_autofree char *text = NULL;
         g_autofree char *value = NULL;
         char *uuid;
@@ -453,7 +440,7 @@ read_uuid(const char *who, const xmlNode *root, char **ret_uuid, GError **error)
                 return FALSE;
         if (!node)
                 return TRUE;
-        text = text_of(node);
+        text = netiso_xml_node_text(node);
         uuid = netiso_uuid_canonical(text);
         value = netiso_quote(text);
         if (!uuid)
@@ -465,23 +452,22 @@ read_uuid(const char *who, const xmlNode *root, char **ret_uuid, GError **error)
 NetisoDomain *
 netiso_domain_new_from_xml(const char *filename, const char *xml, gsize len, GError **error)
 {
-        g_autoptr(xmlDoc) doc = NULL;
+        g_autoptr(NetisoXmlDoc) doc = NULL;
         g_autoptr(NetisoDomain) domain = NULL;
         g_autofree char *name = NULL;
         g_autofree char *who = NULL;
         g_autofree char *meta_where = NULL;
-        const xmlNode *root, *isolation = NULL;
+        const NetisoXmlNode *root, *isolation = NULL;
 
-        doc = netiso_xml_parse(filename, xml, len, NETISO_DOMAIN_XML_MAX,
-                               NETISO_DOMAIN_XML_DEPTH_MAX, error);
+        doc = netiso_xml_doc_new_from_data(filename, xml, len, &domain_xml_limits, error);
         if (!doc)
                 return NULL;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !is_element(root, "domain")) {
+        root = netiso_xml_doc_root(doc);
+        if (!is_element(root, "domain")) {
                 g_autofree char *ns = NULL;
-                name = netiso_quote(root ? (const char *)root->name : "");
-                if (root && root->ns)
-                        ns = netiso_quote((const char *)root->ns->href);
+                name = netiso_quote(root->name);
+                if (root->ns)
+                        ns = netiso_quote(root->ns);
                 fail(error, filename, "root element is <%s>%s%s%s, expected <domain>", name,
                      ns ? " in namespace '" : "", ns ? ns : "", ns ? "'" : "");
                 return NULL;

@@ -1,6 +1,6 @@
-/* The parts of a libvirt domain XML that isolation needs, read with libxml2
- * hardened against hostile input (no network, no DTD, no entity expansion,
- * bounded size and depth). */
+/* The parts of a libvirt domain XML that isolation needs, read with our own
+ * reader on GMarkup (xmlread.h): no network, no DTD, no entities but XML's
+ * five, bounded size, depth, element and attribute counts. */
 #pragma once
 
 #include <glib.h>
@@ -12,6 +12,8 @@
 #define NETISO_TENANT_MAX 63
 #define NETISO_DOMAIN_XML_MAX (4 * 1024 * 1024)   /* bytes accepted on stdin/file */
 #define NETISO_DOMAIN_XML_DEPTH_MAX 256           /* element nesting accepted */
+#define NETISO_DOMAIN_XML_ELEMENTS_MAX 200000     /* elements in one document */
+#define NETISO_DOMAIN_XML_ATTRS_MAX 256           /* attributes of one element */
 #define NETISO_IFACE_ADDR_MAX 256                 /* guest addresses per interface */
 
 typedef enum {
@@ -50,8 +52,8 @@ typedef struct {
  * Errors (NETISO_ERROR_DOMAIN) are one line naming the place:
  * "domain 'web1': interface 2: ..." once the name is known, "FILE:LINE: ..."
  * for XML syntax, "FILE: ..." before the name is known. A DOCTYPE, a NUL
- * byte, more than NETISO_DOMAIN_XML_MAX bytes or nesting deeper than
- * NETISO_DOMAIN_XML_DEPTH_MAX are refused outright. */
+ * byte, more than NETISO_DOMAIN_XML_MAX bytes, nesting deeper than
+ * NETISO_DOMAIN_XML_DEPTH_MAX and the other limits above are refused outright. */
 NetisoDomain *netiso_domain_new_from_xml(const char *filename, const char *xml, gsize len,
                                          GError **error);
 

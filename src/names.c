@@ -7,7 +7,7 @@
 #include "domain.h"
 #include "error.h"
 #include "names.h"
-#include "xmlsafe.h"
+#include "quote.h"
 
 #define IFNAME_MAX 15      /* IFNAMSIZ - 1 */
 

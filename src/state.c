@@ -15,8 +15,8 @@
 
 #include "error.h"
 #include "names.h"
+#include "quote.h"
 #include "state.h"
-#include "xmlsafe.h"
 
 #define RECORD_GROUP "domain"
 #define PORT_GROUP_PREFIX "port "

@@ -5,13 +5,13 @@
 set -u
 . "$top_srcdir/tests/lib.sh"
 [ "${NETISO_DISTCHECK:-}" = 1 ] && tap_skip_all "fuzzing is not run under distcheck"
-harnesses="config domain record"
+harnesses="config domain record xmlread"
 for h in $harnesses; do
 	[ -x "$top_builddir/fuzz/fuzz-$h" ] ||
 		tap_skip_all "fuzz/fuzz-$h not built: configure found no clang with libFuzzer" \
 			"(install clang and libclang-rt-14-dev)"
 done
-# 3 x 20 s by default: a minute in all.
+# 4 x 20 s by default: 80 s in all.
 seconds=${NETISO_FUZZ_SMOKE_SECONDS:-20}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/blixard-netiso-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

@@ -1,0 +1,44 @@
+/* What the two halves of the XML reader share: xmlread-markup.c turns GMarkup's
+ * callbacks into the tree, xmlread.c checks the input, runs the parser and
+ * words its errors. Not for use outside them. */
+#pragma once
+
+#include <glib.h>
+
+#include "xmlread.h"
+
+struct NetisoXmlDoc {
+        NetisoXmlNode *root;
+        GStringChunk *strings; /* names, URIs and values */
+        GString *text;         /* all character data, in document order */
+        GPtrArray *blocks;     /* nodes and attribute arrays */
+};
+
+typedef struct {
+        const char *prefix; /* NULL: the default namespace */
+        const char *uri;    /* NULL: undeclared (xmlns="") */
+} NetisoXmlBinding;
+
+typedef struct {
+        const char *filename;
+        const char *xml; /* the input, for the lines of errors */
+        gsize len;
+        const NetisoXmlLimits *limits;
+        NetisoXmlDoc *doc;
+        GMarkupParseContext *context;
+        NetisoXmlNode *current; /* innermost open element */
+        unsigned depth, elements;
+        GArray *bindings;        /* of NetisoXmlBinding, innermost last */
+        GArray *marks;           /* bindings->len when each open element started */
+        gboolean declaration_ok; /* the input starts with <?xml */
+        gboolean seen_markup;
+        GError *error; /* ours: it wins over GMarkup's consequences */
+} NetisoXmlReader;
+
+extern const GMarkupParser netiso_xml_reader_callbacks;
+
+/* The line GMarkup is on, corrected for where it puts newlines. */
+int netiso_xml_reader_line(const NetisoXmlReader *r);
+
+/* 1 + the newlines in [xml, p). */
+int netiso_xml_line_at(const char *xml, const char *p);
