@@ -3,7 +3,6 @@
  * iptables-restore process, or captured for golden tests. */
 #include "autoconfig.h"
 
-#include <nftables/libnftables.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,18 +11,20 @@
 #include "backend-nft.h"
 #include "backend.h"
 #include "error.h"
+#include "nft-lib.h"
 #include "nft-netlink.h"
 
 struct NetisoFirewall {
         NetisoFirewallMode mode;
         GString *captured;
-        int fail_countdown;   /* -1: never inject a failure */
+        int fail_countdown; /* -1: never inject a failure */
         /* One libnftables context for the firewall's life: closing its netlink
          * socket waits for the kernel to free the last transaction (an RCU
          * grace period, 100 ms on a busy host), so that happens when the
          * caller frees fw, after it has released the lock. */
         struct nft_ctx *nft;
-        NetisoNl *nl; /* the fast path's socket: closed late for the same reason */
+        const NetisoNftLib *lib; /* set with nft */
+        NetisoNl *nl;            /* the fast path's socket: closed late for the same reason */
 };
 
 NetisoFirewall *
@@ -44,7 +45,7 @@ netiso_firewall_free(NetisoFirewall *fw)
                 return;
         g_string_free(fw->captured, TRUE);
         if (fw->nft)
-                nft_ctx_free(fw->nft);
+                fw->lib->ctx_free(fw->nft);
         netiso_nl_close(fw->nl);
         g_free(fw);
 }
@@ -93,23 +94,34 @@ first_error_line(const char *text)
 static char *
 run_nft(NetisoFirewall *fw, const char *text, gboolean json, GError **error)
 {
+        const NetisoNftLib *lib;
         int rc;
 
         if (!fw->nft) {
-                fw->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-                nft_ctx_buffer_output(fw->nft);
-                nft_ctx_buffer_error(fw->nft);
+                lib = netiso_nft_lib(error);
+                if (!lib)
+                        return NULL;
+                fw->nft = lib->ctx_new(NFT_CTX_DEFAULT);
+                if (!fw->nft) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                                    "nftables: cannot create a libnftables context");
+                        return NULL;
+                }
+                fw->lib = lib;
+                lib->buffer_output(fw->nft);
+                lib->buffer_error(fw->nft);
         }
-        nft_ctx_output_set_flags(fw->nft, json ? NFT_CTX_OUTPUT_JSON : 0);
-        rc = nft_run_cmd_from_buffer(fw->nft, text);
+        lib = fw->lib;
+        lib->output_set_flags(fw->nft, json ? NFT_CTX_OUTPUT_JSON : 0);
+        rc = lib->run_cmd_from_buffer(fw->nft, text);
         if (rc != 0) {
-                g_autofree char *line = first_error_line(nft_ctx_get_error_buffer(fw->nft));
-                nft_ctx_get_output_buffer(fw->nft);
+                g_autofree char *line = first_error_line(lib->get_error_buffer(fw->nft));
+                lib->get_output_buffer(fw->nft);
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nftables: %s", line);
                 return NULL;
         }
-        nft_ctx_get_error_buffer(fw->nft);
-        return g_strdup(nft_ctx_get_output_buffer(fw->nft));
+        lib->get_error_buffer(fw->nft);
+        return g_strdup(lib->get_output_buffer(fw->nft));
 }
 
 static gboolean
