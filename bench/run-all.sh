@@ -150,7 +150,7 @@ events_run "$EVOUT" "$PAIR_RUNS" "$PAIR_ROUNDS" "${pair_targets[@]}"
 
 # What one event reads back from the kernel: libnftables fetches its cache.
 netlink_bytes() {
-	in_host "$1" strace -f -qq -e trace=recvmsg -o "$WORK/strace.txt" \
+	in_host "$1" strace -f -qq -e trace=recvmsg,recvfrom -o "$WORK/strace.txt" \
 		"$HOOK" "$1-g3" "$2" "$3" - <"$(guest_xml_file "$1" 3 t0)" >/dev/null 2>&1
 	grep -o '= [0-9]*$' "$WORK/strace.txt" | awk '{ s += $2 } END { print s + 0 }'
 }
