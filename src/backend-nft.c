@@ -109,7 +109,11 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
         const char *c = "from_guest";
 
         render_antispoof(out, c);
-        rule(out, c, "ct state established,related accept");
+        /* Not related: conntrack calls an ICMP error related when the
+         * header it quotes matches any connection, so a guest could forge
+         * one about another tenant's flow. Such errors are judged below
+         * like new packets. */
+        rule(out, c, "ct state established accept");
         rule(out, c, "ct state invalid jump drop_guest");
         rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
         rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
@@ -188,17 +192,17 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
  * Established packets of a bound (tap, address) pair are accepted first:
  * from_guest and to_guest would accept exactly these packets too (anti-
  * spoofing passes, then ct state established), so this only saves work.
+ * From a guest, related packets (ICMP errors) are not shortcut: from_guest
+ * judges them like new ones.
  * The rule towards a guest comes after the dispatch from guests and its
  * fail-closed drops: a packet from a guest is judged by from_guest alone,
  * so a guest cannot spoof its way into another guest's connections. */
 static void
 render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
 {
-        rule(out, "forward",
-             "iifname . ip saddr @guest_src_v4 ct state established,related accept%s%s%s",
+        rule(out, "forward", "iifname . ip saddr @guest_src_v4 ct state established accept%s%s%s",
              mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
-        rule(out, "forward",
-             "iifname . ip6 saddr @guest_src_v6 ct state established,related accept");
+        rule(out, "forward", "iifname . ip6 saddr @guest_src_v6 ct state established accept");
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
         rule(out, "forward",

@@ -245,8 +245,10 @@ netiso_ipt_tenant_head_rules(const NetisoIptPort *port)
 
         /* Antispoofing ran in the tap's leaf; the order after it is the
          * nftables backend's from_guest. The comment maps the id back to
-         * the tenant for people reading iptables-save. */
-        g_ptr_array_add(rules, g_strdup("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
+         * the tenant for people reading iptables-save. Not RELATED: a guest
+         * could forge ICMP errors about another tenant's connection; they
+         * are judged like new packets. */
+        g_ptr_array_add(rules, g_strdup("-m conntrack --ctstate ESTABLISHED -j ACCEPT"));
         g_ptr_array_add(rules, g_strdup("-m conntrack --ctstate INVALID -j RETURN"));
         g_ptr_array_add(rules, g_strdup_printf("-m comment --comment \"tenant %s\" -j %s",
                                                port->tenant, root));

@@ -83,7 +83,8 @@ describe_outbound(GString *out, const NetisoPolicy *policy, const char *ports_ou
         g_string_append_printf(out, "  the host only on allowed outbound ports: %s, and IPv6 "
                                     "neighbour discovery\n",
                                ports_out);
-        g_string_append(out, "  replies to its own connections (established, related)\n");
+        g_string_append(out, "  replies to its own connections (established; ICMP errors judged "
+                             "like new packets)\n");
 }
 
 static void

@@ -4,7 +4,7 @@
 # NETISO_BACKEND selects the backend (nftables by default).
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
-require_root_tier ip socat ping
+require_root_tier ip socat ping python3
 require_backend_tools
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
@@ -21,6 +21,89 @@ wait_ports
 ok "hook installs tenant A guest a1" start_guest a1 A vnet1 10.0.0.11 fd00:10::11
 ok "hook installs tenant A guest a2" start_guest a2 A vnet2 10.0.0.12 fd00:10::12
 ok "hook installs tenant B guest b1" start_guest b1 B vnet3 10.0.0.13 fd00:10::13
+
+
+# icmp_err NS send SRC DST INNER_SRC INNER_DST PROTO SPORT DPORT: three
+# port-unreachable errors from NS, quoting a packet INNER_SRC -> INNER_DST.
+# icmp_err NS count FAMILY PORT SECONDS: how many port-unreachable errors
+# quoting port PORT (either side) NS received in SECONDS (raw socket).
+icmp_err() {
+	local ns=$1
+	shift
+	in_ns "$ns" python3 - "$@" <<'EOP'
+import select, socket, struct, sys, time
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+if sys.argv[1] == "send":
+    src, dst, isrc, idst, proto, sport, dport = sys.argv[2:]
+    p = {"udp": 17, "tcp": 6}[proto]
+    l4 = struct.pack("!HHHH", int(sport), int(dport), 8, 0)
+    if ":" in dst:
+        inner = struct.pack("!IHBB16s16s", 0x60000000, 8, p, 64,
+                            socket.inet_pton(socket.AF_INET6, isrc),
+                            socket.inet_pton(socket.AF_INET6, idst)) + l4
+        # The kernel fills in the ICMPv6 checksum of a raw ICMPv6 socket.
+        msg = struct.pack("!BBHI", 1, 4, 0, 0) + inner
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    else:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, p, 0,
+                         socket.inet_aton(isrc), socket.inet_aton(idst))
+        inner = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + l4
+        head = struct.pack("!BBHI", 3, 3, 0, 0)
+        msg = head[:2] + struct.pack("!H", csum(head + inner)) + head[4:] + inner
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.bind((src, 0))
+    for _ in range(3):
+        s.sendto(msg, (dst, 0))
+else:
+    fam, port, seconds = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    if fam == "6":
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    print("ready", flush=True)
+    n, end = 0, time.time() + seconds
+    while time.time() < end:
+        if not select.select([s], [], [], max(0, end - time.time()))[0]:
+            continue
+        b = s.recv(2048)
+        if fam == "6":
+            if b[0] != 1 or len(b) < 52:
+                continue
+            ports = b[48:52]
+        else:
+            b = b[(b[0] & 15) * 4:]
+            if b[0] != 3 or len(b) < 12:
+                continue
+            ihl = (b[8] & 15) * 4
+            ports = b[8 + ihl:12 + ihl]
+        if len(ports) == 4 and port in struct.unpack("!HH", ports):
+            n += 1
+    print(n)
+EOP
+}
+
+# icmp_seen RECVNS FAMILY PORT SENDNS SEND-ARGS...: how many crafted errors arrived
+icmp_seen() {
+	local rns=$1 fam=$2 port=$3 sns=$4 out
+	shift 4
+	out="$WORK/icmp-$RANDOM"
+	icmp_err "$rns" count "$fam" "$port" 2 >"$out" &
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q ready "$out" 2>/dev/null && break
+		sleep 0.1
+	done
+	icmp_err "$sns" send "$@"
+	wait $!
+	tail -n1 "$out"
+}
 
 for fam in 4 6; do
 	if [ $fam = 4 ]; then
@@ -66,6 +149,23 @@ for fam in 4 6; do
 	spoof_del "$A1" $a2
 	spoof_del "$A1" $b1
 	ok "v$fam: own source still passes after the spoof attempts" udp "$A1" $net 5555 "$I" $a1
+	# Forged ICMP errors: conntrack calls an error related when the header
+	# it quotes matches a live connection, here b1's UDP flow to the
+	# internet; a1 (tenant A) must not deliver one to b1 (tenant B).
+	case $net in *:*) dst="[$net]" ;; *) dst=$net ;; esac
+	sport=$((40550 + fam))
+	echo flow | in_ns "$B1" socat -u - "UDP:$dst:5555,sourceport=$sport" 2>/dev/null
+	ok "v$fam: a1's forged ICMP error about b1's flow does not reach b1" \
+		test "$(icmp_seen "$B1" $fam $sport "$A1" $a1 $b1 $b1 $net udp $sport 5555)" = 0
+	ok "v$fam: the same ICMP error from the internet peer reaches b1" \
+		test "$(icmp_seen "$B1" $fam $sport "$I" $net $b1 $b1 $net udp $sport 5555)" = 3
+	# A guest's own ICMP error about a flow from the internet still leaves.
+	case $a1 in *:*) dst="[$a1]" ;; *) dst=$a1 ;; esac
+	sport=$((40220 + fam))
+	ok "v$fam: the internet opens a flow to a1 from port $sport" \
+		sh -c "ip netns exec '$I' timeout 4 socat -T2 - 'TCP:$dst:2222,sourceport=$sport,connect-timeout=2' </dev/null | grep -q ok"
+	ok "v$fam: a1's ICMP error about an inbound flow reaches the internet peer" \
+		test "$(icmp_seen "$I" $fam $sport "$A1" $a1 $net $net $a1 tcp $sport 2222)" = 3
 done
 
 ok "status reports the guests and exits 0" in_ns "$H" "$CLI" status

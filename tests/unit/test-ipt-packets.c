@@ -118,6 +118,11 @@ test_semantics_default(void)
                 FWD("vnet1", "wan0", "10.0.0.12", "198.51.100.2", "tcp", 80, "ESTABLISHED", "DROP"),
                 FWD("vnet1", "vnet3", "10.0.0.11", "10.0.0.13", "tcp", 9000, "ESTABLISHED",
                     "ACCEPT"),
+                /* ICMP errors from a guest are judged like new packets: one
+                 * conntrack calls related to another tenant's guest is dropped. */
+                FWD("vnet1", "vnet3", "10.0.0.11", "10.0.0.13", "icmp", 0, "RELATED", "DROP"),
+                FWD("vnet1", "wan0", "10.0.0.11", "198.51.100.2", "icmp", 0, "RELATED", "ACCEPT"),
+                FWD("wan0", "vnet3", "198.51.100.2", "10.0.0.13", "icmp", 0, "RELATED", "ACCEPT"),
                 FWD("wan0", "vnet1", "198.51.100.2", "10.0.0.11", "tcp", 2222, NULL, "ACCEPT"),
                 FWD("wan0", "vnet1", "198.51.100.2", "10.0.0.11", "tcp", 9000, NULL, "DROP"),
                 FWD("wan0", "vnet1", "198.51.100.2", "10.0.0.11", "tcp", 9000, "ESTABLISHED",
