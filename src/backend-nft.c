@@ -385,24 +385,14 @@ gc_tenant(NetisoFirewall *fw, const char *tenant)
         netiso_firewall_run(fw, "nft", text, &ignored);
 }
 
-static gboolean
-has_tap(const NetisoPolicy *policy, const char *tap)
-{
-        for (guint i = 0; policy && i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (g_strcmp0(p->tap, tap) == 0)
-                        return TRUE;
-        }
-        return FALSE;
-}
-
 static void
 render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
 {
         render_tenant(out, old->tenant, FALSE);
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                render_port(out, TRUE, has_tap(keep, p->tap), p->tap, old->tenant, p->addresses);
+                render_port(out, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
+                            p->addresses);
         }
 }
 

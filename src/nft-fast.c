@@ -162,23 +162,12 @@ port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const ch
         }
 }
 
-static gboolean
-policy_has_tap(const NetisoPolicy *policy, const char *tap)
-{
-        for (guint i = 0; policy && i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (g_strcmp0(p->tap, tap) == 0)
-                        return TRUE;
-        }
-        return FALSE;
-}
-
 static void
 record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *keep)
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                port_elements(b, TRUE, policy_has_tap(keep, p->tap), p->tap, old->tenant,
+                port_elements(b, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
                               p->addresses);
         }
 }

@@ -245,6 +245,17 @@ netiso_policy_new_for_domain(const NetisoConfig *config, const NetisoDomain *dom
 }
 
 gboolean
+netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap)
+{
+        for (guint i = 0; policy && i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                if (g_strcmp0(p->tap, tap) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+gboolean
 netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error)
 {
         for (guint i = 0; i < policy->ports->len; i++) {

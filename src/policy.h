@@ -67,6 +67,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoPolicy, netiso_policy_free)
 /* Every port has a tap name (the start phase and later). */
 gboolean netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error);
 
+/* Does one of policy's ports use tap? FALSE for a NULL policy. */
+gboolean netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap);
+
 /* Human-readable description for `explain`: what the guest may reach and
  * what reaches it, one statement a line. Caller frees. */
 char *netiso_policy_describe(const NetisoPolicy *policy);
