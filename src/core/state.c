@@ -65,6 +65,7 @@ netiso_record_new_from_policy(const NetisoPolicy *policy, NetisoBackend backend)
         record->backend = backend;
         record->config_digest = netiso_config_digest(policy->config);
         record->installed_usec = g_get_real_time();
+        record->flow_id = policy->flow_id;
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
                 NetisoRecordPort *port;
@@ -95,6 +96,8 @@ netiso_record_to_data(const NetisoRecord *record, gsize *ret_len)
         g_key_file_set_string(kf, RECORD_GROUP, "config-digest",
                               record->config_digest ? record->config_digest : "");
         g_key_file_set_int64(kf, RECORD_GROUP, "installed-usec", record->installed_usec);
+        if (record->flow_id)
+                g_key_file_set_integer(kf, RECORD_GROUP, "flow-id", record->flow_id);
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, port->tap, NULL);
@@ -192,6 +195,7 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         g_autofree char *backend = NULL;
         g_autofree char *tenant_problem = NULL;
         g_auto(GStrv) taps = NULL;
+        gint64 flow_id;
 
         if (has_foreign_escape(data, len)) {
                 bad_record(filename, "invalid escape sequence", error);
@@ -223,6 +227,15 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         record->uuid = g_key_file_get_string(kf, RECORD_GROUP, "uuid", NULL);
         record->config_digest = g_key_file_get_string(kf, RECORD_GROUP, "config-digest", NULL);
         record->installed_usec = g_key_file_get_int64(kf, RECORD_GROUP, "installed-usec", NULL);
+        /* Missing (a record of an older version) reads as 0: none yet. */
+        flow_id = g_key_file_get_int64(kf, RECORD_GROUP, "flow-id", &local);
+        if (local && !g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+                flow_id = -1;
+        if (flow_id < 0 || flow_id > G_MAXUINT16) {
+                bad_record(filename, "flow-id is not an integer from 0 to 65535", error);
+                return NULL;
+        }
+        record->flow_id = (guint16)flow_id;
         taps = g_key_file_get_string_list(kf, RECORD_GROUP, "taps", NULL, NULL);
         for (guint i = 0; taps && taps[i]; i++)
                 if (!load_port(kf, filename, taps[i], record, error))
@@ -264,13 +277,24 @@ tap_path(const char *state_dir, const char *tap)
         return g_build_filename(state_dir, "taps", tap, NULL);
 }
 
+char *
+netiso_state_flow_path(const char *state_dir, guint16 flow_id)
+{
+        char name[8];
+
+        g_snprintf(name, sizeof(name), "%u", flow_id);
+        return g_build_filename(state_dir, "flows", name, NULL);
+}
+
 gboolean
 netiso_state_ensure_dir(const char *state_dir, GError **error)
 {
         g_autofree char *dir = domains_dir(state_dir);
         g_autofree char *taps = g_build_filename(state_dir, "taps", NULL);
+        g_autofree char *flows = g_build_filename(state_dir, "flows", NULL);
 
-        if (g_mkdir_with_parents(dir, 0700) < 0 || g_mkdir_with_parents(taps, 0700) < 0) {
+        if (g_mkdir_with_parents(dir, 0700) < 0 || g_mkdir_with_parents(taps, 0700) < 0 ||
+            g_mkdir_with_parents(flows, 0700) < 0) {
                 int e = errno;
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot create: %s",
                             state_dir, g_strerror(e));
@@ -319,6 +343,38 @@ link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
                 }
         }
         return TRUE;
+}
+
+/* The link of a record's flow id is written before the record names the
+ * id and removed after it no longer does: a crash leaves at worst a link
+ * nobody holds (flow-ids.c checks the record), never a held id unlinked. */
+static gboolean
+link_flow(const char *state_dir, const NetisoRecord *record, GError **error)
+{
+        g_autofree char *escaped = g_uri_escape_string(record->domain, NULL, FALSE);
+        g_autofree char *path = netiso_state_flow_path(state_dir, record->flow_id);
+        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+
+        g_unlink(tmp);
+        if (symlink(escaped, tmp) < 0 || g_rename(tmp, path) < 0) {
+                int e = errno;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot link: %s", path,
+                            g_strerror(e));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static void
+unlink_flow(const char *state_dir, guint16 flow_id, const char *domain)
+{
+        g_autofree char *path = netiso_state_flow_path(state_dir, flow_id);
+        g_autofree char *escaped = g_uri_escape_string(domain, NULL, FALSE);
+        g_autofree char *target = g_file_read_link(path, NULL);
+
+        /* Only our own link: the id may have gone to another guest since. */
+        if (g_strcmp0(target, escaped) == 0)
+                g_unlink(path);
 }
 
 static gboolean
@@ -390,6 +446,8 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
          * remove this domain's whole state as stale. */
         if (netiso_state_load(state_dir, record->domain, &previous, NULL) && previous)
                 unlink_taps(state_dir, previous, record);
+        if (record->flow_id && !link_flow(state_dir, record, error))
+                return FALSE;
         data = netiso_record_to_data(record, &len);
         /* g_file_set_contents_full writes a temporary file, fsyncs and renames. */
         if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -397,6 +455,8 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
                 return FALSE;
         }
+        if (previous && previous->flow_id && previous->flow_id != record->flow_id)
+                unlink_flow(state_dir, previous->flow_id, record->domain);
         return link_taps(state_dir, record, error);
 }
 
@@ -414,6 +474,8 @@ netiso_state_remove(const char *state_dir, const char *domain, GError **error)
                             g_strerror(e));
                 return FALSE;
         }
+        if (record && record->flow_id)
+                unlink_flow(state_dir, record->flow_id, domain);
         return TRUE;
 }
 

@@ -3,6 +3,7 @@ unit_core_tests = \
 	tests/core/test-policy \
 	tests/core/test-state \
 	tests/core/test-drift \
+	tests/core/test-flow-ids \
 	$(NULL)
 check_PROGRAMS += $(unit_core_tests)
 TESTS += $(unit_core_tests)
@@ -12,3 +13,5 @@ tests_core_test_state_SOURCES = tests/core/test-state.c
 tests_core_test_state_LDADD = $(unit_ldadd)
 tests_core_test_drift_SOURCES = tests/core/test-drift.c
 tests_core_test_drift_LDADD = $(unit_ldadd)
+tests_core_test_flow_ids_SOURCES = tests/core/test-flow-ids.c
+tests_core_test_flow_ids_LDADD = $(unit_ldadd)
