@@ -91,12 +91,13 @@ count(const NetisoConfig *config, guint n, guint tenants)
                 /* The guest's flow to the internet, bound to its flow id i + 1. */
                 guint32 mark = (i + 1) << 16;
                 IptPacket p[4] = {
-                        { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "NEW", 0, 64 },
+                        { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "NEW", 0, 64,
+                          NULL, 0 },
                         { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "ESTABLISHED", 0,
                           64, "ORIGINAL", mark },
                         { "FORWARD", "wan0", tap, "198.51.100.2", src, "tcp", 80, "ESTABLISHED", 0,
                           64, "REPLY", mark },
-                        { "FORWARD", tap, peer, src, dst, "tcp", 9000, "NEW", 0, 64 },
+                        { "FORWARD", tap, peer, src, dst, "tcp", 9000, "NEW", 0, 64, NULL, 0 },
                 };
 
                 for (int k = 0; k < 4; k++) {

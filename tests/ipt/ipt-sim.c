@@ -7,36 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipt-sim.h"
+#include "ipt-sim-private.h"
 
-typedef struct {
-        char *spec;
-        char *src, *dst; /* CIDR text or NULL */
-        char *iif, *oif; /* names, '+' at the end for a prefix */
-        char *proto;
-        int dport;             /* -1: any */
-        char *ctstate;         /* comma-separated, or NULL */
-        char *ctdir;           /* ORIGINAL, REPLY, or NULL */
-        int icmp6_type, hl_eq; /* -1: any */
-        gboolean has_mark, not_mark;
-        guint32 mark, mark_mask; /* -m connmark [!] --mark V/M */
-        gboolean set_mark;
-        guint32 xmark, xmark_mask; /* -j CONNMARK --set-xmark V/M */
-        char *target;
-        gboolean go; /* -g rather than -j */
-} SimRule;
-
-typedef struct {
-        char *name;
-        gboolean builtin;
-        GPtrArray *rules; /* of SimRule* */
-} SimChain;
-
-struct IptSim {
-        GHashTable *tables[_NETISO_IPT_TABLE_MAX]; /* of name -> SimChain* */
-};
-
-static const char *const builtins[_NETISO_IPT_TABLE_MAX][4] = {
+const char *const ipt_sim_builtins[_NETISO_IPT_TABLE_MAX][4] = {
         [NETISO_IPT_TABLE_FILTER] = { "INPUT", "FORWARD", "OUTPUT", NULL },
         [NETISO_IPT_TABLE_RAW] = { "PREROUTING", "OUTPUT", NULL },
 };
@@ -99,8 +72,8 @@ ipt_sim_new(void)
 
         for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
                 sim->tables[t] = chains_new();
-                for (gsize i = 0; builtins[t][i]; i++)
-                        add_chain(sim->tables[t], chain_new(builtins[t][i], TRUE));
+                for (gsize i = 0; ipt_sim_builtins[t][i]; i++)
+                        add_chain(sim->tables[t], chain_new(ipt_sim_builtins[t][i], TRUE));
         }
         return sim;
 }
@@ -462,19 +435,19 @@ restore_table(IptSim *sim, NetisoIptTable table, char **lines, guint first, guin
                 }
         }
         *ret_next = lines[i] ? i + 1 : i;
-        for (gsize b = 0; builtins[table][b]; b++) {
+        for (gsize b = 0; ipt_sim_builtins[table][b]; b++) {
                 g_autoptr(GHashTable) memo = g_hash_table_new(g_str_hash, g_str_equal);
 
-                if (has_loop(work, builtins[table][b], path, done)) {
+                if (has_loop(work, ipt_sim_builtins[table][b], path, done)) {
                         *ret_error = g_strdup("a chain can reach itself (loop)");
                         g_hash_table_unref(work);
                         return FALSE;
                 }
                 /* nf_tables: NFT_JUMP_STACK_SIZE, gotos included (EMLINK). */
-                if (height(work, builtins[table][b], memo) > IPT_SIM_DEPTH_MAX) {
+                if (height(work, ipt_sim_builtins[table][b], memo) > IPT_SIM_DEPTH_MAX) {
                         *ret_error = g_strdup_printf("Too many links: chains nested deeper than %d "
                                                      "below %s",
-                                                     IPT_SIM_DEPTH_MAX, builtins[table][b]);
+                                                     IPT_SIM_DEPTH_MAX, ipt_sim_builtins[table][b]);
                         g_hash_table_unref(work);
                         return FALSE;
                 }
@@ -520,8 +493,8 @@ compare_names(gconstpointer a, gconstpointer b, gpointer data)
 {
         const NameOrder *o = data;
         const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-        gboolean bx = g_strv_contains(builtins[o->table], x);
-        gboolean by = g_strv_contains(builtins[o->table], y);
+        gboolean bx = g_strv_contains(ipt_sim_builtins[o->table], x);
+        gboolean by = g_strv_contains(ipt_sim_builtins[o->table], y);
 
         /* iptables-save: built-in chains first, then the others by name. */
         if (bx != by)
@@ -551,139 +524,4 @@ ipt_sim_ruleset(const IptSim *sim, NetisoIptTable table)
                                 rs, c->name, ((SimRule *)g_ptr_array_index(c->rules, k))->spec);
         }
         return rs;
-}
-
-/* ---- packets ---- */
-
-static gboolean
-iface_match(const char *pattern, const char *name)
-{
-        gsize n = strlen(pattern);
-
-        if (n && pattern[n - 1] == '+')
-                return strncmp(name, pattern, n - 1) == 0;
-        return g_str_equal(name, pattern);
-}
-
-static gboolean
-addr_match(const char *cidr, const char *addr)
-{
-        NetisoCidr outer, inner;
-
-        if (!netiso_cidr_parse(cidr, &outer, NULL) || !netiso_addr_parse(addr, &inner, NULL))
-                return FALSE;
-        return netiso_cidr_contains(&outer, &inner);
-}
-
-static gboolean
-matches(const SimRule *r, const IptPacket *p, guint32 mark)
-{
-        if (r->src && !addr_match(r->src, p->src))
-                return FALSE;
-        if (r->dst && !addr_match(r->dst, p->dst))
-                return FALSE;
-        if (r->iif && !iface_match(r->iif, p->iif))
-                return FALSE;
-        if (r->oif && !iface_match(r->oif, p->oif))
-                return FALSE;
-        if (r->proto && !g_str_equal(r->proto, p->proto))
-                return FALSE;
-        if (r->dport >= 0 && (guint)r->dport != p->dport)
-                return FALSE;
-        if (r->icmp6_type >= 0 && (guint)r->icmp6_type != p->icmp6_type)
-                return FALSE;
-        if (r->hl_eq >= 0 && (guint)r->hl_eq != p->hoplimit)
-                return FALSE;
-        if (r->ctstate) {
-                g_auto(GStrv) states = g_strsplit(r->ctstate, ",", -1);
-                if (!g_strv_contains((const char *const *)states, p->ct))
-                        return FALSE;
-        }
-        /* Without a connection (INVALID) there is no direction nor mark. */
-        if ((r->ctdir || r->has_mark) && g_str_equal(p->ct, "INVALID"))
-                return FALSE;
-        if (r->ctdir && !g_str_equal(r->ctdir, p->ctdir ? p->ctdir : "ORIGINAL"))
-                return FALSE;
-        if (r->has_mark && ((mark & r->mark_mask) == r->mark) == r->not_mark)
-                return FALSE;
-        return TRUE;
-}
-
-typedef struct {
-        const SimChain *chain;
-        guint next;
-} Frame;
-
-/* One built-in chain of one table: "ACCEPT" or "DROP". */
-static const char *
-walk_chain(GHashTable *chains, const char *hook, const IptPacket *packet, guint *evaluated,
-           guint32 *mark)
-{
-        g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(Frame));
-        const SimChain *chain = g_hash_table_lookup(chains, hook);
-        guint i = 0;
-
-        for (;;) {
-                const SimRule *r;
-
-                if (i >= chain->rules->len) {
-                        Frame f;
-                        if (stack->len == 0)
-                                return "ACCEPT"; /* end of the built-in chain: its policy */
-                        f = g_array_index(stack, Frame, stack->len - 1);
-                        g_array_set_size(stack, stack->len - 1);
-                        chain = f.chain;
-                        i = f.next;
-                        continue;
-                }
-                r = g_ptr_array_index(chain->rules, i);
-                (*evaluated)++;
-                if (!matches(r, packet, *mark)) {
-                        i++;
-                } else if (g_str_equal(r->target, "ACCEPT") || g_str_equal(r->target, "DROP")) {
-                        return g_str_equal(r->target, "ACCEPT") ? "ACCEPT" : "DROP";
-                } else if (g_str_equal(r->target, "LOG")) {
-                        i++;
-                } else if (g_str_equal(r->target, "CONNMARK")) {
-                        *mark = (*mark & ~r->xmark_mask) ^ r->xmark;
-                        i++;
-                } else if (g_str_equal(r->target, "RETURN")) {
-                        i = chain->rules->len;
-                } else {
-                        if (!r->go) {
-                                Frame f = { chain, i + 1 };
-                                g_array_append_val(stack, f);
-                        }
-                        chain = g_hash_table_lookup(chains, r->target);
-                        i = 0;
-                }
-        }
-}
-
-const char *
-ipt_sim_walk_mark(const IptSim *sim, const IptPacket *packet, guint *ret_evaluated,
-                  guint32 *ret_mark)
-{
-        guint evaluated = 0;
-        guint32 mark = packet->mark;
-        const char *verdict = "ACCEPT";
-
-        /* A packet that came in on an interface passed raw's PREROUTING. */
-        if (*packet->iif)
-                verdict = walk_chain(sim->tables[NETISO_IPT_TABLE_RAW], "PREROUTING", packet,
-                                     &evaluated, &mark);
-        if (g_str_equal(verdict, "ACCEPT"))
-                verdict = walk_chain(sim->tables[NETISO_IPT_TABLE_FILTER], packet->hook, packet,
-                                     &evaluated, &mark);
-        if (ret_evaluated)
-                *ret_evaluated = evaluated;
-        if (ret_mark)
-                *ret_mark = mark;
-        return verdict;
-}
-
-const char *
-ipt_sim_walk(const IptSim *sim, const IptPacket *packet, guint *ret_evaluated)
-{
-        return ipt_sim_walk_mark(sim, packet, ret_evaluated, NULL);
 }
