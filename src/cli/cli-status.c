@@ -9,9 +9,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/backend.h"
 #include "core/state.h"
-#include "engine/backends.h"
+#include "engine/inspectors.h"
 #include "util/error.h"
 
 #define CAP_NET_ADMIN_BIT 12
@@ -270,8 +269,8 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
         r.privileged = has_net_admin();
         r.records = records;
         if (r.privileged) {
-                inspection =
-                        netiso_backend_ops(config->backend)->inspect(fw, config, records, &error);
+                inspection = netiso_backend_inspect(config->backend)
+                                     ->inspect(fw, config, records, &error);
                 if (!inspection)
                         r.inspection_error = error->message;
         } else {

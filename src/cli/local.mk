@@ -12,4 +12,5 @@ blixard_netiso_SOURCES = \
 	src/cli/watch.c src/cli/watch.h \
 	$(NULL)
 blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(JSON_GLIB_CFLAGS)
-blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS) $(JSON_GLIB_LIBS)
+blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso-inspect.la libnetiso.la \
+	$(LIBVIRT_LIBS) $(JSON_GLIB_LIBS)

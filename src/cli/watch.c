@@ -15,6 +15,7 @@
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/conntrack.h"
+#include "engine/inspectors.h"
 #include "engine/lifecycle.h"
 #include "util/error.h"
 
@@ -266,7 +267,7 @@ probe_table(gpointer data)
         NetisoLogFields f = { .event = "table-check" };
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GError) error = NULL;
-        const NetisoBackendOps *ops = netiso_backend_ops(w->config->backend);
+        const NetisoBackendInspect *ops = netiso_backend_inspect(w->config->backend);
         g_autofree char *problem = NULL;
 
         /* Only the nftables backend has a cheap probe. */

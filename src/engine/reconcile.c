@@ -9,6 +9,7 @@
 #include "core/policy.h"
 #include "core/state.h"
 #include "engine/backends.h"
+#include "engine/inspectors.h"
 #include "engine/lifecycle.h"
 #include "engine/reconcile.h"
 #include "util/error.h"
@@ -342,7 +343,7 @@ backend_has_state(NetisoFirewall *fw, const NetisoConfig *config, NetisoBackend 
                 if (((const NetisoRecord *)g_ptr_array_index(installed, i))->backend == backend)
                         return TRUE;
         /* A backend that cannot even be inspected holds nothing we could remove. */
-        in = netiso_backend_ops(backend)->inspect(fw, config, installed, NULL);
+        in = netiso_backend_inspect(backend)->inspect(fw, config, installed, NULL);
         return in && in->objects_present;
 }
 
@@ -449,7 +450,7 @@ netiso_reconcile(const NetisoConfig *config, const NetisoRunning *running, Netis
                 return FALSE;
         desired = netiso_desired_new(config, running, installed);
         netiso_drift_records(installed, desired->records, report->drift);
-        if (!netiso_backend_ops(config->backend)
+        if (!netiso_backend_inspect(config->backend)
                      ->check(fw, config, installed, report->drift, error))
                 return FALSE;
         for (int b = 0; b < _NETISO_BACKEND_MAX; b++) {

@@ -297,7 +297,5 @@ const NetisoBackendOps netiso_backend_ipt = {
         .apply = ipt_apply,
         .remove = ipt_remove,
         .sync = ipt_sync,
-        .check = netiso_ipt_check,
-        .inspect = netiso_ipt_inspect,
         .purge = ipt_purge,
 };

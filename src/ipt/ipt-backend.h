@@ -27,9 +27,4 @@ NetisoIptSet *netiso_ipt_load_set(const NetisoConfig *config, GPtrArray *records
 /* One family's filter table as iptables-save -c prints it. */
 NetisoIptRuleset *netiso_ipt_read_table(NetisoFirewall *fw, gsize family_index, GError **error);
 
-gboolean netiso_ipt_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
-                          GPtrArray *ret_drift, GError **error);
-NetisoInspection *netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config,
-                                     GPtrArray *records, GError **error);
-
 extern const NetisoBackendOps netiso_backend_ipt;

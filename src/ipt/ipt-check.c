@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ipt/ipt-backend.h"
+#include "ipt/ipt-check.h"
 #include "ipt/ipt-render.h"
 
 /* Chains that differ are reported one per line up to this many per family,
@@ -326,15 +327,6 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
 }
 
 static void
-tap_status_free(gpointer data)
-{
-        NetisoTapStatus *ts = data;
-
-        g_free(ts->tap);
-        g_free(ts);
-}
-
-static void
 fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **have)
 {
         g_autoptr(GHashTable) counts =
@@ -370,13 +362,10 @@ NetisoInspection *
 netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                    GError **error)
 {
-        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
+        g_autoptr(NetisoInspection) in = netiso_inspection_new();
         NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
         gboolean ok;
 
-        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
-        in->problems = g_ptr_array_new_with_free_func(g_free);
-        in->warnings = g_ptr_array_new_with_free_func(g_free);
         if (!read_tables(fw, have, error))
                 return NULL;
         ok = check_tables(config, records, have, in->problems, error);
@@ -386,3 +375,9 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
                 netiso_ipt_ruleset_free(have[f]);
         return ok ? g_steal_pointer(&in) : NULL;
 }
+
+const NetisoBackendInspect netiso_inspect_ipt = {
+        .kind = NETISO_BACKEND_IPTABLES,
+        .check = netiso_ipt_check,
+        .inspect = netiso_ipt_inspect,
+};

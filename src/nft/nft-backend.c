@@ -291,8 +291,5 @@ const NetisoBackendOps netiso_backend_nft = {
         .apply = nft_apply,
         .remove = nft_remove,
         .sync = nft_sync,
-        .check = netiso_nft_check,
-        .inspect = netiso_nft_inspect,
-        .probe = netiso_nft_quick_check,
         .purge = nft_purge,
 };
