@@ -11,6 +11,7 @@
 #include "conf/domain.h"
 #include "conf/xml-reader.h"
 #include "util/error.h"
+#include "util/input.h"
 #include "util/names.h"
 #include "util/quote.h"
 
@@ -347,7 +348,9 @@ netiso_iface_free(NetisoIface *iface)
 /* ---- metadata ---- */
 
 /* Ours is found by namespace URI whatever the prefix (virsh makes --key the
- * prefix). An element of any other namespace, or none, is someone else's. */
+ * prefix). An element of any other namespace, or none, is someone else's.
+ * Only the first <metadata> counts: libvirt keeps that one and drops the
+ * others (./metadata[1] in virDomainDefParseXML). */
 static gboolean
 find_isolation(const char *where, const NetisoXmlNode *root, const NetisoXmlNode **ret,
                GError **error)
@@ -368,6 +371,7 @@ find_isolation(const char *where, const NetisoXmlNode *root, const NetisoXmlNode
                                 return fail(error, where, "more than one isolation element");
                         found = n;
                 }
+                break;
         }
         *ret = found;
         return TRUE;
@@ -501,8 +505,7 @@ netiso_domain_new_from_file(const char *path, GError **error)
 {
         gboolean is_stdin = strcmp(path, "-") == 0;
         const char *name = is_stdin ? "<stdin>" : path;
-        g_autoptr(GByteArray) buf = g_byte_array_new();
-        guint8 chunk[65536];
+        g_autoptr(GString) buf = g_string_new(NULL);
         int fd, saved_errno = 0;
 
         fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -511,25 +514,14 @@ netiso_domain_new_from_file(const char *path, GError **error)
                 fail(error, name, "cannot open: %s", g_strerror(saved_errno));
                 return NULL;
         }
-        /* One byte past the limit tells that the input is too large. */
-        while (buf->len <= NETISO_DOMAIN_XML_MAX) {
-                gsize want = MIN(sizeof(chunk), (gsize)NETISO_DOMAIN_XML_MAX + 1 - buf->len);
-                ssize_t n = read(fd, chunk, want);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        saved_errno = errno;
-                if (n <= 0)
-                        break;
-                g_byte_array_append(buf, chunk, (guint)n);
-        }
+        saved_errno = netiso_read_bounded(fd, NETISO_DOMAIN_XML_MAX, /* drain */ FALSE, buf);
         if (!is_stdin)
                 close(fd);
         if (saved_errno) {
                 fail(error, name, "cannot read: %s", g_strerror(saved_errno));
                 return NULL;
         }
-        return netiso_domain_new_from_xml(name, (const char *)buf->data, buf->len, error);
+        return netiso_domain_new_from_xml(name, buf->str, buf->len, error);
 }
 
 void

@@ -253,6 +253,40 @@ test_namespace_forms(void)
         }
 }
 
+/* libvirt keeps only a domain's first <metadata> (./metadata[1]) and drops
+ * the others: a tenant in a later one is not the domain's, and does not
+ * make two isolation elements. */
+static void
+test_first_metadata_only(void)
+{
+#define META(body) "<metadata>" body "</metadata>"
+#define ISO(t) "<n:isolation xmlns:n='" NS "' tenant='" t "'/>"
+        static const struct {
+                const char *xml, *tenant;
+        } cases[] = {
+                { "<domain><name>web1</name>" META(ISO("first")) META(ISO("second")) "</domain>",
+                  "first" },
+                { "<domain><name>web1</name>" META("") META(ISO("second")) "</domain>", NULL },
+                { "<domain><name>web1</name>" META("<o:x xmlns:o='urn:other'/>") "<devices/>" META(
+                          ISO("second")) "</domain>",
+                  NULL },
+                { "<domain><name>web1</name>" META(ISO("first"))
+                          META("<n:bogus xmlns:n='" NS "'/>") "</domain>",
+                  "first" },
+        };
+#undef META
+#undef ISO
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
+
+                g_test_message("case %" G_GSIZE_FORMAT, i);
+                g_assert_no_error(error);
+                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
+                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
+        }
+}
+
 /* Interface details the samples do not show. */
 static void
 test_iface_details(void)
@@ -372,6 +406,7 @@ main(int argc, char **argv)
         g_test_add_func("/domain/file/stdin-is-dash", test_stdin);
         g_test_add_func("/domain/file/size-limit-and-missing-file", test_file_limits);
         g_test_add_func("/domain/metadata/found-by-namespace-uri-any-prefix", test_namespace_forms);
+        g_test_add_func("/domain/metadata/first-metadata-only", test_first_metadata_only);
         g_test_add_func("/domain/iface/optional-parts-dedup-and-types", test_iface_details);
         g_test_add_func("/domain/iface/type-names-and-filterability", test_iface_types);
         g_test_add_func("/domain/validators/tenant-and-ifname", test_validators);
