@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "conf/toml.h"
 #include "util/error.h"
+#include "util/input.h"
 
 #define SECTION "vm.network_isolation"
 #define IFNAME_MAX 15 /* IFNAMSIZ without the terminating NUL */
@@ -511,34 +512,13 @@ netiso_config_new_from_data(const char *filename, const char *data, gsize len, G
         return g_steal_pointer(&config);
 }
 
-/* Reads at most one byte past the size limit, so that the parser reports
- * the size instead of this function reading a runaway file into memory. */
-static int
-read_bounded(int fd, GString *out)
-{
-        char buf[16384];
-
-        while (out->len <= NETISO_TOML_MAX_SIZE) {
-                gsize want = MIN(sizeof(buf), NETISO_TOML_MAX_SIZE + 1 - out->len);
-                gssize n = read(fd, buf, want);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return errno;
-                if (n == 0)
-                        break;
-                g_string_append_len(out, buf, n);
-        }
-        return 0;
-}
-
 NetisoConfig *
 netiso_config_new_from_file(const char *path, GError **error)
 {
         g_autoptr(GString) data = g_string_new(NULL);
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        int err = fd < 0 ? errno : read_bounded(fd, data);
+        int err = fd < 0 ? errno
+                         : netiso_read_bounded(fd, NETISO_TOML_MAX_SIZE, /* drain */ FALSE, data);
 
         if (fd >= 0)
                 close(fd);

@@ -258,6 +258,25 @@ netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap)
 }
 
 gboolean
+netiso_policy_is_routed(const NetisoPolicy *policy, const char *seen_by, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                if (p->routed)
+                        continue;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                            "domain '%s': interface %u of type '%s' is bridged: %s cannot see "
+                            "traffic between bridge ports; use a routed type='ethernet' interface, "
+                            "or nwfilter for bridged guests",
+                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
+                            seen_by);
+                return FALSE;
+        }
+        return netiso_policy_has_all_taps(policy, error);
+}
+
+gboolean
 netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error)
 {
         for (guint i = 0; i < policy->ports->len; i++) {

@@ -148,24 +148,6 @@ commit_event(NetisoFirewall *fw, const NetisoConfig *config, const NetisoIptSet 
         return TRUE;
 }
 
-static gboolean
-check_routed(const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                if (p->routed)
-                        continue;
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                            "domain '%s': interface %u of type '%s' is bridged: iptables' FORWARD "
-                            "chain cannot see traffic between bridge ports; use a routed "
-                            "type='ethernet' interface, or nwfilter for bridged guests",
-                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type));
-                return FALSE;
-        }
-        return netiso_policy_has_all_taps(policy, error);
-}
-
 /* table inet blixard refuses an address owned by another tap (its
  * addr_owner maps); iptables has no such map, so refuse it here. */
 static gboolean
@@ -211,7 +193,7 @@ ipt_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         g_autoptr(NetisoIptSet) after = NULL;
         g_autoptr(GPtrArray) verify = g_ptr_array_new();
 
-        if (!check_routed(policy, error))
+        if (!netiso_policy_is_routed(policy, "iptables' FORWARD chain", error))
                 return FALSE;
         others = netiso_ipt_load_set(config, NULL, policy->domain, error);
         if (!others || !netiso_ipt_set_finish(others, error))

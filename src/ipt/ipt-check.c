@@ -14,15 +14,6 @@
  * then counted: a flushed table should not print thousands of lines. */
 #define DRIFT_CHAINS_MAX 20
 
-static const struct {
-        const char *builtin;
-        const char *ours;
-} hooks[] = {
-        { "FORWARD", NETISO_IPT_FWD },
-        { "INPUT", NETISO_IPT_IN },
-        { "OUTPUT", NETISO_IPT_OUT },
-};
-
 static gboolean
 read_tables(NetisoFirewall *fw, NetisoIptRuleset *ret[NETISO_IPT_FAMILIES], GError **error)
 {
@@ -134,9 +125,9 @@ check_chains(GPtrArray *drift, const char *label, const NetisoIptRuleset *want,
 static void
 check_hooks(GPtrArray *drift, const char *label, const NetisoIptRuleset *have)
 {
-        for (gsize h = 0; h < G_N_ELEMENTS(hooks); h++) {
-                g_autofree char *spec = g_strconcat("-j ", hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, hooks[h].builtin);
+        for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
+                g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
                 guint n = 0;
 
                 for (guint i = 0; rules && i < rules->len; i++)
@@ -144,10 +135,12 @@ check_hooks(GPtrArray *drift, const char *label, const NetisoIptRuleset *have)
                                          spec);
                 if (n == 0)
                         g_ptr_array_add(drift, g_strdup_printf("%s: %s does not jump to %s", label,
-                                                               hooks[h].builtin, hooks[h].ours));
+                                                               netiso_ipt_hooks[h].builtin,
+                                                               netiso_ipt_hooks[h].ours));
                 else if (n > 1)
                         g_ptr_array_add(drift, g_strdup_printf("%s: %s jumps to %s %u times", label,
-                                                               hooks[h].builtin, hooks[h].ours, n));
+                                                               netiso_ipt_hooks[h].builtin,
+                                                               netiso_ipt_hooks[h].ours, n));
         }
 }
 
@@ -305,9 +298,9 @@ count_drops(GHashTable *counts, const NetisoIptRuleset *have)
 static void
 hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *have)
 {
-        for (gsize h = 0; h < G_N_ELEMENTS(hooks); h++) {
-                g_autofree char *spec = g_strconcat("-j ", hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, hooks[h].builtin);
+        for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
+                g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
 
                 for (guint i = 0; rules && i < rules->len; i++) {
                         if (!g_str_equal(((NetisoIptRule *)g_ptr_array_index(rules, i))->spec,
@@ -319,8 +312,9 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
                                                                 "the jump to %s: what they accept "
                                                                 "bypasses isolation until the next "
                                                                 "event moves it back",
-                                                                label, i, hooks[h].builtin,
-                                                                hooks[h].ours));
+                                                                label, i,
+                                                                netiso_ipt_hooks[h].builtin,
+                                                                netiso_ipt_hooks[h].ours));
                         break;
                 }
         }

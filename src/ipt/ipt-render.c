@@ -8,10 +8,7 @@
 #include "core/policy.h"
 #include "ipt/ipt-render.h"
 
-static const struct {
-        const char *builtin;
-        const char *ours;
-} hooks[] = {
+const NetisoIptHook netiso_ipt_hooks[NETISO_IPT_HOOKS] = {
         { "FORWARD", NETISO_IPT_FWD },
         { "INPUT", NETISO_IPT_IN },
         { "OUTPUT", NETISO_IPT_OUT },
@@ -520,9 +517,10 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
         g_string_append(out, d.add->str);
         g_string_append(out, d.flush->str);
         g_string_append(out, d.destroy->str);
-        for (gsize i = 0; move_hooks && i < G_N_ELEMENTS(hooks); i++)
-                g_string_append_printf(out, "-D %s -j %s\n-I %s 1 -j %s\n", hooks[i].builtin,
-                                       hooks[i].ours, hooks[i].builtin, hooks[i].ours);
+        for (gsize i = 0; move_hooks && i < NETISO_IPT_HOOKS; i++)
+                g_string_append_printf(out, "-D %s -j %s\n-I %s 1 -j %s\n",
+                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours,
+                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
         g_string_free(d.create, TRUE);
         g_string_free(d.remove, TRUE);
@@ -536,9 +534,10 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
 static gboolean
 is_hook(const char *chain, const char *spec)
 {
-        for (gsize i = 0; i < G_N_ELEMENTS(hooks); i++)
-                if (g_str_equal(chain, hooks[i].builtin) && g_str_has_prefix(spec, "-j ") &&
-                    g_str_equal(spec + 3, hooks[i].ours))
+        for (gsize i = 0; i < NETISO_IPT_HOOKS; i++)
+                if (g_str_equal(chain, netiso_ipt_hooks[i].builtin) &&
+                    g_str_has_prefix(spec, "-j ") &&
+                    g_str_equal(spec + 3, netiso_ipt_hooks[i].ours))
                         return TRUE;
         return FALSE;
 }
@@ -593,8 +592,9 @@ batch_replace(GString *out, const NetisoIptRuleset *desired, const NetisoIptRule
                 unhook(out, current, going);
         append_rules(out, desired);
         g_string_append(out, destroy->str);
-        for (gsize i = 0; hook && i < G_N_ELEMENTS(hooks); i++)
-                g_string_append_printf(out, "-I %s 1 -j %s\n", hooks[i].builtin, hooks[i].ours);
+        for (gsize i = 0; hook && i < NETISO_IPT_HOOKS; i++)
+                g_string_append_printf(out, "-I %s 1 -j %s\n", netiso_ipt_hooks[i].builtin,
+                                       netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
 }
 

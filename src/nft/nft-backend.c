@@ -79,25 +79,6 @@ render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy 
         }
 }
 
-static gboolean
-check_routed(const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                if (p->routed)
-                        continue;
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                            "domain '%s': interface %u of type '%s' is bridged: table inet %s "
-                            "cannot see traffic between bridge ports; use a routed "
-                            "type='ethernet' interface, or nwfilter for bridged guests",
-                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
-                            NETISO_NFT_TABLE);
-                return FALSE;
-        }
-        return netiso_policy_has_all_taps(policy, error);
-}
-
 /* Whether the kernel holds this element: the return code of a "get
  * element" says it, nothing is parsed. Capture mode says yes. */
 static gboolean
@@ -202,7 +183,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
 {
         g_autoptr(GString) out = g_string_new(NULL);
 
-        if (!check_routed(policy, error))
+        if (!netiso_policy_is_routed(policy, "table inet " NETISO_NFT_TABLE, error))
                 return FALSE;
         switch (try_fast(fw, config, policy, old, error)) {
         case NETISO_NFT_FAST_DONE:
