@@ -1,7 +1,6 @@
-/* The libvirt qemu hook: `qemu-hook DOMAIN OPERATION SUB-OPERATION EXTRA`
- * with the domain XML on stdin. Exit 0 lets libvirt go on; non-zero on a
- * validating or installing event refuses the guest. It never talks to
- * libvirtd and never writes to stdout (migrate/restore read it as XML). */
+/* The libvirt qemu hook: `qemu-hook DOMAIN OPERATION SUB-OPERATION EXTRA`,
+ * the domain XML on stdin; non-zero on a validating or installing event
+ * refuses the guest. Never talks to libvirtd, never writes to stdout. */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -38,7 +37,7 @@ read_stdin(gsize *ret_len, GError **error)
                 return NULL;
         }
         *ret_len = buf->len;
-        return g_string_free(g_steal_pointer(&buf), FALSE);
+        return g_string_free(g_steal_pointer(&buf), /* free_segment */ FALSE);
 }
 
 static int

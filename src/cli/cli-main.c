@@ -36,8 +36,8 @@ usage(FILE *f)
         fprintf(f, "usage: blixard-netiso [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
         for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
                 fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'blixard-netiso COMMAND --help' describes each command; see "
-                   "blixard-netiso(8)\n");
+        fprintf(f,
+                "\n'blixard-netiso COMMAND --help' describes each command; see blixard-netiso(8)\n");
 }
 
 int

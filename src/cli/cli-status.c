@@ -131,8 +131,9 @@ add_guest(JsonBuilder *b, const StatusReport *r, const NetisoRecord *rec)
                 json_builder_set_member_name(b, "addresses");
                 json_builder_begin_array(b);
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), /* prefix */ FALSE);
+                        g_autofree char *s =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
+                                                      /* with_host_prefix */ FALSE);
                         add_string(b, NULL, s);
                 }
                 json_builder_end_array(b);
@@ -230,7 +231,8 @@ print_text(const StatusReport *r)
                         g_autoptr(GString) addrs = g_string_new(NULL);
                         for (guint a = 0; a < p->addresses->len; a++) {
                                 g_autofree char *s = netiso_cidr_to_string(
-                                        &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                                        &g_array_index(p->addresses, NetisoCidr, a),
+                                        /* with_host_prefix */ FALSE);
                                 g_string_append_printf(addrs, "%s%s", a ? " " : "", s);
                         }
                         printf("      %s %s [%s] dropped %" G_GUINT64_FORMAT " packets\n", p->tap,

@@ -1,6 +1,6 @@
 /* Domain XML reader: the XML libvirt gives the hook becomes a NetisoDomain.
  * Tenant and tap names are validated here, before any renderer sees them;
- * the XML itself is parsed by xmlread.c with hostile-input limits. */
+ * the XML itself is parsed by xml-reader.c with hostile-input limits. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -198,10 +198,11 @@ read_source_ip(const IfaceReader *r, const NetisoXmlNode *ip, GError **error)
         }
         host_slot = host.family == NETISO_FAMILY_IPV4 ? &r->iface->host_v4 : &r->iface->host_v6;
         if (!*host_slot)
-                *host_slot = netiso_cidr_to_string(&host, FALSE);
+                *host_slot = netiso_cidr_to_string(&host, /* with_host_prefix */ FALSE);
         /* libvirt parses the peer in the address's family; so do we. */
         if (peer)
-                return add_guest_addr(r, "source ip peer", peer, TRUE, host.family, error);
+                return add_guest_addr(r, "source ip peer", peer, /* allow_host_prefix */ TRUE,
+                                      host.family, error);
         return TRUE;
 }
 
@@ -216,9 +217,7 @@ read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **er
         if (filter && (!*filter || strspn(filter, FILTER_NAME_CHARS) != strlen(filter))) {
                 g_autofree char *value = netiso_quote(filter);
                 return fail(error, r->where,
-                            "filterref filter '%s' is invalid: only "
-                            "A-Za-z0-9._- allowed",
-                            value);
+                            "filterref filter '%s' is invalid: only A-Za-z0-9._- allowed", value);
         }
         if (!r->iface->filterref)
                 r->iface->filterref = g_steal_pointer(&filter);
@@ -241,7 +240,7 @@ read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **er
                 value = attr(p, "value");
                 if (!value)
                         return fail(error, r->where, "%s has no value", what);
-                if (!add_guest_addr(r, what, value, FALSE, family, error))
+                if (!add_guest_addr(r, what, value, /* allow_host_prefix */ FALSE, family, error))
                         return FALSE;
         }
         return TRUE;
@@ -292,7 +291,8 @@ read_iface(const char *who, const NetisoXmlNode *node, unsigned index, NetisoIfa
         IfaceReader r = { .where = where, .iface = iface };
 
         iface->index = index;
-        iface->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        iface->addresses =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         iface->type_name = attr(node, "type");
         if (!iface->type_name)
                 return fail(error, where, "no type attribute");

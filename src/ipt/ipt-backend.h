@@ -1,6 +1,6 @@
 /* The iptables backend: chains BLIXARD_VM_FWD/IN/OUT for iptables and
  * ip6tables, applied per event with iptables-restore --noflush. The rest
- * of this header is shared by backend-ipt.c and ipt-check.c. */
+ * of this header is shared by ipt-backend.c and ipt-check.c. */
 #pragma once
 
 #include "core/backend.h"

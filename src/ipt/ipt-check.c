@@ -1,7 +1,6 @@
-/* Drift and status of the iptables backend: both filter tables are read
- * back with iptables-save -c and compared, chain by chain, with the full
- * rendering of the records; the per-tap drop counters are summed from the
- * leaf rules that drop. */
+/* Drift and status of the iptables backend: both filter tables read back
+ * with iptables-save -c and compared with the full rendering of the
+ * records; per-tap drop counters summed from the leaf rules that drop. */
 #include "autoconfig.h"
 
 #include <string.h>
@@ -112,9 +111,10 @@ check_chains(GPtrArray *drift, const char *label, const NetisoIptRuleset *want,
                 if (!netiso_ipt_chain_is_ours(chain) || netiso_ipt_ruleset_has_chain(want, chain))
                         continue;
                 if (reported++ < DRIFT_CHAINS_MAX)
-                        g_ptr_array_add(drift, g_strdup_printf("%s: chain %s is not explained by "
-                                                               "any record",
-                                                               label, chain));
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf("%s: chain %s is not explained by any record",
+                                                label, chain));
                 else
                         more++;
         }
@@ -180,17 +180,19 @@ check_taps(GPtrArray *drift, const char *label, const NetisoIptRuleset *have,
                      k++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, k);
                         if (!g_hash_table_contains(installed, p->tap))
-                                g_ptr_array_add(drift,
-                                                g_strdup_printf("domain '%s': %s: tap %s is not "
-                                                                "installed",
-                                                                rec->domain, label, p->tap));
+                                g_ptr_array_add(
+                                        drift,
+                                        g_strdup_printf("domain '%s': %s: tap %s is not installed",
+                                                        rec->domain, label, p->tap));
                 }
         }
         for (GList *l = names; l; l = l->next)
                 if (!netiso_ipt_set_lookup(set, l->data))
-                        g_ptr_array_add(drift, g_strdup_printf("%s: tap %s is installed but no "
-                                                               "domain record claims it",
-                                                               label, (const char *)l->data));
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf(
+                                        "%s: tap %s is installed but no domain record claims it",
+                                        label, (const char *)l->data));
 }
 
 static void
@@ -307,14 +309,12 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
                                          spec))
                                 continue;
                         if (i > 0)
-                                g_ptr_array_add(warnings,
-                                                g_strdup_printf("%s: %u rules in %s come before "
-                                                                "the jump to %s: what they accept "
-                                                                "bypasses isolation until the next "
-                                                                "event moves it back",
-                                                                label, i,
-                                                                netiso_ipt_hooks[h].builtin,
-                                                                netiso_ipt_hooks[h].ours));
+                                g_ptr_array_add(
+                                        warnings,
+                                        g_strdup_printf(
+                                                "%s: %u rules in %s come before the jump to %s: what they accept bypasses isolation until the next event moves it back",
+                                                label, i, netiso_ipt_hooks[h].builtin,
+                                                netiso_ipt_hooks[h].ours));
                         break;
                 }
         }

@@ -52,7 +52,7 @@ add_cidrs(NetisoIptRuleset *rs, const char *chain, const GArray *cidrs, NetisoFa
 
                 if (c->family != family)
                         continue;
-                s = netiso_cidr_to_string(c, TRUE);
+                s = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                 add(rs, chain, "-d %s -j %s", s, verdict);
         }
 }
@@ -125,8 +125,7 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
                 for (guint type = 133; type <= 136; type++)
                         if (type != 134)
                                 add(rs, NETISO_IPT_ND,
-                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 "
-                                    "-j ACCEPT",
+                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 -j ACCEPT",
                                     type);
         }
         add(rs, NETISO_IPT_HOST, "%s", est);
@@ -522,11 +521,11 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
                                        netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours,
                                        netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
-        g_string_free(d.create, TRUE);
-        g_string_free(d.remove, TRUE);
-        g_string_free(d.add, TRUE);
-        g_string_free(d.flush, TRUE);
-        g_string_free(d.destroy, TRUE);
+        g_string_free(d.create, /* free_segment */ TRUE);
+        g_string_free(d.remove, /* free_segment */ TRUE);
+        g_string_free(d.add, /* free_segment */ TRUE);
+        g_string_free(d.flush, /* free_segment */ TRUE);
+        g_string_free(d.destroy, /* free_segment */ TRUE);
 }
 
 /* ---- whole table ---- */
@@ -604,7 +603,7 @@ netiso_ipt_batch_rebuild(GString *out, const NetisoConfig *config, const NetisoI
 {
         g_autoptr(NetisoIptRuleset) desired = netiso_ipt_render_full(config, set, family);
 
-        batch_replace(out, desired, current, TRUE);
+        batch_replace(out, desired, current, /* hook */ TRUE);
 }
 
 void
@@ -612,5 +611,5 @@ netiso_ipt_batch_purge(GString *out, const NetisoIptRuleset *current)
 {
         g_autoptr(NetisoIptRuleset) none = netiso_ipt_ruleset_new();
 
-        batch_replace(out, none, current, FALSE);
+        batch_replace(out, none, current, /* hook */ FALSE);
 }

@@ -1,8 +1,6 @@
-/* nftables backend: renders the skeleton and per-guest elements of
- * table inet blixard and applies each event as one libnftables batch.
- * Names reach this file validated (domain.c): tenant and tap names are
- * pasted only as identifiers and quoted strings whose character set
- * ([A-Za-z0-9._-]) cannot break out of either. */
+/* The nftables backend's event operations: the skeleton and per-guest
+ * elements of table inet blixard, one libnftables batch per event unless
+ * the fast path (nft-fast.c) takes it. Names arrive validated (domain.c). */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -44,7 +42,7 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
         element_pair(out, remove, tset, qtap, qtap);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
-                g_autofree char *a = netiso_cidr_to_string(c, FALSE);
+                g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                 g_autofree char *src = g_strdup_printf("%s . %s", qtap, a);
                 g_autofree char *owner = g_strdup_printf("%s : %s", a, qtap);
                 gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -71,11 +69,11 @@ gc_tenant(NetisoFirewall *fw, const char *tenant)
 static void
 render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
 {
-        netiso_nft_render_tenant(out, old->tenant, FALSE);
+        netiso_nft_render_tenant(out, old->tenant, /* rewrite */ FALSE);
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                render_port(out, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
-                            p->addresses);
+                render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
+                            old->tenant, p->addresses);
         }
 }
 
@@ -107,17 +105,17 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
                 for (guint a = 0; a < p->addresses->len; a++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
                         gboolean v4 = c->family == NETISO_FAMILY_IPV4;
-                        g_autofree char *s = netiso_cidr_to_string(c, /* prefix */ FALSE);
+                        g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                         g_autofree char *bound = g_strdup_printf("\"%s\" . %s", p->tap, s);
 
                         if (!kernel_has(fw, v4 ? "addr_owner_v4" : "addr_owner_v6", s) ||
                             kernel_has(fw, v4 ? "guest_src_v4" : "guest_src_v6", bound))
                                 continue;
                         g_clear_error(error);
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "domain '%s': address %s of interface %u is already installed "
-                                    "for another guest's tap",
-                                    policy->domain, s, p->iface_index);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "domain '%s': address %s of interface %u is already installed for another guest's tap",
+                                policy->domain, s, p->iface_index);
                         return;
                 }
         }
@@ -198,10 +196,11 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         netiso_nft_render_skeleton(out, config);
         if (old)
                 render_record_removal(out, old, policy);
-        netiso_nft_render_tenant(out, policy->tenant, TRUE);
+        netiso_nft_render_tenant(out, policy->tenant, /* rewrite */ TRUE);
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                render_port(out, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                            policy->tenant, p->addresses);
         }
         if (!netiso_nft_run(fw, out->str, error)) {
                 explain_conflict(fw, policy, error);
@@ -235,8 +234,9 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         g_autoptr(GError) e = NULL;
 
                         netiso_nft_render_skeleton(one, config);
-                        netiso_nft_render_tenant(one, old->tenant, FALSE);
-                        render_port(one, TRUE, FALSE, p->tap, old->tenant, p->addresses);
+                        netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
+                        render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
+                                    old->tenant, p->addresses);
                         if (!netiso_nft_run(fw, one->str, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
@@ -265,10 +265,11 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                 if (rec->backend != NETISO_BACKEND_NFTABLES)
                         continue;
                 if (g_hash_table_add(tenants, rec->tenant))
-                        netiso_nft_render_tenant(out, rec->tenant, TRUE);
+                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                                    rec->tenant, p->addresses);
                 }
         }
         return netiso_nft_run(fw, out->str, error);

@@ -103,7 +103,7 @@ check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray
                 expect_element(listing, drift, rec->domain, tset, q);
                 for (guint a = 0; a < p->addresses->len; a++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        g_autofree char *s = netiso_cidr_to_string(c, /* prefix */ FALSE);
+                        g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                         g_autofree char *src = g_strdup_printf("%s . %s", q, s);
                         g_autofree char *own = g_strdup_printf("%s : %s", s, q);
                         gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -202,10 +202,11 @@ netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         chains = netiso_nft_query(fw, "list chains", /* json */ TRUE, NULL);
         foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE, NULL);
         for (guint i = 0; foreign && i < foreign->len; i++)
-                g_ptr_array_add(in->warnings,
-                                g_strdup_printf("%s: its drops apply to guest traffic too, and our "
-                                                "accepts cannot override them",
-                                                (const char *)g_ptr_array_index(foreign, i)));
+                g_ptr_array_add(
+                        in->warnings,
+                        g_strdup_printf(
+                                "%s: its drops apply to guest traffic too, and our accepts cannot override them",
+                                (const char *)g_ptr_array_index(foreign, i)));
         return g_steal_pointer(&in);
 }
 

@@ -152,7 +152,7 @@ add_element(NetisoNftListing *listing, GPtrArray *elements, JsonNode *node, Json
                 c->bytes = (guint64)json_object_get_int_member_with_default(counter, "bytes", 0);
                 g_hash_table_replace(listing->counters, g_strdup(text->str), c);
         }
-        g_ptr_array_add(elements, g_string_free(g_steal_pointer(&text), FALSE));
+        g_ptr_array_add(elements, g_string_free(g_steal_pointer(&text), /* free_segment */ FALSE));
 }
 
 static void

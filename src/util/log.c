@@ -32,7 +32,7 @@ plain_text(const GLogField *fields, gsize n_fields)
                 name = g_ascii_strdown(key + strlen("BLIXARD_"), -1);
                 g_string_append_printf(out, " %s=%s", name, (const char *)fields[i].value);
         }
-        return g_string_free(out, FALSE);
+        return g_string_free(out, /* free_segment */ FALSE);
 }
 
 static int

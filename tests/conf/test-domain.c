@@ -35,8 +35,9 @@ iface_summary(const NetisoIface *iface)
                                netiso_iface_type_to_string(iface->type), iface->type_name,
                                iface->tap ? iface->tap : "-", iface->mac ? iface->mac : "-");
         for (guint i = 0; i < iface->addresses->len; i++) {
-                g_autofree char *a = netiso_cidr_to_string(
-                        &g_array_index(iface->addresses, NetisoCidr, i), TRUE);
+                g_autofree char *a =
+                        netiso_cidr_to_string(&g_array_index(iface->addresses, NetisoCidr, i),
+                                              /* with_host_prefix */ TRUE);
                 g_string_append_printf(s, "%s%s", i ? "," : "", a);
         }
         if (!iface->addresses->len)
@@ -44,7 +45,7 @@ iface_summary(const NetisoIface *iface)
         g_string_append_printf(
                 s, " host4=%s host6=%s filter=%s", iface->host_v4 ? iface->host_v4 : "-",
                 iface->host_v6 ? iface->host_v6 : "-", iface->filterref ? iface->filterref : "-");
-        return g_string_free(s, FALSE);
+        return g_string_free(s, /* free_segment */ FALSE);
 }
 
 typedef struct {
