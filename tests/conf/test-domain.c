@@ -196,15 +196,32 @@ test_file_limits(void)
         g_rmdir(dir);
 }
 
+/* A domain XML and the tenant it is of (NULL: default, not explicit). */
+typedef struct {
+        const char *xml, *tenant;
+} TenantCase;
+
+static void
+check_tenants(const TenantCase *cases, gsize n)
+{
+        for (gsize i = 0; i < n; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
+
+                g_test_message("case %" G_GSIZE_FORMAT, i);
+                g_assert_no_error(error);
+                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
+                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
+        }
+}
+
 /* The prefix is free and the namespace may be declared anywhere above; an
  * isolation element of another namespace (or none) is someone else's, so the
  * domain is of the tenant default, exactly as if it had no metadata. */
 static void
 test_namespace_forms(void)
 {
-        static const struct {
-                const char *xml, *tenant;
-        } cases[] = {
+        static const TenantCase cases[] = {
                 { TENANT("tenant='prod'"), "prod" },
                 { DOMAIN("<ns0:isolation xmlns:ns0='" NS "' tenant='prod'/>", ""), "prod" },
                 { DOMAIN("<isolation xmlns='" NS "' tenant='prod'/>", ""), "prod" },
@@ -243,15 +260,7 @@ test_namespace_forms(void)
                   "</devices></domain>",
                   NULL },
         };
-        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autoptr(GError) error = NULL;
-                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
-
-                g_test_message("case %" G_GSIZE_FORMAT, i);
-                g_assert_no_error(error);
-                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
-                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
-        }
+        check_tenants(cases, G_N_ELEMENTS(cases));
 }
 
 /* libvirt keeps only a domain's first <metadata> (./metadata[1]) and drops
@@ -262,9 +271,7 @@ test_first_metadata_only(void)
 {
 #define META(body) "<metadata>" body "</metadata>"
 #define ISO(t) "<n:isolation xmlns:n='" NS "' tenant='" t "'/>"
-        static const struct {
-                const char *xml, *tenant;
-        } cases[] = {
+        static const TenantCase cases[] = {
                 { "<domain><name>web1</name>" META(ISO("first")) META(ISO("second")) "</domain>",
                   "first" },
                 { "<domain><name>web1</name>" META("") META(ISO("second")) "</domain>", NULL },
@@ -277,15 +284,7 @@ test_first_metadata_only(void)
         };
 #undef META
 #undef ISO
-        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autoptr(GError) error = NULL;
-                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
-
-                g_test_message("case %" G_GSIZE_FORMAT, i);
-                g_assert_no_error(error);
-                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
-                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
-        }
+        check_tenants(cases, G_N_ELEMENTS(cases));
 }
 
 /* Interface details the samples do not show. */
