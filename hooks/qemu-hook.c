@@ -3,6 +3,7 @@
  * refuses the guest. Never talks to libvirtd, never writes to stdout. */
 #include "autoconfig.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -71,6 +72,10 @@ main(int argc, char **argv)
         NetisoAction action;
         gsize len = 0;
 
+        /* A firewall tool that exits before reading all of its batch (a refusal)
+         * must be an error, not a SIGPIPE that kills the hook between the IPv4
+         * and the IPv6 commit, before the undo and the record's rollback. */
+        signal(SIGPIPE, SIG_IGN);
         netiso_log_open("blixard-netiso-hook");
         if (argc < 4) {
                 fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n", argv[0]);
