@@ -50,15 +50,18 @@ static GLogWriterOutput
 writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
         g_autofree char *plain = NULL;
-        gboolean ours = FALSE;
+        gboolean ours = FALSE, journal;
 
         (void)user_data;
         for (gsize i = 0; i < n_fields && !ours; i++)
                 ours = g_str_equal(fields[i].key, "SYSLOG_IDENTIFIER");
         if (!ours)
                 return g_log_writer_default(level, fields, n_fields, NULL);
+        journal = g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED;
+        if (journal && !log_stderr)
+                return G_LOG_WRITER_HANDLED;
         plain = plain_text(fields, n_fields);
-        if (g_log_writer_journald(level, fields, n_fields, NULL) != G_LOG_WRITER_HANDLED)
+        if (!journal)
                 syslog(syslog_priority(fields, n_fields), "%s", plain);
         if (log_stderr)
                 fprintf(stderr, "%s: %s\n", log_identifier, plain);
