@@ -257,16 +257,25 @@ def send_limited(src, dst, dport, ttl, size, count):
 ICMP4_ERRORS = {3, 4, 5, 11, 12}
 
 
-def icmp_count(fam, port, stopfile, out):
-    """Counts ICMP errors whose quoted packet has PORT as UDP/TCP source or
-    destination port, until STOPFILE exists (then 0.3 s more)."""
-    port = int(port)
+def icmp_count(fam, ports, stopfile, out):
+    """Counts ICMP errors whose quoted packet has a UDP/TCP source or
+    destination port in PORTS ("LOW-HIGH" or one port); OUT always holds
+    the count so far. Ends 0.3 s after STOPFILE exists."""
+    lo, _, hi = ports.partition("-")
+    lo, hi = int(lo), int(hi or lo)
     if fam == "6":
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    ready(out + ".ready")
+
+    def write(n):
+        with open(out + ".tmp", "w") as f:
+            f.write(f"{n}\n")
+        os.rename(out + ".tmp", out)
+
     n, end = 0, None
+    write(n)
+    ready(out + ".ready")
     while end is None or time.monotonic() < end:
         if end is None and os.path.exists(stopfile):
             end = time.monotonic() + 0.3
@@ -276,17 +285,18 @@ def icmp_count(fam, port, stopfile, out):
         if fam == "6":
             if len(b) < 52 or b[0] >= 128:
                 continue
-            ports = b[48:52]
+            ports_seen = b[48:52]
         else:
             b = b[(b[0] & 15) * 4:]
             if len(b) < 12 or b[0] not in ICMP4_ERRORS:
                 continue
             ihl = (b[8] & 15) * 4
-            ports = b[8 + ihl:12 + ihl]
-        if len(ports) == 4 and port in struct.unpack("!HH", ports):
+            ports_seen = b[8 + ihl:12 + ihl]
+        if len(ports_seen) == 4 and any(lo <= p <= hi for p in struct.unpack("!HH", ports_seen)):
             n += 1
-    with open(out, "w") as f:
-        f.write(f"{n}\n")
+            write(n)
+    write(n)
+    open(out + ".done", "w").close()
 
 
 def icmp_forge(src, dst, kind, isrc, idst, sport, dport, count):

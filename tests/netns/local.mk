@@ -11,6 +11,7 @@ netns_tests = \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
 	tests/netns/attack-conntrack.sh \
+	tests/netns/attack-ttl.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -20,6 +21,7 @@ netns_iptables_tests = \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
 	tests/netns/attack-conntrack-iptables.sh \
+	tests/netns/attack-ttl-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
