@@ -12,6 +12,7 @@ netns_tests = \
 	tests/netns/fast-path.sh \
 	tests/netns/attack-conntrack.sh \
 	tests/netns/attack-ttl.sh \
+	tests/netns/attack-related.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -22,6 +23,7 @@ netns_iptables_tests = \
 	tests/netns/iptables-repair.sh \
 	tests/netns/attack-conntrack-iptables.sh \
 	tests/netns/attack-ttl-iptables.sh \
+	tests/netns/attack-related-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
