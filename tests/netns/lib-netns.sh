@@ -363,13 +363,21 @@ probe_bg() {
 	PIDS+=("$PROBE_PID")
 }
 
-# within SECONDS COMMAND...: polls the command every 0.1 s until it succeeds
+# now_ms: a clock in milliseconds
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# within SECONDS COMMAND...: polls the command every 0.1 s until it
+# succeeds, for at most SECONDS (a decimal number)
 within() {
-	local end=$((SECONDS + $1))
+	local end
+	end=$(($(now_ms) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')))
 	shift
 	while :; do
 		"$@" && return 0
-		[ "$SECONDS" -le "$end" ] || return 1
+		[ "$(now_ms)" -le "$end" ] || return 1
 		sleep 0.1
 	done
 }

@@ -13,6 +13,7 @@ netns_tests = \
 	tests/netns/attack-conntrack.sh \
 	tests/netns/attack-ttl.sh \
 	tests/netns/attack-related.sh \
+	tests/netns/attack-netlink.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -24,6 +25,7 @@ netns_iptables_tests = \
 	tests/netns/attack-conntrack-iptables.sh \
 	tests/netns/attack-ttl-iptables.sh \
 	tests/netns/attack-related-iptables.sh \
+	tests/netns/attack-netlink-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
