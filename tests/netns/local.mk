@@ -14,6 +14,7 @@ netns_tests = \
 	tests/netns/attack-ttl.sh \
 	tests/netns/attack-related.sh \
 	tests/netns/attack-netlink.sh \
+	tests/netns/attack-names.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -26,6 +27,7 @@ netns_iptables_tests = \
 	tests/netns/attack-ttl-iptables.sh \
 	tests/netns/attack-related-iptables.sh \
 	tests/netns/attack-netlink-iptables.sh \
+	tests/netns/attack-names-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
