@@ -15,6 +15,7 @@ netns_tests = \
 	tests/netns/attack-related.sh \
 	tests/netns/attack-netlink.sh \
 	tests/netns/attack-names.sh \
+	tests/netns/attack-flush.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -28,6 +29,7 @@ netns_iptables_tests = \
 	tests/netns/attack-related-iptables.sh \
 	tests/netns/attack-netlink-iptables.sh \
 	tests/netns/attack-names-iptables.sh \
+	tests/netns/attack-flush-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
