@@ -16,6 +16,7 @@ netns_tests = \
 	tests/netns/attack-netlink.sh \
 	tests/netns/attack-names.sh \
 	tests/netns/attack-flush.sh \
+	tests/netns/attack-inplace.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
