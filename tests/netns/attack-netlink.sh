@@ -90,7 +90,7 @@ for n in 60 200 256; do
 	guest_up later$n $tap 10.0.9.$((n % 250)) fd00:10::9:$n
 	ns=$(guest_ns later$n)
 	ok "later$n starts (tenant B) on $tap" start_guest later$n B $tap 10.0.9.$((n % 250)) fd00:10::9:$n
-	ok "later$n: control: sends from its own address" udp "$ns" 198.51.100.2 5555 "$I" 10.0.9.$((n % 250))
+	ok "later$n sends from its own address" udp "$ns" 198.51.100.2 5555 "$I" 10.0.9.$((n % 250))
 	for a in "$first4" "$last4" "$first6" "$last6"; do
 		dst=198.51.100.2
 		case $a in *:*) dst=2001:db8:100::2 ;; esac

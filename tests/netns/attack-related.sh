@@ -55,7 +55,7 @@ rx() {
 # attack FAMILY VICTIM: the host's flow VICTIM ("cluster", "internet", "b1")
 # is forged at by a1, then by the real peer (control)
 attack() {
-	local fam=$1 victim=$2 a1 hsrc dst dport peer_ns peer_src name refused big before n
+	local fam=$1 victim=$2 a1 hsrc dst dport peer_ns name refused big before
 	if [ "$fam" = 4 ]; then
 		a1=10.0.0.11
 		case $victim in
