@@ -5,8 +5,9 @@
 # element added to a set stays open through every fast-path event. After
 # such an edit, ONE event of another guest must detect that someone else
 # committed, verify fully and repair: isolation holds again. (Other
-# tenants' chains included: the edit is the same foreign commit.)
-# nftables only: the fast path is the nftables backend's.
+# tenants' chains included: the edit is the same foreign commit.) Last,
+# issue 14's item 4 on the same table: a commit between the probe and the
+# batch. nftables only: the fast path is the nftables backend's.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
 require_root_tier ip nft socat python3
@@ -123,5 +124,51 @@ case_ "b1's address added to a1's anti-spoofing pairs by hand" b1_address_to_a1 
 case_ "forward's fail-closed drop for vnet* replaced by accept (same rule count)" \
 	replace_fail_closed u_reaches_internet \
 	in_chain forward 'iifname "vnet*" counter'
+
+# Item 4 of the issue, on the same table: someone commits between the fast
+# path's probe and its batch. The hook is held at its batch's sendmsg()
+# (queries go out with sendto(), a batch with sendmsg(), as libnftables
+# does) while from_guest's cluster rule is replaced by accept; the batch,
+# bound to the ruleset generation the probe saw, must not commit as if
+# nothing happened: after the event the firewall is closed again.
+# stopped_long PID: the process sits in a ptrace stop (strace's injected
+# delay) for half a second, not merely passing a traced system call
+stopped_long() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = t ] || return 1
+		sleep 0.1
+	done
+}
+held_event() {
+	local st child
+	N=$((N + 1))
+	domain_xml e$N A vnet$((100 + N)) 10.0.1.$N fd00:10::1:$N >"$WORK/e$N.xml"
+	ip netns exec "$H" strace -f -o /dev/null -e trace=sendmsg \
+		-e inject=sendmsg:delay_enter=5000000:when=1 \
+		"$HOOK" e$N start begin - <"$WORK/e$N.xml" >/dev/null 2>"$WORK/held.err" &
+	st=$!
+	within "$DEADLINE" sh -c "pgrep -P $st >/dev/null" && child=$(pgrep -P $st | head -n 1)
+	HELD=no
+	if [ -n "${child:-}" ] && within 4 stopped_long "$child"; then
+		HELD=yes
+		replace_cluster_rule
+	fi
+	wait "$st"
+}
+if command -v strace >/dev/null 2>&1; then
+	reset || echo "Bail out! the table could not be rebuilt before the held event"
+	seen=$(wc -l <"$WORK/trace" 2>/dev/null || echo 0)
+	ok "a commit between probe and batch: the held event succeeds" held_event
+	diag "trace: $(tail -n +$((seen + 1)) "$WORK/trace" 2>/dev/null | tr '\n' ' ')"
+	ok "a commit between probe and batch: control: the hook was held at its batch while the rule was replaced" \
+		test "$HELD" = yes
+	fails "a commit between probe and batch: after the event, the firewall is closed again" a1_reaches_cluster_v4
+	ok "a commit between probe and batch: after the event, from_guest's rule is as rendered" \
+		in_chain from_guest "ip daddr @cluster_v4 jump drop_guest"
+else
+	TAP_COUNT=$((TAP_COUNT + 1))
+	echo "ok $TAP_COUNT - a commit between probe and batch # SKIP needs strace"
+fi
 
 done_testing
