@@ -10,6 +10,8 @@
 #include "cli/cli.h"
 #include "cli/json-writer.h"
 #include "core/backend.h"
+#include "core/metrics.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "util/error.h"
@@ -197,12 +199,33 @@ print_text(const StatusReport *r)
         }
 }
 
+/* --prometheus (core/metrics.h): exit 0 whenever the metrics were written,
+ * so that a textfile collector's "status > file && mv" keeps reporting a
+ * broken firewall instead of going stale. */
+static int
+print_prometheus(const StatusReport *r)
+{
+        NetisoMetricsInput in = {
+                .config = r->config,
+                .records = r->records,
+                .inspection = r->inspection,
+                .last_event_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_EVENT),
+                .last_repair_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_REPAIR),
+        };
+        g_autofree char *text = netiso_metrics_render(&in);
+
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
 {
-        gboolean json = FALSE;
+        gboolean json = FALSE, prometheus = FALSE;
         GOptionEntry entries[] = {
                 { "json", 0, 0, G_OPTION_ARG_NONE, &json, "machine-readable output", NULL },
+                { "prometheus", 0, 0, G_OPTION_ARG_NONE, &prometheus,
+                  "Prometheus text format (node_exporter's textfile collector)", NULL },
                 { NULL },
         };
         g_autoptr(NetisoConfig) config = NULL;
@@ -213,7 +236,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
         StatusReport r = { 0 };
         int status = 0;
 
-        if (!netiso_cli_parse(options, "[--json]", entries, &argc, &argv, &status))
+        if (!netiso_cli_parse(options, "[--json|--prometheus]", entries, &argc, &argv, &status))
                 return status;
         config = netiso_cli_load_config(options, &status);
         if (!config)
@@ -234,6 +257,8 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 r.inspection_error = "not privileged";
         }
         r.inspection = inspection;
+        if (prometheus)
+                return print_prometheus(&r);
         if (json)
                 print_json(&r);
         else

@@ -22,6 +22,7 @@ int netiso_cli_reconcile(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_tag(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_nwfilter(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_watch(NetisoCliOptions *options, int argc, char **argv);
+int netiso_cli_why(NetisoCliOptions *options, int argc, char **argv); /* cli-why.c */
 
 /* Print "blixard-netiso: MESSAGE" on stderr; return the exit status for it. */
 int netiso_cli_fail(GError *error);

@@ -166,6 +166,22 @@ netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *reco
         return TRUE;
 }
 
+/* The named counters of the drop chains (nft-skeleton.c), per reason. */
+static void
+count_reasons(NetisoInspection *in, const NetisoNftListing *listing)
+{
+        in->reasons_counted = TRUE;
+        for (int r = 0; r < _NETISO_DROP_MAX; r++) {
+                g_autofree char *name =
+                        g_strdup_printf("drops_%s", netiso_drop_reason_to_string(r));
+                const char *counter = g_hash_table_lookup(listing->named_counters, name);
+
+                if (!counter || sscanf(counter, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                       &in->reason_packets[r], &in->reason_bytes[r]) != 2)
+                        in->reasons_counted = FALSE;
+        }
+}
+
 static void
 tap_status_free(gpointer data)
 {
@@ -193,6 +209,7 @@ netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         if (!netiso_nft_check(fw, config, records, in->problems, error))
                 return NULL;
         in->objects_intact = in->objects_present && in->problems->len == 0;
+        count_reasons(in, listing);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
                 for (guint j = 0; j < rec->ports->len; j++) {

@@ -16,6 +16,7 @@ netiso_nft_listing_free(NetisoNftListing *listing)
         g_hash_table_unref(listing->sets);
         g_hash_table_unref(listing->counters);
         g_hash_table_unref(listing->chains);
+        g_hash_table_unref(listing->named_counters);
         g_free(listing);
 }
 
@@ -63,13 +64,15 @@ netiso_nft_listing_parse(const char *text)
         NetisoNftListing *listing = g_new0(NetisoNftListing, 1);
         g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
         GPtrArray *current_set = NULL, *current_chain = NULL;
-        g_autoptr(GString) pending = NULL; /* an elements = { ... } spanning lines */
+        g_autofree char *current_counter = NULL; /* inside "counter NAME {" */
+        g_autoptr(GString) pending = NULL;       /* an elements = { ... } spanning lines */
 
         listing->sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                               (GDestroyNotify)g_ptr_array_unref);
         listing->counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         listing->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                 (GDestroyNotify)g_ptr_array_unref);
+        listing->named_counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         for (guint i = 0; lines[i]; i++) {
                 char *line = g_strstrip(lines[i]);
                 char name[257];
@@ -94,8 +97,22 @@ netiso_nft_listing_parse(const char *text)
                         current_chain = new_list();
                         current_set = NULL;
                         g_hash_table_replace(listing->chains, g_strdup(name), current_chain);
+                } else if (!current_chain && g_str_has_suffix(line, " {") &&
+                           sscanf(line, "counter %256s {", name) == 1) {
+                        g_free(current_counter);
+                        current_counter = g_strdup(name);
+                        current_set = current_chain = NULL;
+                } else if (current_counter && g_str_has_prefix(line, "packets ")) {
+                        guint64 packets = 0, bytes = 0;
+                        if (sscanf(line, "packets %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT,
+                                   &packets, &bytes) == 2)
+                                g_hash_table_replace(
+                                        listing->named_counters, g_strdup(current_counter),
+                                        g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                                        packets, bytes));
                 } else if (g_str_equal(line, "}")) {
                         current_set = current_chain = NULL;
+                        g_clear_pointer(&current_counter, g_free);
                 } else if (current_set && g_str_has_prefix(line, "elements = {")) {
                         char *body = line + strlen("elements = {");
                         char *end = strchr(body, '}');

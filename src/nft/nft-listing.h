@@ -6,9 +6,10 @@
 #include <glib.h>
 
 typedef struct {
-        GHashTable *sets;     /* name -> GPtrArray of element text ("\"vnet0\" . 10.0.0.5") */
-        GHashTable *counters; /* element text of sets with counters -> "packets bytes" */
-        GHashTable *chains;   /* name -> GPtrArray of rule lines */
+        GHashTable *sets;           /* name -> GPtrArray of element text ("\"vnet0\" . 10.0.0.5") */
+        GHashTable *counters;       /* element text of sets with counters -> "packets bytes" */
+        GHashTable *chains;         /* name -> GPtrArray of rule lines */
+        GHashTable *named_counters; /* counter objects: name -> "packets bytes" */
 } NetisoNftListing;
 
 NetisoNftListing *netiso_nft_listing_parse(const char *text);
