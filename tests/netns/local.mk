@@ -10,6 +10,8 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/why.sh \
+	tests/netns/prometheus.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -18,6 +20,8 @@ netns_iptables_tests = \
 	tests/netns/events-iptables.sh \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
+	tests/netns/why-iptables.sh \
+	tests/netns/prometheus-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh
