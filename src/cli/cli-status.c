@@ -18,8 +18,8 @@
 
 #define CAP_NET_ADMIN_BIT 12
 
-static gboolean
-has_net_admin(void)
+gboolean
+netiso_cli_has_net_admin(void)
 {
         g_autofree char *status = NULL;
         const char *line;
@@ -246,7 +246,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 return netiso_cli_fail(error);
         r.config = config;
         r.config_path = options->config_path;
-        r.privileged = has_net_admin();
+        r.privileged = netiso_cli_has_net_admin();
         r.records = records;
         if (r.privileged) {
                 inspection =

@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/why-kernel.h"
@@ -224,20 +223,6 @@ relevant_drift(GPtrArray *lines, GPtrArray *records, const NetisoPlace *const *p
         return kept;
 }
 
-static gboolean
-has_net_admin(void)
-{
-        g_autofree char *status = NULL;
-        const char *line;
-
-        if (geteuid() == 0)
-                return TRUE;
-        if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
-                return FALSE;
-        line = strstr(status, "\nCapEff:\t");
-        return line && (g_ascii_strtoull(line + strlen("\nCapEff:\t"), NULL, 16) >> 12) & 1;
-}
-
 /* The backend's inspection (its check of the table against the records,
  * and warnings about other tables) of the moment the records were read. */
 static void
@@ -248,7 +233,7 @@ check_kernel(const NetisoConfig *config, GPtrArray *records, NetisoWhyAnswer *a,
         g_autoptr(GError) error = NULL;
         const NetisoPlace *places[] = { a->from, a->to };
 
-        if (!has_net_admin()) {
+        if (!netiso_cli_has_net_admin()) {
                 *ret_error = g_strdup("not privileged: need root or CAP_NET_ADMIN");
                 return;
         }

@@ -32,5 +32,8 @@ int netiso_cli_fail(GError *error);
 gboolean netiso_cli_parse(NetisoCliOptions *options, const char *usage, GOptionEntry *entries,
                           int *argc, char ***argv, int *ret_status);
 
+/* Root, or CAP_NET_ADMIN in the effective set (cli-status.c). */
+gboolean netiso_cli_has_net_admin(void);
+
 /* Load the configuration named by the options; NULL after printing the error. */
 NetisoConfig *netiso_cli_load_config(const NetisoCliOptions *options, int *ret_status);
