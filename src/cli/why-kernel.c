@@ -149,7 +149,8 @@ routes_address(gpointer data, const NetisoCidr *address, NetisoPlace **ret_place
                         g_ptr_array_add(place->notes,
                                         g_strdup_printf("the host has no route to %s", text));
         }
-        place->iface = g_steal_pointer(&route.ifname);
+        if (!place->iface) /* a guest's place names its tap already */
+                place->iface = g_steal_pointer(&route.ifname);
         *ret_place = place;
         return TRUE;
 }
