@@ -44,12 +44,12 @@ endpoint_check(const char *text, char **ret_endpoint, GError **error)
 static SoupSession *
 session_new(const NetisoEtcd *etcd)
 {
-        SoupSession *session = soup_session_new();
+        /* The watch stream holds one connection; calls and keep-alives need others. */
+        SoupSession *session =
+                soup_session_new_with_options("max-conns-per-host", 8, "max-conns", 64, NULL);
 
         /* Never through a proxy from the environment: etcd is on the cluster network. */
         soup_session_set_proxy_resolver(session, NULL);
-        /* The watch stream holds one connection; calls and keep-alives need others. */
-        g_object_set(session, "max-conns-per-host", 8, "max-conns", 64, NULL);
         soup_session_set_user_agent(session, PACKAGE_NAME "/" PACKAGE_VERSION);
         if (etcd->tls_database)
                 soup_session_set_tls_database(session, etcd->tls_database);
@@ -209,6 +209,7 @@ typedef struct {
         GCancellable *attempt; /* the current endpoint's */
         GSource *timer;
         gboolean timed_out;
+        guint share_ms;       /* the current endpoint's time */
         GCancellable *caller; /* the caller's, or NULL */
         gulong cancel_id;
 } Call;
@@ -335,6 +336,7 @@ attempt_next(GTask *task)
         }
         call->index = (call->etcd->preferred + call->tried) % n;
         share_ms = MAX(1, (guint)(left_us / 1000 / (n - call->tried)));
+        call->share_ms = share_ms;
         call->tried++;
         call->timed_out = FALSE;
         call->attempt = g_cancellable_new();

@@ -32,15 +32,19 @@ CLUSTER_OBJS := $(addprefix $(B)/,etcd.o etcd-json.o etcd-kv.o etcd-watch.o \
 	membership.o membership-table.o claim.o)
 UTIL_OBJS := $(addprefix $(B)/,addr.o names.o quote.o error.o)
 OBJS := $(CLUSTER_OBJS) $(UTIL_OBJS)
-PROGRAMS := $(B)/test-membership $(B)/etcd-probe
+PROGRAMS := $(B)/test-membership $(B)/test-membership-table $(B)/etcd-probe
 
 all: $(PROGRAMS)
 
 $(B)/%.o: %.c $(wildcard $(top_srcdir)/src/cluster/*.h)
 	@mkdir -p $(B)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+	@echo "  CC       $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/test-membership: $(B)/test-membership.o $(OBJS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(B)/test-membership-table: $(B)/test-membership-table.o $(OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(B)/etcd-probe: $(B)/etcd-probe.o $(OBJS)
