@@ -282,7 +282,8 @@ on_attempt_done(GObject *source, GAsyncResult *result, gpointer data)
                 return;
         if (!body) {
                 if (call->timed_out)
-                        g_string_append_printf(call->failures, "; %s: no answer in time", endpoint);
+                        g_string_append_printf(call->failures, "; %s: no answer within %u ms",
+                                               endpoint, call->share_ms);
                 else
                         g_string_append_printf(call->failures, "; %s: %s", endpoint,
                                                error->message);

@@ -133,3 +133,22 @@ stop_bg() {
 file_has() {
 	grep -qE -- "$2" "$1"
 }
+
+# single_member_up: the namespaces and one member; EP is its IPv4 endpoint,
+# EP6 its IPv6 one.
+single_member_up() {
+	etcd_net_up
+	etcd_start one 1 "one=http://$(member_addr 1):2380" new
+	EP="http://$(member_addr 1):2379"
+	EP6="http://[${NET6}:11]:2379"
+	wait_for 30 ctl "$EP" endpoint health || {
+		echo "Bail out! etcd did not become healthy"
+		tail -n 5 "$WORK/one/log" | sed 's/^/# /'
+		exit 1
+	}
+}
+
+# now_ms: a monotonic-enough clock for elapsed times
+now_ms() {
+	date +%s%3N
+}
