@@ -415,12 +415,19 @@ out:
         stream_unref(stream);
 }
 
+/* Fail the stream ourselves: a cancelled request does not always end (etcd.c). */
 static gboolean
 on_connect_timeout(gpointer data)
 {
         Stream *stream = data;
+        NetisoEtcdWatch *watch = stream->watch;
 
-        g_cancellable_cancel(stream->cancellable);
+        g_clear_pointer(&stream->connect_timer, g_source_unref);
+        stream_fail(stream,
+                    g_error_new(NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_UNAVAILABLE,
+                                "etcd %s: no answer within %u ms",
+                                (char *)g_ptr_array_index(watch->etcd->endpoints, stream->endpoint),
+                                watch->etcd->timeout_ms));
         return G_SOURCE_REMOVE;
 }
 

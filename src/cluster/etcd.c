@@ -195,9 +195,15 @@ netiso_etcd_async_session(NetisoEtcd *etcd)
         return etcd->async_session;
 }
 
-/* One call: the endpoints in turn, each given an even share of the time left. */
+/* One call: the endpoints in turn, each given an even share of the time left.
+ * The deadline is ours, not libsoup's: an attempt whose time is up is given up
+ * at once (its late callback finds itself stale), so a call returns on time
+ * even when a connection hangs in a way cancelling does not end (libsoup
+ * 3.2.3 never completes a request that a TLS server refused for want of a
+ * client certificate, cancelled or not). */
 typedef struct {
         NetisoEtcd *etcd;
+        GTask *task; /* not a reference: the task owns the call */
         SoupSession *session;
         char *path;
         GBytes *body;
@@ -206,23 +212,36 @@ typedef struct {
         guint tried;
         guint index;
         GString *failures;     /* "; endpoint: why" of every endpoint tried */
+        guint attempt_id;      /* bumped when an attempt ends or is given up */
         GCancellable *attempt; /* the current endpoint's */
         GSource *timer;
-        gboolean timed_out;
-        guint share_ms;       /* the current endpoint's time */
+        guint share_ms; /* the current endpoint's time */
+        gboolean returned;
         GCancellable *caller; /* the caller's, or NULL */
         gulong cancel_id;
+        GSource *cancel_idle;
 } Call;
+
+/* What an attempt's callback gets: a reference to the task, and which attempt. */
+typedef struct {
+        GTask *task;
+        guint id;
+} Pending;
+
+static void
+source_clear(GSource **source)
+{
+        if (*source)
+                g_source_destroy(*source);
+        g_clear_pointer(source, g_source_unref);
+}
 
 static void
 call_free(Call *call)
 {
-        if (call->caller && call->cancel_id)
-                g_cancellable_disconnect(call->caller, call->cancel_id);
+        source_clear(&call->timer);
+        source_clear(&call->cancel_idle);
         g_clear_object(&call->caller);
-        if (call->timer)
-                g_source_destroy(call->timer);
-        g_clear_pointer(&call->timer, g_source_unref);
         g_clear_object(&call->attempt);
         g_clear_object(&call->session);
         g_free(call->path);
@@ -231,122 +250,179 @@ call_free(Call *call)
         g_free(call);
 }
 
-static void attempt_next(GTask *task);
+/* End the current attempt, whatever state libsoup is in. */
+static void
+attempt_drop(Call *call)
+{
+        call->attempt_id++;
+        source_clear(&call->timer);
+        if (call->attempt)
+                g_cancellable_cancel(call->attempt);
+        g_clear_object(&call->attempt);
+}
+
+/* Return once (node, or else error), then drop the driving reference. */
+static void
+call_return(Call *call, JsonNode *node, GError *error)
+{
+        GTask *task = call->task;
+
+        g_assert(!call->returned);
+        call->returned = TRUE;
+        attempt_drop(call);
+        source_clear(&call->cancel_idle);
+        if (call->caller && call->cancel_id)
+                g_cancellable_disconnect(call->caller, call->cancel_id);
+        call->cancel_id = 0;
+        if (node)
+                g_task_return_pointer(task, node, (GDestroyNotify)json_node_unref);
+        else
+                g_task_return_error(task, error);
+        g_object_unref(task);
+}
+
+static void
+call_fail(Call *call, int code)
+{
+        /* failures starts with "; " */
+        call_return(call, NULL,
+                    g_error_new(NETISO_CLUSTER_ERROR, code, "etcd %s: %s", call->path,
+                                call->failures->str + 2));
+}
+
+static void attempt_next(Call *call);
 
 static gboolean
 on_attempt_timeout(gpointer data)
 {
         Call *call = data;
+        const char *endpoint = g_ptr_array_index(call->etcd->endpoints, call->index);
 
-        call->timed_out = TRUE;
-        g_cancellable_cancel(call->attempt);
+        g_string_append_printf(call->failures, "; %s: no answer within %u ms", endpoint,
+                               call->share_ms);
+        attempt_drop(call);
+        attempt_next(call);
         return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_cancel_idle(gpointer data)
+{
+        Call *call = data;
+        GError *error = NULL;
+
+        g_clear_pointer(&call->cancel_idle, g_source_unref);
+        g_cancellable_set_error_if_cancelled(call->caller, &error);
+        call_return(call, NULL, error);
+        return G_SOURCE_REMOVE;
+}
+
+/* Runs inside g_cancellable_cancel(): return from an idle, where
+ * disconnecting this handler is allowed. */
 static void
 on_caller_cancelled(GCancellable *cancellable, gpointer data)
 {
         Call *call = data;
 
-        if (call->attempt)
-                g_cancellable_cancel(call->attempt);
+        if (call->returned || call->cancel_idle)
+                return;
+        call->cancel_idle = g_idle_source_new();
+        g_source_set_callback(call->cancel_idle, on_cancel_idle, call, NULL);
+        g_source_attach(call->cancel_idle, g_task_get_context(call->task));
 }
 
+/* An attempt's answer: the next endpoint, an error, or the answer. */
 static void
-call_fail(GTask *task, Call *call, int code)
+attempt_finish(Call *call, SoupMessage *msg, GBytes *body, const GError *error)
 {
-        /* failures starts with "; " */
-        g_task_return_new_error(task, NETISO_CLUSTER_ERROR, code, "etcd %s: %s", call->path,
-                                call->failures->str + 2);
-}
-
-static void
-on_attempt_done(GObject *source, GAsyncResult *result, gpointer data)
-{
-        g_autoptr(GTask) task = data;
-        Call *call = g_task_get_task_data(task);
         const char *endpoint = g_ptr_array_index(call->etcd->endpoints, call->index);
-        SoupMessage *msg = soup_session_get_async_result_message(call->session, result);
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GBytes) body = soup_session_send_and_read_finish(call->session, result, &error);
-        guint status;
-        gsize len = 0;
+        g_autoptr(GError) local = NULL;
         const char *data_ptr;
+        gsize len = 0;
+        guint status;
         JsonNode *node;
 
-        if (call->timer)
-                g_source_destroy(call->timer);
-        g_clear_pointer(&call->timer, g_source_unref);
-        g_clear_object(&call->attempt);
-        if (g_task_return_error_if_cancelled(task))
-                return;
+        attempt_drop(call);
         if (!body) {
-                if (call->timed_out)
-                        g_string_append_printf(call->failures, "; %s: no answer within %u ms",
-                                               endpoint, call->share_ms);
-                else
-                        g_string_append_printf(call->failures, "; %s: %s", endpoint,
-                                               error->message);
-                attempt_next(g_steal_pointer(&task));
+                g_string_append_printf(call->failures, "; %s: %s", endpoint, error->message);
+                attempt_next(call);
                 return;
         }
         status = soup_message_get_status(msg);
         data_ptr = g_bytes_get_data(body, &len);
         if (!SOUP_STATUS_IS_SUCCESSFUL(status)) {
-                g_autoptr(GError) answer =
-                        netiso_etcd_error_from_answer(endpoint, status, data_ptr, len);
-                if (answer->code == NETISO_CLUSTER_ERROR_UNAVAILABLE) {
-                        /* answer->message is "etcd ENDPOINT: why" */
-                        g_string_append_printf(call->failures, "; %s",
-                                               answer->message + strlen("etcd "));
-                        attempt_next(g_steal_pointer(&task));
+                GError *answer = netiso_etcd_error_from_answer(endpoint, status, data_ptr, len);
+                if (answer->code != NETISO_CLUSTER_ERROR_UNAVAILABLE) {
+                        call_return(call, NULL, answer);
                         return;
                 }
-                g_task_return_error(task, g_steal_pointer(&answer));
+                /* answer->message is "etcd ENDPOINT: why" */
+                g_string_append_printf(call->failures, "; %s", answer->message + strlen("etcd "));
+                g_error_free(answer);
+                attempt_next(call);
                 return;
         }
-        node = netiso_etcd_parse_object(endpoint, data_ptr, len, &error);
+        node = netiso_etcd_parse_object(endpoint, data_ptr, len, &local);
         if (!node) {
-                g_task_return_error(task, g_steal_pointer(&error));
+                call_return(call, NULL, g_steal_pointer(&local));
                 return;
         }
         call->etcd->preferred = call->index;
-        g_task_return_pointer(task, node, (GDestroyNotify)json_node_unref);
+        call_return(call, node, NULL);
 }
 
 static void
-attempt_next(GTask *task)
+on_attempt_done(GObject *source, GAsyncResult *result, gpointer data)
 {
+        Pending *pending = data;
+        g_autoptr(GTask) task = pending->task;
         Call *call = g_task_get_task_data(task);
+        SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), result);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) body =
+                soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+        guint id = pending->id;
+
+        g_free(pending);
+        /* Given up (deadline, or the call already returned): nothing to do. */
+        if (call->returned || id != call->attempt_id)
+                return;
+        attempt_finish(call, msg, body, error);
+}
+
+static void
+attempt_next(Call *call)
+{
         guint n = call->etcd->endpoints->len;
         gint64 left_us = call->deadline - g_get_monotonic_time();
         g_autoptr(SoupMessage) msg = NULL;
-        guint share_ms;
+        Pending *pending;
 
+        if (call->returned)
+                return;
         if (call->tried == n) {
-                call_fail(task, call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
-                g_object_unref(task);
+                call_fail(call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
                 return;
         }
         if (left_us <= 0) {
                 g_string_append_printf(call->failures, "; deadline of %u ms passed",
                                        call->timeout_ms);
-                call_fail(task, call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
-                g_object_unref(task);
+                call_fail(call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
                 return;
         }
         call->index = (call->etcd->preferred + call->tried) % n;
-        share_ms = MAX(1, (guint)(left_us / 1000 / (n - call->tried)));
-        call->share_ms = share_ms;
+        call->share_ms = MAX(1, (guint)(left_us / 1000 / (n - call->tried)));
         call->tried++;
-        call->timed_out = FALSE;
         call->attempt = g_cancellable_new();
-        call->timer = g_timeout_source_new(share_ms);
+        call->timer = g_timeout_source_new(call->share_ms);
         g_source_set_callback(call->timer, on_attempt_timeout, call, NULL);
-        g_source_attach(call->timer, g_task_get_context(task));
+        g_source_attach(call->timer, g_task_get_context(call->task));
         msg = netiso_etcd_message_new(call->etcd, call->index, call->path, call->body);
+        pending = g_new0(Pending, 1);
+        pending->task = g_object_ref(call->task);
+        pending->id = call->attempt_id;
         soup_session_send_and_read_async(call->session, msg, G_PRIORITY_DEFAULT, call->attempt,
-                                         on_attempt_done, task);
+                                         on_attempt_done, pending);
 }
 
 static void
@@ -363,6 +439,7 @@ call_start(NetisoEtcd *etcd, SoupSession *session, const char *path, JsonNode *r
         json_generator_set_root(generator, request);
         text = json_generator_to_data(generator, &len);
         call->etcd = etcd;
+        call->task = task; /* the driving reference, dropped by call_return() */
         call->session = g_object_ref(session);
         call->path = g_strdup(path);
         call->body = g_bytes_new_take(text, len);
@@ -372,11 +449,16 @@ call_start(NetisoEtcd *etcd, SoupSession *session, const char *path, JsonNode *r
         g_task_set_task_data(task, call, (GDestroyNotify)call_free);
         g_task_set_source_tag(task, call_start);
         if (cancellable) {
+                GError *error = NULL;
+                if (g_cancellable_set_error_if_cancelled(cancellable, &error)) {
+                        call_return(call, NULL, error);
+                        return;
+                }
                 call->caller = g_object_ref(cancellable);
                 call->cancel_id = g_cancellable_connect(
                         cancellable, G_CALLBACK(on_caller_cancelled), call, NULL);
         }
-        attempt_next(task);
+        attempt_next(call);
 }
 
 void
@@ -409,6 +491,7 @@ netiso_etcd_call_sync(NetisoEtcd *etcd, const char *path, JsonNode *request, GEr
 
         g_main_context_push_thread_default(etcd->sync_context);
         call_start(etcd, etcd->sync_session, path, request, 0, NULL, on_sync_done, &result);
+        /* Returns by the deadline at the latest: call_start's timers see to it. */
         while (!result)
                 g_main_context_iteration(etcd->sync_context, TRUE);
         answer = netiso_etcd_call_finish(result, error);

@@ -150,7 +150,7 @@ diag "race split: hv-a won $(wc -l <"$WORK/race-a"), hv-b won $(wc -l <"$WORK/ra
 # A listener that accepts and never answers, and an address nobody has.
 in_ns "$E" ip addr add "$NET4.50/24" dev eth0
 serve_silent() {
-	in_ns "$E" socat TCP-LISTEN:2379,bind="$NET4.50",reuseaddr,fork SYSTEM:'sleep 30' >/dev/null 2>&1 &
+	ip netns exec "$E" socat TCP-LISTEN:2379,bind="$NET4.50",reuseaddr,fork SYSTEM:'sleep 30' >/dev/null 2>&1 &
 	PIDS+=($!)
 }
 serve_silent
@@ -186,11 +186,10 @@ probe "$EP" --node hv-t register "$LT" >/dev/null
 ok "200 claims and releases in one process" \
 	out_has '^claim n=200' probe "$EP" --node hv-t bench-claim 200 "$LT"
 diag "$(cat "$WORK/out" | tr '\n' ' ')"
-t0=$(now_ms)
 for i in $(seq 1 20); do
-	probe "$EP" --node hv-t --lease-hint "$LT" claim "$(printf '00000000-0000-4000-9000-%012d' "$i")" w t 10.0.4."$i" >/dev/null || break
-done
-t1=$(now_ms)
-diag "20 claims, a new process each (exec, TLS-less connect, one txn): $(((t1 - t0) / 20)) ms per claim"
+	probe "$EP" --node hv-t --lease-hint "$LT" claim "$(printf '00000000-0000-4000-9000-%012d' "$i")" w t 10.0.4."$i" || break
+done >"$WORK/claims"
+ok "20 claims, one process each, as the hook would" test "$(grep -c '^claimed created=1' "$WORK/claims")" = 20
+diag "claim in a fresh process (connect + one txn, what the hook pays): $(sed 's/.*ms=//' "$WORK/claims" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms, max %.2f ms", a[int((NR+1)/2)], a[NR]}')"
 
 done_testing

@@ -57,26 +57,33 @@ member_addr() {
 	echo "$NET4.$((10 + $1))"
 }
 
-# etcd_start NAME N CLUSTER [STATE] [EXTRA...]: member N of a cluster whose
-# --initial-cluster is CLUSTER; plain HTTP on IPv4 and IPv6. Waits for nothing.
+# etcd_start NAME N CLUSTER STATE [EXTRA...]: member N of a cluster whose
+# --initial-cluster is CLUSTER; clients on IPv4 and IPv6, plain HTTP unless
+# ETCD_TLS names a directory with ca.pem, server.pem and server.key (then
+# HTTPS with client certificates required). Waits for nothing.
 etcd_start() {
-	local name=$1 n=$2 cluster=$3 state=${4:-new}
-	shift 4 2>/dev/null || shift $#
-	local a4 a6 dir="$WORK/$name"
+	local name=$1 n=$2 cluster=$3 state=$4
+	shift 4
+	local a4 a6 dir="$WORK/$name" scheme=http tls=()
 	a4=$(member_addr "$n")
 	a6="${NET6}:$((10 + n))"
+	if [ -n "${ETCD_TLS:-}" ]; then
+		scheme=https
+		tls=(--cert-file "$ETCD_TLS/server.pem" --key-file "$ETCD_TLS/server.key"
+			--client-cert-auth --trusted-ca-file "$ETCD_TLS/ca.pem")
+	fi
 	in_ns "$E" ip addr add "$a4/24" dev eth0 2>/dev/null
 	in_ns "$E" ip -6 addr add "$a6/64" dev eth0 nodad 2>/dev/null
 	mkdir -p "$dir"
 	env -u ETCDCTL_API ip netns exec "$E" etcd --name "$name" --data-dir "$dir/data" \
-		--listen-client-urls "http://$a4:2379,http://[$a6]:2379" \
-		--advertise-client-urls "http://$a4:2379" \
+		--listen-client-urls "$scheme://$a4:2379,$scheme://[$a6]:2379" \
+		--advertise-client-urls "$scheme://$a4:2379" \
 		--listen-peer-urls "http://$a4:2380" \
 		--initial-advertise-peer-urls "http://$a4:2380" \
 		--initial-cluster "$cluster" --initial-cluster-state "$state" \
 		--initial-cluster-token "tok$$" \
 		--experimental-watch-progress-notify-interval 1s \
-		"$@" >>"$dir/log" 2>&1 &
+		"${tls[@]}" "$@" >>"$dir/log" 2>&1 &
 	MEMBER_PID[$name]=$!
 }
 
@@ -117,7 +124,8 @@ probe_bg() {
 	shift
 	local endpoints=$1
 	shift
-	in_ns "$C" "$PROBE" --endpoints "$endpoints" "$@" >"$out" 2>&1 &
+	# ip netns exec execs the probe: $! is the probe's PID.
+	ip netns exec "$C" "$PROBE" --endpoints "$endpoints" "$@" >"$out" 2>&1 &
 	PIDS+=($!)
 	LAST_PID=$!
 }
