@@ -195,6 +195,8 @@ netiso_etcd_async_session(NetisoEtcd *etcd)
         return etcd->async_session;
 }
 
+#define PASS_PAUSE_MS 100 /* between two rounds over the endpoints */
+
 /* One call: the endpoints in turn, each given an even share of the time left.
  * The deadline is ours, not libsoup's: an attempt whose time is up is given up
  * at once (its late callback finds itself stale), so a call returns on time
@@ -209,9 +211,11 @@ typedef struct {
         GBytes *body;
         guint timeout_ms;
         gint64 deadline; /* monotonic, microseconds */
-        guint tried;
+        guint tried;     /* endpoints tried in this round */
+        guint passes;    /* rounds over all endpoints before this one */
+        gboolean busy;   /* a member of this round answered 5xx */
         guint index;
-        GString *failures;     /* "; endpoint: why" of every endpoint tried */
+        GString *failures;     /* "; endpoint: why" of each endpoint in this round */
         guint attempt_id;      /* bumped when an attempt ends or is given up */
         GCancellable *attempt; /* the current endpoint's */
         GSource *timer;
@@ -293,6 +297,16 @@ call_fail(Call *call, int code)
 static void attempt_next(Call *call);
 
 static gboolean
+on_pass_pause(gpointer data)
+{
+        Call *call = data;
+
+        g_clear_pointer(&call->timer, g_source_unref);
+        attempt_next(call);
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_attempt_timeout(gpointer data)
 {
         Call *call = data;
@@ -356,6 +370,7 @@ attempt_finish(Call *call, SoupMessage *msg, GBytes *body, const GError *error)
                         call_return(call, NULL, answer);
                         return;
                 }
+                call->busy = TRUE;
                 /* answer->message is "etcd ENDPOINT: why" */
                 g_string_append_printf(call->failures, "; %s", answer->message + strlen("etcd "));
                 g_error_free(answer);
@@ -401,7 +416,23 @@ attempt_next(Call *call)
         if (call->returned)
                 return;
         if (call->tried == n) {
-                call_fail(call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
+                /* A member answered that it cannot serve now ("no leader"
+                 * during an election): go round again while the deadline
+                 * allows. Members that do not answer at all fail at once. */
+                if (!call->busy || left_us < 2 * PASS_PAUSE_MS * 1000) {
+                        if (call->passes)
+                                g_string_append_printf(call->failures, "; %u rounds",
+                                                       call->passes + 1);
+                        call_fail(call, NETISO_CLUSTER_ERROR_UNAVAILABLE);
+                        return;
+                }
+                call->tried = 0;
+                call->busy = FALSE;
+                call->passes++;
+                g_string_truncate(call->failures, 0);
+                call->timer = g_timeout_source_new(PASS_PAUSE_MS);
+                g_source_set_callback(call->timer, on_pass_pause, call, NULL);
+                g_source_attach(call->timer, g_task_get_context(call->task));
                 return;
         }
         if (left_us <= 0) {

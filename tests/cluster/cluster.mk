@@ -2,11 +2,11 @@
 # reorganisation lands (then this moves into Makefile.am). Needs a configured
 # build tree for autoconfig.h:
 #   make -f tests/cluster/cluster.mk top_srcdir=. top_builddir=_build [SANITIZE=1]
-# Output goes to $(top_builddir)/cluster/.
+# Output goes to $(top_builddir)/cluster/, or B=DIR (an ASan build beside it).
 
 top_srcdir ?= .
 top_builddir ?= _build
-B := $(top_builddir)/cluster
+B ?= $(top_builddir)/cluster
 
 CC ?= cc
 PKGS := glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0

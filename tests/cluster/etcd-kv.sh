@@ -192,4 +192,5 @@ done >"$WORK/claims"
 ok "20 claims, one process each, as the hook would" test "$(grep -c '^claimed created=1' "$WORK/claims")" = 20
 diag "claim in a fresh process (connect + one txn, what the hook pays): $(sed 's/.*ms=//' "$WORK/claims" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms, max %.2f ms", a[int((NR+1)/2)], a[NR]}')"
 
+ok "no sanitizer report from a background probe" no_sanitizer_reports
 done_testing

@@ -125,4 +125,5 @@ F2=$LAST_PID
 ok "a follower from a compacted revision resyncs" wait_for 10 file_has "$WORK/f2" '^resync [0-9]+ hosts=2 remote=2'
 stop_bg "$F2"
 
+ok "no sanitizer report from a background probe" no_sanitizer_reports
 done_testing

@@ -12,16 +12,18 @@ C="${NS_PREFIX}c"
 NET4=10.99.0          # members at .11, .12, ...; the client at .100
 NET6=fd00:99:         # members at ::11, ...
 WORK=$(mktemp -d /tmp/blixard-netiso-etcd.XXXXXX)
-PROBE="$top_builddir/cluster/etcd-probe"
+PROBE="${NETISO_ETCD_PROBE:-$top_builddir/cluster/etcd-probe}"
 declare -A MEMBER_PID=()
 PIDS=()
 
 etcd_cleanup() {
 	local pid ns
-	for pid in "${MEMBER_PID[@]}" "${PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
+	{
+		for pid in "${MEMBER_PID[@]}" "${PIDS[@]}"; do
+			kill -9 "$pid"
+		done
+		wait
+	} 2>/dev/null
 	for ns in $(ip netns list | awk '{print $1}' | grep "^${NS_PREFIX}"); do
 		ip netns del "$ns"
 	done
@@ -89,8 +91,10 @@ etcd_start() {
 
 # etcd_kill NAME: SIGKILL one member (by the PID we started it with)
 etcd_kill() {
-	kill -9 "${MEMBER_PID[$1]}" 2>/dev/null
-	wait "${MEMBER_PID[$1]}" 2>/dev/null
+	{
+		kill -9 "${MEMBER_PID[$1]}"
+		wait "${MEMBER_PID[$1]}"
+	} 2>/dev/null
 	unset "MEMBER_PID[$1]"
 }
 
@@ -159,4 +163,10 @@ single_member_up() {
 # now_ms: a monotonic-enough clock for elapsed times
 now_ms() {
 	date +%s%3N
+}
+
+# no_sanitizer_reports: none of the background probes' outputs holds an
+# ASan/UBSan/LSan report (they run until killed, so no exit status tells).
+no_sanitizer_reports() {
+	! grep -rIlE 'Sanitizer|runtime error:' "$WORK" --exclude-dir=data
 }
