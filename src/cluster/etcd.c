@@ -10,8 +10,8 @@
 
 G_DEFINE_QUARK(blixard - netiso - cluster - error - quark, netiso_cluster_error)
 
-static gboolean
-endpoint_check(const char *text, char **ret_endpoint, GError **error)
+gboolean
+netiso_etcd_endpoint_check(const char *text, char **ret_endpoint, GError **error)
 {
         g_autoptr(GError) local = NULL;
         g_autoptr(GUri) uri = g_uri_parse(text, G_URI_FLAGS_NONE, &local);
@@ -37,7 +37,8 @@ endpoint_check(const char *text, char **ret_endpoint, GError **error)
                             quoted);
                 return FALSE;
         }
-        *ret_endpoint = g_strndup(text, strlen(text) - (*path ? 1 : 0));
+        if (ret_endpoint)
+                *ret_endpoint = g_strndup(text, strlen(text) - (*path ? 1 : 0));
         return TRUE;
 }
 
@@ -102,7 +103,7 @@ netiso_etcd_new(const NetisoEtcdOptions *options, GError **error)
                                     "more than %d etcd endpoints", NETISO_ETCD_ENDPOINTS_MAX);
                         return NULL;
                 }
-                if (!endpoint_check(options->endpoints[i], &endpoint, error))
+                if (!netiso_etcd_endpoint_check(options->endpoints[i], &endpoint, error))
                         return NULL;
                 g_ptr_array_add(etcd->endpoints, endpoint);
         }

@@ -36,6 +36,11 @@ typedef struct {
 
 typedef struct NetisoEtcd NetisoEtcd;
 
+/* An endpoint as the configuration may give it: http(s)://host[:port], no
+ * path, query or user; ret_endpoint (may be NULL) gets it without a trailing
+ * '/'. Errors are NETISO_CLUSTER_ERROR_OPTIONS quoting the text. */
+gboolean netiso_etcd_endpoint_check(const char *text, char **ret_endpoint, GError **error);
+
 /* Checks the endpoints and loads the TLS files; connects to nothing yet.
  * Errors are NETISO_CLUSTER_ERROR_OPTIONS naming the endpoint or file. */
 NetisoEtcd *netiso_etcd_new(const NetisoEtcdOptions *options, GError **error);

@@ -311,6 +311,28 @@ test_etcd_helpers(void)
 }
 
 static void
+test_endpoint_rules(void)
+{
+        static const char *const good[] = { "http://10.0.0.1:2379", "https://[fd00::1]:2379/",
+                                            "http://etcd.example:2379" };
+        static const char *const bad[] = { "10.0.0.1:2379",        "ftp://x:1",    "http://u:p@x:1",
+                                           "http://x:1/v3",        "http://x:1?a", "http://:1",
+                                           "unix:///run/etcd.sock" };
+        g_autofree char *canonical = NULL;
+
+        for (guint i = 0; i < G_N_ELEMENTS(good); i++)
+                g_assert_true(netiso_etcd_endpoint_check(good[i], NULL, NULL));
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GError) error = NULL;
+                g_test_message("endpoint %s", bad[i]);
+                g_assert_false(netiso_etcd_endpoint_check(bad[i], NULL, &error));
+                g_assert_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_OPTIONS);
+        }
+        g_assert_true(netiso_etcd_endpoint_check("https://[fd00::1]:2379/", &canonical, NULL));
+        g_assert_cmpstr(canonical, ==, "https://[fd00::1]:2379");
+}
+
+static void
 test_error_mapping(void)
 {
         static const char compacted[] = "{\"error\":\"etcdserver: mvcc: required revision has "
@@ -347,6 +369,7 @@ main(int argc, char **argv)
         g_test_add_func("/cluster/record/guest-refusals", test_guest_refusals);
         g_test_add_func("/cluster/record/owner-and-host", test_owner_and_host_records);
         g_test_add_func("/cluster/etcd/helpers-read-strictly", test_etcd_helpers);
+        g_test_add_func("/cluster/etcd/endpoint-rules", test_endpoint_rules);
         g_test_add_func("/cluster/etcd/error-mapping", test_error_mapping);
         return g_test_run();
 }
