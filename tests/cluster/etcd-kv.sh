@@ -185,7 +185,7 @@ LT=$(probe "$EP" grant 120)
 probe "$EP" --node hv-t register "$LT" >/dev/null
 ok "200 claims and releases in one process" \
 	out_has '^claim n=200' probe "$EP" --node hv-t bench-claim 200 "$LT"
-diag "$(tr '\n' ' ')"
+diag "$(tr '\n' ' ' <"$WORK/out")"
 for i in $(seq 1 20); do
 	probe "$EP" --node hv-t --lease-hint "$LT" claim "$(printf '00000000-0000-4000-9000-%012d' "$i")" w t 10.0.4."$i" || break
 done >"$WORK/claims"
