@@ -28,7 +28,7 @@ vpath %.c $(SRC_DIRS) $(top_srcdir)/tests/cluster
 CPPFLAGS_ALL := -I$(top_builddir) $(addprefix -I,$(SRC_DIRS)) $(PKG_CFLAGS)
 CFLAGS_ALL := -g -O2 $(WARN) $(SAN) $(CFLAGS)
 
-CLUSTER_OBJS := $(addprefix $(B)/,etcd.o etcd-json.o etcd-kv.o etcd-watch.o \
+CLUSTER_OBJS := $(addprefix $(B)/,etcd.o etcd-json.o etcd-kv.o etcd-watch.o etcd-lease.o \
 	membership.o membership-table.o claim.o)
 UTIL_OBJS := $(addprefix $(B)/,addr.o names.o quote.o error.o)
 OBJS := $(CLUSTER_OBJS) $(UTIL_OBJS)
