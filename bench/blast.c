@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -19,8 +20,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <glib.h>
 
 #define BURST 64
 #define PAYLOAD 64

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipt-render.h"
 #include "ipt-sim.h"
+#include "ipt/ipt-render.h"
 
 static const char config_text[] =
         "[vm.network_isolation]\nenabled = true\nbackend = \"iptables\"\n"

@@ -8,12 +8,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "backend.h"
-#include "config.h"
-#include "domain.h"
-#include "error.h"
-#include "policy.h"
-#include "state.h"
+#include "conf/config.h"
+#include "conf/domain.h"
+#include "core/backend.h"
+#include "core/policy.h"
+#include "core/state.h"
+#include "engine/backends.h"
+#include "util/error.h"
 
 /* Bulk guests live in 10.0.10.1 .. 10.0.49.250 (10,000 of them) and
  * fd00:10::2:0 upwards, away from the few addresses the benchmark scripts

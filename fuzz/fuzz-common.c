@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "fuzz-common.h"
-#include "state.h"
+#include "nft/nft-backend.h"
 
 static void G_GNUC_NORETURN
 die(const char *what, const char *text)

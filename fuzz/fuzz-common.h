@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "backend.h"
+#include "core/backend.h"
 
 /* Makes GLib warnings and criticals abort, so that a g_return_if_fail()
  * tripped by some input counts as a crash. Call once per process. */

@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-#include "backend-nft.h"
-#include "config.h"
+#include "conf/config.h"
 #include "fuzz-common.h"
+#include "nft/nft-backend.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "domain.h"
+#include "conf/config.h"
+#include "conf/domain.h"
+#include "core/policy.h"
+#include "engine/lifecycle.h"
 #include "fuzz-common.h"
-#include "lifecycle.h"
-#include "policy.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

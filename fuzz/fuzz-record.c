@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "config.h"
+#include "conf/config.h"
+#include "core/backend.h"
+#include "core/state.h"
 #include "fuzz-common.h"
-#include "state.h"
+#include "nft/nft-backend.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

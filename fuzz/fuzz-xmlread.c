@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/xml-reader.h"
 #include "fuzz-common.h"
-#include "xmlread.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

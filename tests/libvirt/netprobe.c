@@ -21,8 +21,9 @@
 static int
 usage(void)
 {
-        fprintf(stderr, "usage: netprobe serve NAME tcp|udp PORT [tcp|udp PORT ...]\n"
-                        "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|-] [TIMEOUT_MS] [TRIES]\n");
+        fprintf(stderr,
+                "usage: netprobe serve NAME tcp|udp PORT [tcp|udp PORT ...]\n"
+                "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|-] [TIMEOUT_MS] [TRIES]\n");
         return 2;
 }
 
@@ -99,8 +100,8 @@ clean_token(char *buf, ssize_t n)
 static int
 listen_on(const char *proto, int port, int family)
 {
-        struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
-        struct sockaddr_in in4 = {.sin_family = AF_INET, .sin_addr.s_addr = INADDR_ANY};
+        struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+        struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_addr.s_addr = INADDR_ANY };
         int tcp = strcmp(proto, "tcp") == 0;
         int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
         int v6only = !tcp, one = 1, rc;
@@ -156,10 +157,13 @@ serve_udp(int fd, const char *name, int port)
                 char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
                 struct cmsghdr align;
         } control;
-        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
-        struct msghdr msg = {.msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov,
-                             .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf)};
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+        struct msghdr msg = { .msg_name = &peer,
+                              .msg_namelen = sizeof(peer),
+                              .msg_iov = &iov,
+                              .msg_iovlen = 1,
+                              .msg_control = control.buf,
+                              .msg_controllen = sizeof(control.buf) };
         struct cmsghdr *cmsg;
         ssize_t n = recvmsg(fd, &msg, 0);
 
@@ -202,8 +206,8 @@ serve(int argc, char **argv)
                         pfd[n].fd = listen_on(argv[i], port[n], f ? AF_INET : AF_INET6);
                         pfd[n].events = POLLIN;
                         if (pfd[n].fd < 0) {
-                                fprintf(stderr, "netprobe: cannot listen on %s/%s: %s\n",
-                                        argv[i], argv[i + 1], strerror(errno));
+                                fprintf(stderr, "netprobe: cannot listen on %s/%s: %s\n", argv[i],
+                                        argv[i + 1], strerror(errno));
                                 return 1;
                         }
                 }
@@ -342,8 +346,7 @@ send_probe(int argc, char **argv)
 
         if (parse_addr(argv[1], atoi(argv[2]), &dst, &dlen) < 0)
                 return usage();
-        if (argc > 4 && strcmp(argv[4], "-") != 0 &&
-            parse_addr(argv[4], 0, &src, &slen) < 0)
+        if (argc > 4 && strcmp(argv[4], "-") != 0 && parse_addr(argv[4], 0, &src, &slen) < 0)
                 return usage();
         for (i = 0; i < tries; i++) {
                 long start = now_ms();

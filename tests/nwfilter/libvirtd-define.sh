@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 self=$here/$(basename "$0")
 top_srcdir=${top_srcdir:-$here/../..}
 top_builddir=${top_builddir:-$top_srcdir}
-dump=$top_builddir/tests/unit/nwfilter-dump
+dump=$top_builddir/tests/nwfilter/nwfilter-dump
 export LIBVIRT_DEFAULT_URI=qemu:///system
 
 # A skip is the TAP plan "1..0 # SKIP reason"; by hand the script exits 77,

@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$here/../..}
 top_builddir=${top_builddir:-$top_srcdir}
-dump=$top_builddir/tests/unit/nwfilter-dump
+dump=$top_builddir/tests/nwfilter/nwfilter-dump
 
 # A skip is the TAP plan "1..0 # SKIP reason". Run by hand the script then
 # exits 77 like every other tier; under make check NETISO_SKIP_STATUS=0,

@@ -1,0 +1,35 @@
+## bench: make bench prints event latency, the data path, the alternatives and
+## memory as tables (BENCHMARKS.md). Needs root; everything runs in namespaces
+## the scripts create. The helpers are built with everything else so that the
+## benchmarks measure exactly the tree they sit in.
+noinst_PROGRAMS += bench/netiso-bench-populate bench/netiso-bench-events bench/netiso-bench-blast
+bench_netiso_bench_populate_SOURCES = bench/populate.c
+bench_netiso_bench_populate_LDADD = $(unit_ldadd)
+bench_netiso_bench_events_SOURCES = bench/events.c
+bench_netiso_bench_events_LDADD = $(GLIB_LIBS)
+bench_netiso_bench_blast_SOURCES = bench/blast.c
+bench_netiso_bench_blast_LDADD = $(GLIB_LIBS)
+# bench/ipt-dispatch.sh: rules per packet and ping floods at 1 to 10000 taps
+# (prints numbers, no assertions). It builds bench/ipt-walk on demand.
+EXTRA_PROGRAMS = bench/ipt-walk
+bench_ipt_walk_SOURCES = bench/ipt-walk.c tests/ipt/ipt-sim.c tests/ipt/ipt-sim.h
+bench_ipt_walk_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/ipt
+bench_ipt_walk_LDADD = $(unit_ldadd)
+CLEANFILES += bench/ipt-walk
+dist_noinst_SCRIPTS += \
+	bench/run-all.sh \
+	bench/lib-bench.sh \
+	bench/event-latency.sh \
+	bench/event-perf.sh \
+	bench/data-path.sh \
+	bench/ipt-dispatch.sh \
+	bench/install-deps.sh \
+	bench/alternatives/per-pair-hook \
+	bench/alternatives/per-pair-populate \
+	$(NULL)
+
+# The scripts are bash; $(SHELL) may be a plain sh elsewhere.
+bench: all
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		bash $(abs_top_srcdir)/bench/run-all.sh
+.PHONY: bench

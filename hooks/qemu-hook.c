@@ -1,0 +1,130 @@
+/* The libvirt qemu hook: `qemu-hook DOMAIN OPERATION SUB-OPERATION EXTRA`
+ * with the domain XML on stdin. Exit 0 lets libvirt go on; non-zero on a
+ * validating or installing event refuses the guest. It never talks to
+ * libvirtd and never writes to stdout (migrate/restore read it as XML). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "conf/domain.h"
+#include "core/backend.h"
+#include "engine/lifecycle.h"
+#include "util/error.h"
+#include "util/log.h"
+
+/* Tests point the hook at their own configuration; libvirtd clears the
+ * environment, so in production this is always the default path. */
+static const char *
+config_path(void)
+{
+        const char *env = g_getenv("BLIXARD_NETISO_CONFIG");
+        return env && *env ? env : NETISO_DEFAULT_CONFIG_PATH;
+}
+
+static char *
+read_stdin(gsize *ret_len, GError **error)
+{
+        g_autoptr(GString) buf = g_string_sized_new(16384);
+        char chunk[65536];
+        ssize_t n;
+
+        while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_DOMAIN, "standard input: %s",
+                                    g_strerror(errno));
+                        return NULL;
+                }
+                /* Keep reading past the limit so libvirt's writer never sees
+                 * EPIPE, but keep only the limit plus one byte for the check. */
+                if (buf->len <= NETISO_DOMAIN_XML_MAX)
+                        g_string_append_len(buf, chunk,
+                                            MIN((gsize)n, NETISO_DOMAIN_XML_MAX + 1 - buf->len));
+        }
+        *ret_len = buf->len;
+        return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+static int
+finish(NetisoAction action, NetisoLogFields *fields, GError *error)
+{
+        if (!error) {
+                netiso_log(LOG_INFO, fields, "%s done", netiso_action_to_string(action));
+                return 0;
+        }
+        if (netiso_action_fails_closed(action)) {
+                fields->outcome = "refused";
+                netiso_log(LOG_ERR, fields, "guest refused: %s", error->message);
+                fprintf(stderr, "blixard-netiso: %s\n", error->message);
+                return 1;
+        }
+        fields->outcome = "incomplete";
+        netiso_log(LOG_WARNING, fields, "teardown incomplete: %s", error->message);
+        return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autoptr(NetisoConfig) config = NULL;
+        g_autoptr(NetisoDomain) domain = NULL;
+        g_autoptr(NetisoFirewall) fw = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml = NULL;
+        g_autofree char *event = NULL;
+        NetisoLogFields fields = { 0 };
+        NetisoAction action;
+        gsize len = 0;
+
+        netiso_log_open("blixard-netiso-hook");
+        if (argc < 4) {
+                fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n", argv[0]);
+                return 2;
+        }
+        event = g_strdup_printf("%s %s", argv[2], argv[3]);
+        fields.domain = argv[1];
+        fields.event = event;
+        action = netiso_action_for_hook(argv[2], argv[3]);
+        xml = read_stdin(&len, &error);
+        if (action == NETISO_ACTION_IGNORE)
+                return 0;
+        if (!xml)
+                return finish(action, &fields, error);
+
+        config = netiso_config_new_from_file(config_path(), &error);
+        if (!config) {
+                if (action != NETISO_ACTION_REMOVE)
+                        return finish(action, &fields, error);
+                /* Teardown still removes what a record says was installed. */
+                netiso_log(LOG_WARNING, &fields, "%s; removing with defaults", error->message);
+                g_clear_error(&error);
+                config = netiso_config_new_default();
+        }
+        fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
+
+        if (action == NETISO_ACTION_REMOVE) {
+                fields.outcome = "removed";
+                netiso_lifecycle_remove(config, argv[1], fw, &error);
+                return finish(action, &fields, error);
+        }
+        if (!config->enabled) {
+                fields.outcome = "disabled";
+                return 0;
+        }
+        domain = netiso_domain_new_from_xml("standard input", xml, len, &error);
+        if (!domain)
+                return finish(action, &fields, error);
+        fields.tenant = domain->tenant;
+        if (action == NETISO_ACTION_VALIDATE) {
+                fields.outcome = "validated";
+                netiso_lifecycle_validate(config, domain, &error);
+                return finish(action, &fields, error);
+        }
+        fields.outcome = "installed";
+        netiso_lifecycle_install(config, domain, fw, &error);
+        return finish(action, &fields, error);
+}

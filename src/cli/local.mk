@@ -1,0 +1,16 @@
+## src/cli: the command-line tool, the only part that uses the libvirt API
+## (reconcile, tag, watch, nwfilter --define).
+sbin_PROGRAMS += blixard-netiso
+blixard_netiso_SOURCES = \
+	src/cli/cli-main.c src/cli/cli.h \
+	src/cli/cli-config.c \
+	src/cli/cli-apply.c \
+	src/cli/cli-status.c \
+	src/cli/cli-virt.c \
+	src/cli/cli-nwfilter.c \
+	src/cli/json-writer.c src/cli/json-writer.h \
+	src/cli/virt.c src/cli/virt.h \
+	src/cli/watch.c src/cli/watch.h \
+	$(NULL)
+blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS)
+blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS)

@@ -1,0 +1,609 @@
+/* The [vm.network_isolation] reader: a parsed TOML tree becomes a NetisoConfig
+ * with the contract's defaults, and every mistake becomes one line naming the
+ * file, line, column and key. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "conf/toml.h"
+#include "util/error.h"
+
+#define SECTION "vm.network_isolation"
+#define IFNAME_MAX 15 /* IFNAMSIZ without the terminating NUL */
+
+static const char *const backend_names[_NETISO_BACKEND_MAX] = {
+        [NETISO_BACKEND_NFTABLES] = "nftables",
+        [NETISO_BACKEND_IPTABLES] = "iptables",
+};
+static const char *const proto_names[_NETISO_PROTO_MAX] = {
+        [NETISO_PROTO_TCP] = "tcp",
+        [NETISO_PROTO_UDP] = "udp",
+};
+static const char *const direction_names[_NETISO_DIRECTION_MAX] = {
+        [NETISO_DIRECTION_OUTBOUND] = "outbound",
+        [NETISO_DIRECTION_INBOUND] = "inbound",
+};
+
+const char *
+netiso_backend_to_string(NetisoBackend backend)
+{
+        g_assert(backend < _NETISO_BACKEND_MAX);
+        return backend_names[backend];
+}
+
+const char *
+netiso_proto_to_string(NetisoProto proto)
+{
+        g_assert(proto < _NETISO_PROTO_MAX);
+        return proto_names[proto];
+}
+
+const char *
+netiso_direction_to_string(NetisoDirection direction)
+{
+        g_assert(direction < _NETISO_DIRECTION_MAX);
+        return direction_names[direction];
+}
+
+void
+netiso_config_free(NetisoConfig *config)
+{
+        if (!config)
+                return;
+        g_free(config->path);
+        g_clear_pointer(&config->cluster_networks, g_array_unref);
+        g_clear_pointer(&config->vm_networks, g_array_unref);
+        g_clear_pointer(&config->allowed_ports, g_array_unref);
+        g_clear_pointer(&config->guest_interface_patterns, g_ptr_array_unref);
+        g_free(config->state_dir);
+        g_free(config);
+}
+
+static GArray *
+cidrs_new_from_strings(const char *const *texts, gsize n)
+{
+        GArray *cidrs = g_array_sized_new(FALSE, FALSE, sizeof(NetisoCidr), (guint)n);
+
+        for (gsize i = 0; i < n; i++) {
+                NetisoCidr cidr;
+                gboolean ok = netiso_cidr_parse(texts[i], &cidr, NULL);
+
+                g_assert(ok); /* the defaults below are valid */
+                g_array_append_val(cidrs, cidr);
+        }
+        return cidrs;
+}
+
+static NetisoConfig *
+config_new(const char *path)
+{
+        static const char *const cluster_networks[] = {
+                "127.0.0.0/8",
+                "169.254.0.0/16",
+                "::1/128",
+                "fe80::/10",
+        };
+        static const char *const vm_networks[] = { "10.0.0.0/16" };
+        static const NetisoPort dns[] = {
+                { NETISO_PROTO_UDP, 53, NETISO_DIRECTION_OUTBOUND },
+                { NETISO_PROTO_TCP, 53, NETISO_DIRECTION_OUTBOUND },
+        };
+        NetisoConfig *config = g_new0(NetisoConfig, 1);
+
+        config->path = g_strdup(path);
+        config->enabled = FALSE;
+        config->backend = NETISO_BACKEND_NFTABLES;
+        config->cluster_networks =
+                cidrs_new_from_strings(cluster_networks, G_N_ELEMENTS(cluster_networks));
+        config->vm_networks = cidrs_new_from_strings(vm_networks, G_N_ELEMENTS(vm_networks));
+        config->inter_vm_isolation = FALSE;
+        config->tenant_isolation = TRUE;
+        config->allow_internet = TRUE;
+        config->allowed_ports = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
+        g_array_append_vals(config->allowed_ports, dns, G_N_ELEMENTS(dns));
+        config->guest_interface_patterns = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(config->guest_interface_patterns, g_strdup("vnet*"));
+        config->log_drops = FALSE;
+        config->log_drops_per_second = 5;
+        config->state_dir = g_strdup(NETISO_DEFAULT_STATE_DIR);
+        return config;
+}
+
+NetisoConfig *
+netiso_config_new_default(void)
+{
+        return config_new("(defaults)");
+}
+
+static gboolean key_error(const char *filename, const char *key, const NetisoTomlValue *value,
+                          GError **error, const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+/* "FILE:LINE:COL: key 'KEY': what", at the value's position. */
+static gboolean
+key_error(const char *filename, const char *key, const NetisoTomlValue *value, GError **error,
+          const char *format, ...)
+{
+        g_autofree char *what = NULL;
+        va_list args;
+
+        va_start(args, format);
+        what = g_strdup_vprintf(format, args);
+        va_end(args);
+        netiso_toml_set_error(error, filename, value->line, value->column, "key '%s': %s", key,
+                              what);
+        return FALSE;
+}
+
+static gboolean
+check_type(const char *filename, const char *key, const NetisoTomlValue *value, NetisoTomlType type,
+           const char *expected, GError **error)
+{
+        if (value->type == type)
+                return TRUE;
+        return key_error(filename, key, value, error, "expected %s, got %s", expected,
+                         netiso_toml_type_describe(value->type));
+}
+
+static gboolean
+read_integer(const char *filename, const char *key, const NetisoTomlValue *value, gint64 min,
+             gint64 max, gint64 *ret_integer, GError **error)
+{
+        if (!check_type(filename, key, value, NETISO_TOML_INTEGER, "an integer", error))
+                return FALSE;
+        if (value->integer < min || value->integer > max)
+                return key_error(filename, key, value, error,
+                                 "%" G_GINT64_FORMAT " is out of range %" G_GINT64_FORMAT
+                                 "..%" G_GINT64_FORMAT,
+                                 value->integer, min, max);
+        *ret_integer = value->integer;
+        return TRUE;
+}
+
+/* One of two words, as the enums' name tables spell them. */
+static gboolean
+read_choice(const char *filename, const char *key, const NetisoTomlValue *value,
+            const char *const names[2], guint *ret_index, GError **error)
+{
+        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
+                return FALSE;
+        for (guint i = 0; i < 2; i++)
+                if (g_str_equal(value->string, names[i])) {
+                        *ret_index = i;
+                        return TRUE;
+                }
+        return key_error(filename, key, value, error, "expected \"%s\" or \"%s\", got \"%s\"",
+                         names[0], names[1], value->string);
+}
+
+static gboolean
+read_cidr(const char *filename, const char *key, const NetisoTomlValue *value, NetisoCidr *ret_cidr,
+          GError **error)
+{
+        g_autoptr(GError) local = NULL;
+
+        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a CIDR string", error))
+                return FALSE;
+        if (!netiso_cidr_parse(value->string, ret_cidr, &local))
+                return key_error(filename, key, value, error, "%s", local->message);
+        return TRUE;
+}
+
+static gboolean
+read_cidr_array(const char *filename, const char *key, const NetisoTomlValue *value,
+                gboolean allow_empty, GArray **ret_cidrs, GError **error)
+{
+        g_autoptr(GArray) cidrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+
+        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of CIDR strings", error))
+                return FALSE;
+        if (!allow_empty && value->array->len == 0)
+                return key_error(filename, key, value, error, "must name at least one network");
+        for (guint i = 0; i < value->array->len; i++) {
+                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
+                NetisoCidr cidr;
+
+                if (!read_cidr(filename, name, g_ptr_array_index(value->array, i), &cidr, error))
+                        return FALSE;
+                g_array_append_val(cidrs, cidr);
+        }
+        *ret_cidrs = g_steal_pointer(&cidrs);
+        return TRUE;
+}
+
+/* What one key of [vm.network_isolation] does to the configuration. */
+typedef gboolean (*KeyReader)(const char *filename, const char *key, const NetisoTomlValue *value,
+                              NetisoConfig *config, GError **error);
+
+typedef struct {
+        const char *key;
+        KeyReader read; /* NULL: a boolean stored at offset */
+        gsize offset;
+} SectionKey;
+
+static const SectionKey *find_section_key(const char *key);
+
+static gboolean
+read_backend(const char *filename, const char *key, const NetisoTomlValue *value,
+             NetisoConfig *config, GError **error)
+{
+        guint index = 0;
+
+        if (!read_choice(filename, key, value, backend_names, &index, error))
+                return FALSE;
+        config->backend = (NetisoBackend)index;
+        return TRUE;
+}
+
+static gboolean
+read_cluster_networks(const char *filename, const char *key, const NetisoTomlValue *value,
+                      NetisoConfig *config, GError **error)
+{
+        GArray *cidrs = NULL;
+
+        /* Allowed empty: a host may have no cluster network to hide from guests. */
+        if (!read_cidr_array(filename, key, value, TRUE, &cidrs, error))
+                return FALSE;
+        g_array_unref(config->cluster_networks);
+        config->cluster_networks = cidrs;
+        return TRUE;
+}
+
+static gboolean
+read_vm_network(const char *filename, const char *key, const NetisoTomlValue *value,
+                NetisoConfig *config, GError **error)
+{
+        GArray *cidrs = NULL;
+        NetisoCidr cidr;
+
+        /* The seed writes one network as a string; an array allows IPv4 and IPv6. */
+        if (value->type == NETISO_TOML_ARRAY) {
+                if (!read_cidr_array(filename, key, value, FALSE, &cidrs, error))
+                        return FALSE;
+        } else if (value->type == NETISO_TOML_STRING) {
+                if (!read_cidr(filename, key, value, &cidr, error))
+                        return FALSE;
+                cidrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                g_array_append_val(cidrs, cidr);
+        } else {
+                return key_error(filename, key, value, error,
+                                 "expected a CIDR string or an array of CIDR strings, got %s",
+                                 netiso_toml_type_describe(value->type));
+        }
+        g_array_unref(config->vm_networks);
+        config->vm_networks = cidrs;
+        return TRUE;
+}
+
+static gboolean
+read_port_field(const char *filename, const char *entry_name, const NetisoTomlEntry *field,
+                NetisoPort *port, GError **error)
+{
+        g_autofree char *key = g_strdup_printf("%s.%s", entry_name, field->key);
+        guint index = 0;
+        gint64 number = 0;
+
+        if (g_str_equal(field->key, "protocol")) {
+                if (!read_choice(filename, key, field->value, proto_names, &index, error))
+                        return FALSE;
+                port->protocol = (NetisoProto)index;
+        } else if (g_str_equal(field->key, "port")) {
+                if (!read_integer(filename, key, field->value, 1, 65535, &number, error))
+                        return FALSE;
+                port->port = (guint16)number;
+        } else if (g_str_equal(field->key, "direction")) {
+                if (!read_choice(filename, key, field->value, direction_names, &index, error))
+                        return FALSE;
+                port->direction = (NetisoDirection)index;
+        } else {
+                /* Keys written below a [[...]] header belong to that entry: a common slip. */
+                static const char misplaced[] =
+                        " (keys of [" SECTION "] go above its first [[allowed_ports]])";
+                const char *hint = find_section_key(field->key) ? misplaced : "";
+
+                netiso_toml_set_error(error, filename, field->line, field->column,
+                                      "unknown key '%s' in [[" SECTION ".allowed_ports]]%s",
+                                      field->key, hint);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+read_port(const char *filename, const char *name, const NetisoTomlValue *table,
+          NetisoPort *ret_port, GError **error)
+{
+        NetisoPort port = { .direction = NETISO_DIRECTION_OUTBOUND };
+        static const char *const required[] = { "protocol", "port" };
+
+        if (!check_type(filename, name, table, NETISO_TOML_TABLE, "a table", error))
+                return FALSE;
+        for (guint i = 0; i < netiso_toml_table_size(table); i++)
+                if (!read_port_field(filename, name, netiso_toml_table_nth(table, i), &port, error))
+                        return FALSE;
+        for (gsize i = 0; i < G_N_ELEMENTS(required); i++) {
+                g_autofree char *key = g_strdup_printf("%s.%s", name, required[i]);
+
+                if (!netiso_toml_table_lookup(table, required[i]))
+                        return key_error(filename, key, table, error,
+                                         "missing; every allowed port needs a protocol and a port");
+        }
+        *ret_port = port;
+        return TRUE;
+}
+
+static gboolean
+port_equal(const NetisoPort *a, const NetisoPort *b)
+{
+        return a->protocol == b->protocol && a->port == b->port && a->direction == b->direction;
+}
+
+static gboolean
+read_allowed_ports(const char *filename, const char *key, const NetisoTomlValue *value,
+                   NetisoConfig *config, GError **error)
+{
+        g_autoptr(GArray) ports = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
+
+        /* Written as [[...]] tables, or as [] for "no ports at all". */
+        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of tables", error))
+                return FALSE;
+        for (guint i = 0; i < value->array->len; i++) {
+                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
+                gboolean seen = FALSE;
+                NetisoPort port;
+
+                if (!read_port(filename, name, g_ptr_array_index(value->array, i), &port, error))
+                        return FALSE;
+                for (guint j = 0; j < ports->len && !seen; j++)
+                        seen = port_equal(&g_array_index(ports, NetisoPort, j), &port);
+                if (!seen)
+                        g_array_append_val(ports, port);
+        }
+        g_array_unref(config->allowed_ports);
+        config->allowed_ports = g_steal_pointer(&ports);
+        return TRUE;
+}
+
+/* "vnet*": 1..15 name characters, optionally a '*' at the end; a lone '*'
+ * would match the host's own interfaces. */
+static gboolean
+is_ifname_pattern(const char *pattern)
+{
+        gsize n = strlen(pattern);
+
+        if (n > 0 && pattern[n - 1] == '*')
+                n--;
+        if (n < 1 || n > IFNAME_MAX)
+                return FALSE;
+        for (gsize i = 0; i < n; i++)
+                if (!g_ascii_isalnum(pattern[i]) && pattern[i] != '_' && pattern[i] != '.' &&
+                    pattern[i] != '-')
+                        return FALSE;
+        return TRUE;
+}
+
+static gboolean
+read_guest_interface_patterns(const char *filename, const char *key, const NetisoTomlValue *value,
+                              NetisoConfig *config, GError **error)
+{
+        g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func(g_free);
+
+        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of strings", error))
+                return FALSE;
+        if (value->array->len == 0)
+                return key_error(filename, key, value, error,
+                                 "must name at least one pattern, or no guest could start");
+        for (guint i = 0; i < value->array->len; i++) {
+                const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
+                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
+
+                if (!check_type(filename, name, item, NETISO_TOML_STRING, "a string", error))
+                        return FALSE;
+                if (!is_ifname_pattern(item->string))
+                        return key_error(filename, name, item, error,
+                                         "\"%s\" is not an interface name pattern (1 to %d of "
+                                         "A-Za-z0-9_.- and an optional trailing '*')",
+                                         item->string, IFNAME_MAX);
+                g_ptr_array_add(patterns, g_strdup(item->string));
+        }
+        g_ptr_array_unref(config->guest_interface_patterns);
+        config->guest_interface_patterns = g_steal_pointer(&patterns);
+        return TRUE;
+}
+
+static gboolean
+read_log_drops_per_second(const char *filename, const char *key, const NetisoTomlValue *value,
+                          NetisoConfig *config, GError **error)
+{
+        gint64 rate = 0;
+
+        if (!read_integer(filename, key, value, 1, 10000, &rate, error))
+                return FALSE;
+        config->log_drops_per_second = (guint)rate;
+        return TRUE;
+}
+
+static gboolean
+read_state_dir(const char *filename, const char *key, const NetisoTomlValue *value,
+               NetisoConfig *config, GError **error)
+{
+        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
+                return FALSE;
+        /* The hook runs with libvirtd's working directory: relative means nothing there. */
+        if (!g_path_is_absolute(value->string))
+                return key_error(filename, key, value, error, "\"%s\" is not an absolute path",
+                                 value->string);
+        g_free(config->state_dir);
+        config->state_dir = g_strdup(value->string);
+        return TRUE;
+}
+
+static const SectionKey section_keys[] = {
+        { "enabled", NULL, G_STRUCT_OFFSET(NetisoConfig, enabled) },
+        { "backend", read_backend, 0 },
+        { "cluster_networks", read_cluster_networks, 0 },
+        { "vm_network", read_vm_network, 0 },
+        { "inter_vm_isolation", NULL, G_STRUCT_OFFSET(NetisoConfig, inter_vm_isolation) },
+        { "tenant_isolation", NULL, G_STRUCT_OFFSET(NetisoConfig, tenant_isolation) },
+        { "allow_internet", NULL, G_STRUCT_OFFSET(NetisoConfig, allow_internet) },
+        { "allowed_ports", read_allowed_ports, 0 },
+        { "guest_interface_patterns", read_guest_interface_patterns, 0 },
+        { "log_drops", NULL, G_STRUCT_OFFSET(NetisoConfig, log_drops) },
+        { "log_drops_per_second", read_log_drops_per_second, 0 },
+        { "state_dir", read_state_dir, 0 },
+};
+
+static const SectionKey *
+find_section_key(const char *key)
+{
+        for (gsize i = 0; i < G_N_ELEMENTS(section_keys); i++)
+                if (g_str_equal(key, section_keys[i].key))
+                        return &section_keys[i];
+        return NULL;
+}
+
+static gboolean
+read_section_entry(const char *filename, const NetisoTomlEntry *entry, NetisoConfig *config,
+                   GError **error)
+{
+        const SectionKey *known = find_section_key(entry->key);
+
+        if (!known) {
+                netiso_toml_set_error(error, filename, entry->line, entry->column,
+                                      "unknown key '%s' in [" SECTION "]", entry->key);
+                return FALSE;
+        }
+        if (known->read)
+                return known->read(filename, entry->key, entry->value, config, error);
+        if (!check_type(filename, entry->key, entry->value, NETISO_TOML_BOOLEAN, "a boolean",
+                        error))
+                return FALSE;
+        G_STRUCT_MEMBER(gboolean, config, known->offset) = entry->value->boolean;
+        return TRUE;
+}
+
+NetisoConfig *
+netiso_config_new_from_data(const char *filename, const char *data, gsize len, GError **error)
+{
+        g_autoptr(NetisoTomlValue) root = netiso_toml_parse(filename, data, len, error);
+        g_autoptr(NetisoConfig) config = NULL;
+        const NetisoTomlEntry *vm, *section;
+
+        if (!root)
+                return NULL;
+        config = config_new(filename);
+        /* The rest of the file belongs to Blixard: [vm] may hold other tables. */
+        vm = netiso_toml_table_lookup(root, "vm");
+        if (!vm || vm->value->type != NETISO_TOML_TABLE)
+                return g_steal_pointer(&config);
+        section = netiso_toml_table_lookup(vm->value, "network_isolation");
+        if (!section)
+                return g_steal_pointer(&config);
+        if (!check_type(filename, SECTION, section->value, NETISO_TOML_TABLE, "a table", error))
+                return NULL;
+        for (guint i = 0; i < netiso_toml_table_size(section->value); i++)
+                if (!read_section_entry(filename, netiso_toml_table_nth(section->value, i), config,
+                                        error))
+                        return NULL;
+        return g_steal_pointer(&config);
+}
+
+/* Reads at most one byte past the size limit, so that the parser reports
+ * the size instead of this function reading a runaway file into memory. */
+static int
+read_bounded(int fd, GString *out)
+{
+        char buf[16384];
+
+        while (out->len <= NETISO_TOML_MAX_SIZE) {
+                gsize want = MIN(sizeof(buf), NETISO_TOML_MAX_SIZE + 1 - out->len);
+                gssize n = read(fd, buf, want);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errno;
+                if (n == 0)
+                        break;
+                g_string_append_len(out, buf, n);
+        }
+        return 0;
+}
+
+NetisoConfig *
+netiso_config_new_from_file(const char *path, GError **error)
+{
+        g_autoptr(GString) data = g_string_new(NULL);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int err = fd < 0 ? errno : read_bounded(fd, data);
+
+        if (fd >= 0)
+                close(fd);
+        if (err != 0) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFIG, "%s: cannot read: %s", path,
+                            g_strerror(err));
+                return NULL;
+        }
+        return netiso_config_new_from_data(path, data->str, data->len, error);
+}
+
+gboolean
+netiso_config_is_guest_like_ifname(const NetisoConfig *config, const char *ifname)
+{
+        g_assert(config);
+        if (!ifname)
+                return FALSE;
+        for (guint i = 0; i < config->guest_interface_patterns->len; i++) {
+                const char *pattern = g_ptr_array_index(config->guest_interface_patterns, i);
+                gsize n = strlen(pattern);
+
+                if (n > 0 && pattern[n - 1] == '*' ? strncmp(ifname, pattern, n - 1) == 0
+                                                   : g_str_equal(ifname, pattern))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static void
+append_cidrs(GString *out, const char *name, const GArray *cidrs)
+{
+        g_string_append_printf(out, "%s=", name);
+        for (guint i = 0; i < cidrs->len; i++) {
+                g_autofree char *text =
+                        netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, i), TRUE);
+                g_string_append_printf(out, "%s%s", i ? "," : "", text);
+        }
+        g_string_append_c(out, '\n');
+}
+
+char *
+netiso_config_digest(const NetisoConfig *config)
+{
+        /* Order is kept as written: renderers emit rules in that order. The
+         * path and state_dir are left out, they change nothing in the kernel. */
+        g_autoptr(GString) out = g_string_new("blixard-netiso-config 1\n");
+
+        g_string_append_printf(out, "enabled=%d\nbackend=%s\n", !!config->enabled,
+                               netiso_backend_to_string(config->backend));
+        append_cidrs(out, "cluster_networks", config->cluster_networks);
+        append_cidrs(out, "vm_networks", config->vm_networks);
+        g_string_append_printf(out, "inter_vm_isolation=%d\ntenant_isolation=%d\n",
+                               !!config->inter_vm_isolation, !!config->tenant_isolation);
+        g_string_append_printf(out, "allow_internet=%d\nallowed_ports=", !!config->allow_internet);
+        for (guint i = 0; i < config->allowed_ports->len; i++) {
+                const NetisoPort *port = &g_array_index(config->allowed_ports, NetisoPort, i);
+                g_string_append_printf(out, "%s%s/%u/%s", i ? "," : "",
+                                       netiso_proto_to_string(port->protocol), port->port,
+                                       netiso_direction_to_string(port->direction));
+        }
+        g_string_append(out, "\nguest_interface_patterns=");
+        for (guint i = 0; i < config->guest_interface_patterns->len; i++)
+                g_string_append_printf(out, "%s%s", i ? "," : "",
+                                       (const char *)config->guest_interface_patterns->pdata[i]);
+        g_string_append_printf(out, "\nlog_drops=%d\nlog_drops_per_second=%u\n",
+                               !!config->log_drops, config->log_drops_per_second);
+        return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)out->str, out->len);
+}

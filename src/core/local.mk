@@ -1,0 +1,12 @@
+## src/core: the model every backend shares: policies, the records of what was
+## installed (and the lock), drift between records, the backend interface and
+## the executor transactions go through.
+noinst_LTLIBRARIES += libnetiso-core.la
+libnetiso_core_la_SOURCES = \
+	src/core/policy.c src/core/policy.h \
+	src/core/policy-describe.c \
+	src/core/state.c src/core/state.h \
+	src/core/drift.c src/core/drift.h \
+	src/core/firewall.c src/core/firewall.h \
+	src/core/backend.c src/core/backend.h \
+	$(NULL)

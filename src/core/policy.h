@@ -1,0 +1,77 @@
+/* The policy model: configuration + domain -> what one guest may send and
+ * receive. Pure: no kernel, no libvirt, no files. Every renderer (nftables,
+ * iptables, nwfilter) and `explain` consume this struct. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/config.h"
+#include "conf/domain.h"
+
+/* Which other guests a guest may open connections to. */
+typedef enum {
+        NETISO_PEERS_ALL,         /* tenant_isolation = false, inter_vm_isolation = false */
+        NETISO_PEERS_SAME_TENANT, /* tenant_isolation = true,  inter_vm_isolation = false */
+        NETISO_PEERS_NONE,        /* inter_vm_isolation = true (wins over tenants) */
+        _NETISO_PEERS_MAX,
+} NetisoPeers;
+
+/* One isolatable guest interface. */
+typedef struct {
+        unsigned iface_index; /* position among the domain's <interface>s */
+        NetisoIfaceType type;
+        gboolean routed;   /* type='ethernet': the hook's table sees its traffic */
+        char *tap;         /* NULL before the start phase */
+        char *mac;         /* may be NULL */
+        GArray *addresses; /* of NetisoCidr: the only sources this port may use */
+} NetisoPolicyPort;
+
+/* What the configuration says for every guest; shared by all policies. */
+typedef struct {
+        NetisoPeers peers;
+        gboolean internet;              /* allow_internet */
+        const GArray *cluster_networks; /* borrowed from the config */
+        const GArray *vm_networks;      /* borrowed from the config */
+        GArray *ports_out;              /* of NetisoPort, direction outbound */
+        GArray *ports_in;               /* of NetisoPort, direction inbound */
+} NetisoRules;
+
+typedef struct {
+        const NetisoConfig *config; /* borrowed; must outlive the policy */
+        NetisoRules *rules;
+        char *domain;
+        char *uuid; /* may be NULL */
+        char *tenant;
+        gboolean tenant_explicit;
+        GPtrArray *ports;    /* of NetisoPolicyPort*, in interface order */
+        GPtrArray *warnings; /* of char*: things a person should know */
+} NetisoPolicy;
+
+/* Config-wide rules, for renderers that need them without a domain
+ * (the table skeleton, nwfilter). Borrows from config. */
+NetisoRules *netiso_rules_new(const NetisoConfig *config);
+void netiso_rules_free(NetisoRules *rules);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoRules, netiso_rules_free)
+
+/* Compute one guest's policy. Refuses (NETISO_ERROR_POLICY) interfaces whose
+ * traffic bypasses host netfilter (direct, hostdev, vhostuser, user, ...),
+ * guest addresses that are not host addresses (networks, multicast,
+ * unspecified, broadcast, link-local, loopback), the same address claimed by
+ * two interfaces, and two interfaces with one tap. A domain without
+ * interfaces gets an empty, valid policy. */
+NetisoPolicy *netiso_policy_new_for_domain(const NetisoConfig *config, const NetisoDomain *domain,
+                                           GError **error);
+void netiso_policy_free(NetisoPolicy *policy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoPolicy, netiso_policy_free)
+
+/* Every port has a tap name (the start phase and later). */
+gboolean netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error);
+
+/* Does one of policy's ports use tap? FALSE for a NULL policy. */
+gboolean netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap);
+
+/* Human-readable description for `explain`: what the guest may reach and
+ * what reaches it, one statement a line. Caller frees. */
+char *netiso_policy_describe(const NetisoPolicy *policy);
+
+const char *netiso_peers_to_string(NetisoPeers peers);

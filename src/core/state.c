@@ -1,0 +1,568 @@
+/* Per-domain records of what was installed, so that teardown can remove
+ * exactly that without listing the ruleset, and the lock that serialises
+ * hooks running concurrently for different domains. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "core/state.h"
+#include "util/error.h"
+#include "util/names.h"
+#include "util/quote.h"
+
+#define RECORD_GROUP "domain"
+#define PORT_GROUP_PREFIX "port "
+
+static void
+record_port_free(gpointer data)
+{
+        NetisoRecordPort *port = data;
+
+        g_free(port->tap);
+        g_free(port->mac);
+        g_array_unref(port->addresses);
+        g_free(port);
+}
+
+static NetisoRecord *
+record_new(void)
+{
+        NetisoRecord *record = g_new0(NetisoRecord, 1);
+
+        record->ports = g_ptr_array_new_with_free_func(record_port_free);
+        return record;
+}
+
+void
+netiso_record_free(NetisoRecord *record)
+{
+        if (!record)
+                return;
+        g_free(record->domain);
+        g_free(record->uuid);
+        g_free(record->tenant);
+        g_free(record->config_digest);
+        g_ptr_array_unref(record->ports);
+        g_free(record);
+}
+
+NetisoRecord *
+netiso_record_new_from_policy(const NetisoPolicy *policy, NetisoBackend backend)
+{
+        NetisoRecord *record = record_new();
+
+        record->domain = g_strdup(policy->domain);
+        record->uuid = g_strdup(policy->uuid);
+        record->tenant = g_strdup(policy->tenant);
+        record->backend = backend;
+        record->config_digest = netiso_config_digest(policy->config);
+        record->installed_usec = g_get_real_time();
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
+                NetisoRecordPort *port;
+
+                if (!pp->tap)
+                        continue;
+                port = g_new0(NetisoRecordPort, 1);
+                port->tap = g_strdup(pp->tap);
+                port->mac = g_strdup(pp->mac);
+                port->addresses = g_array_copy(pp->addresses);
+                g_ptr_array_add(record->ports, port);
+        }
+        return record;
+}
+
+char *
+netiso_record_to_data(const NetisoRecord *record, gsize *ret_len)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GPtrArray) taps = g_ptr_array_new();
+
+        g_key_file_set_string(kf, RECORD_GROUP, "name", record->domain);
+        if (record->uuid)
+                g_key_file_set_string(kf, RECORD_GROUP, "uuid", record->uuid);
+        g_key_file_set_string(kf, RECORD_GROUP, "tenant", record->tenant);
+        g_key_file_set_string(kf, RECORD_GROUP, "backend",
+                              netiso_backend_to_string(record->backend));
+        g_key_file_set_string(kf, RECORD_GROUP, "config-digest",
+                              record->config_digest ? record->config_digest : "");
+        g_key_file_set_int64(kf, RECORD_GROUP, "installed-usec", record->installed_usec);
+        for (guint i = 0; i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, port->tap, NULL);
+                g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
+
+                g_ptr_array_add(taps, port->tap);
+                if (port->mac)
+                        g_key_file_set_string(kf, group, "mac", port->mac);
+                for (guint a = 0; a < port->addresses->len; a++)
+                        g_ptr_array_add(addrs, netiso_cidr_to_string(&g_array_index(port->addresses,
+                                                                                    NetisoCidr, a),
+                                                                     FALSE));
+                g_key_file_set_string_list(kf, group, "addresses",
+                                           (const char *const *)addrs->pdata, addrs->len);
+        }
+        g_key_file_set_string_list(kf, RECORD_GROUP, "taps", (const char *const *)taps->pdata,
+                                   taps->len);
+        return g_key_file_to_data(kf, ret_len, NULL);
+}
+
+static gboolean
+bad_record(const char *filename, const char *what, GError **error)
+{
+        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: damaged state record: %s",
+                    filename, what);
+        return FALSE;
+}
+
+/* Teardown pastes a record's tenant and taps into firewall syntax, so they
+ * pass the same allow-lists as names read from domain XML. */
+static gboolean
+check_name(const char *filename, const char *kind, const char *name, const char *why,
+           GError **error)
+{
+        g_autofree char *quoted = NULL;
+        g_autofree char *what = NULL;
+
+        if (!why)
+                return TRUE;
+        quoted = netiso_quote(name);
+        what = g_strdup_printf("%s '%s' is invalid: %s", kind, quoted, why);
+        return bad_record(filename, what, error);
+}
+
+static gboolean
+load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *record, GError **error)
+{
+        g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, tap, NULL);
+        g_auto(GStrv) addrs = NULL;
+        gsize n = 0;
+        NetisoRecordPort *port;
+
+        if (!check_name(filename, "tap", tap, netiso_ifname_problem(tap), error))
+                return FALSE;
+        if (!g_key_file_has_group(kf, group))
+                return bad_record(filename, "a listed tap has no [port] group", error);
+        port = g_new0(NetisoRecordPort, 1);
+        g_ptr_array_add(record->ports, port);
+        port->tap = g_strdup(tap);
+        port->mac = g_key_file_get_string(kf, group, "mac", NULL);
+        port->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        addrs = g_key_file_get_string_list(kf, group, "addresses", &n, NULL);
+        for (gsize i = 0; i < n; i++) {
+                NetisoCidr c;
+                if (!netiso_addr_parse(addrs[i], &c, NULL))
+                        return bad_record(filename, "an address does not parse", error);
+                g_array_append_val(port->addresses, c);
+        }
+        return TRUE;
+}
+
+/* Records hold only the escapes g_key_file_to_data() writes. Anything else is
+ * damage, refused before GLib sees it: GLib 2.74 reports a value with an invalid
+ * escape and a trailing backslash by setting one GError twice (a warning on
+ * stderr, which libvirt logs, and a leak). */
+static gboolean
+has_foreign_escape(const char *data, gsize len)
+{
+        for (gsize i = 0; i < len; i++) {
+                if (data[i] != '\\')
+                        continue;
+                if (i + 1 == len || data[i + 1] == '\0' || !strchr("sntr\\;", data[i + 1]))
+                        return TRUE;
+                i++;
+        }
+        return FALSE;
+}
+
+NetisoRecord *
+netiso_record_new_from_data(const char *filename, const char *data, gsize len, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(NetisoRecord) record = record_new();
+        g_autoptr(GError) local = NULL;
+        g_autofree char *backend = NULL;
+        g_autofree char *tenant_problem = NULL;
+        g_auto(GStrv) taps = NULL;
+
+        if (has_foreign_escape(data, len)) {
+                bad_record(filename, "invalid escape sequence", error);
+                return NULL;
+        }
+        /* GLib's own message depends on the locale; ours is stable. */
+        if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+                bad_record(filename, "not in key-file syntax", error);
+                return NULL;
+        }
+        record->domain = g_key_file_get_string(kf, RECORD_GROUP, "name", NULL);
+        record->tenant = g_key_file_get_string(kf, RECORD_GROUP, "tenant", NULL);
+        backend = g_key_file_get_string(kf, RECORD_GROUP, "backend", NULL);
+        if (!record->domain || !record->tenant || !backend) {
+                bad_record(filename, "name, tenant or backend missing", error);
+                return NULL;
+        }
+        tenant_problem = netiso_tenant_name_problem(record->tenant);
+        if (!check_name(filename, "tenant", record->tenant, tenant_problem, error))
+                return NULL;
+        if (g_str_equal(backend, "nftables"))
+                record->backend = NETISO_BACKEND_NFTABLES;
+        else if (g_str_equal(backend, "iptables"))
+                record->backend = NETISO_BACKEND_IPTABLES;
+        else {
+                bad_record(filename, "unknown backend", error);
+                return NULL;
+        }
+        record->uuid = g_key_file_get_string(kf, RECORD_GROUP, "uuid", NULL);
+        record->config_digest = g_key_file_get_string(kf, RECORD_GROUP, "config-digest", NULL);
+        record->installed_usec = g_key_file_get_int64(kf, RECORD_GROUP, "installed-usec", NULL);
+        taps = g_key_file_get_string_list(kf, RECORD_GROUP, "taps", NULL, NULL);
+        for (guint i = 0; taps && taps[i]; i++)
+                if (!load_port(kf, filename, taps[i], record, error))
+                        return NULL;
+        return g_steal_pointer(&record);
+}
+
+static char *
+domains_dir(const char *state_dir)
+{
+        return g_build_filename(state_dir, "domains", NULL);
+}
+
+/* Domain names are libvirt's business and may hold any character but '/';
+ * escaping keeps every name a single safe file name. A file name has at most
+ * NAME_MAX bytes, which escaping (three per non-ASCII byte) or a name near
+ * libvirt's own limit exceeds: such a name is stored under its digest, as
+ * "%-DIGEST", which escaping never writes. Records name their domain inside. */
+static char *
+record_path(const char *state_dir, const char *domain)
+{
+        g_autofree char *dir = domains_dir(state_dir);
+        g_autofree char *escaped = g_uri_escape_string(domain, NULL, FALSE);
+        g_autofree char *file = g_strconcat(escaped, ".state", NULL);
+
+        if (strlen(file) > NAME_MAX) {
+                g_autofree char *digest =
+                        g_compute_checksum_for_string(G_CHECKSUM_SHA256, domain, -1);
+                g_free(file);
+                file = g_strconcat("%-", digest, ".state", NULL);
+        }
+        return g_build_filename(dir, file, NULL);
+}
+
+static char *
+tap_path(const char *state_dir, const char *tap)
+{
+        /* Tap names are validated ([A-Za-z0-9_.-], no leading dot) before they get here. */
+        return g_build_filename(state_dir, "taps", tap, NULL);
+}
+
+gboolean
+netiso_state_ensure_dir(const char *state_dir, GError **error)
+{
+        g_autofree char *dir = domains_dir(state_dir);
+        g_autofree char *taps = g_build_filename(state_dir, "taps", NULL);
+
+        if (g_mkdir_with_parents(dir, 0700) < 0 || g_mkdir_with_parents(taps, 0700) < 0) {
+                int e = errno;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot create: %s",
+                            state_dir, g_strerror(e));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+netiso_state_tap_owner(const char *state_dir, const char *tap, char **ret_domain, GError **error)
+{
+        g_autofree char *path = tap_path(state_dir, tap);
+        g_autoptr(GError) local = NULL;
+        char *target = g_file_read_link(path, &local);
+
+        if (!target && !g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
+                return FALSE;
+        }
+        if (target) {
+                /* The link holds the escaped domain name. */
+                char *name = g_uri_unescape_string(target, NULL);
+                g_free(target);
+                target = name;
+        }
+        *ret_domain = target;
+        return TRUE;
+}
+
+static gboolean
+link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
+{
+        g_autofree char *escaped = g_uri_escape_string(record->domain, NULL, FALSE);
+
+        for (guint i = 0; i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                g_autofree char *path = tap_path(state_dir, port->tap);
+                g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+
+                g_unlink(tmp);
+                if (symlink(escaped, tmp) < 0 || g_rename(tmp, path) < 0) {
+                        int e = errno;
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot link: %s",
+                                    path, g_strerror(e));
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+static gboolean
+record_has_tap(const NetisoRecord *record, const char *tap)
+{
+        for (guint i = 0; record && i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                if (g_str_equal(port->tap, tap))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* Drops record's tap links, except those that keep (may be NULL) still lists. */
+static void
+unlink_taps(const char *state_dir, const NetisoRecord *record, const NetisoRecord *keep)
+{
+        for (guint i = 0; i < record->ports->len; i++) {
+                const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
+                g_autofree char *path = tap_path(state_dir, port->tap);
+                g_autofree char *owner = NULL;
+
+                if (record_has_tap(keep, port->tap))
+                        continue;
+                /* Only our own links: the tap may already belong to a newer guest. */
+                if (netiso_state_tap_owner(state_dir, port->tap, &owner, NULL) &&
+                    g_strcmp0(owner, record->domain) == 0)
+                        g_unlink(path);
+        }
+}
+
+gboolean
+netiso_state_load(const char *state_dir, const char *domain, NetisoRecord **ret_record,
+                  GError **error)
+{
+        g_autofree char *path = record_path(state_dir, domain);
+        g_autofree char *data = NULL;
+        g_autoptr(GError) local = NULL;
+        gsize len = 0;
+
+        if (!g_file_get_contents(path, &data, &len, &local)) {
+                if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                        *ret_record = NULL;
+                        return TRUE;
+                }
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
+                return FALSE;
+        }
+        NetisoRecord *record = netiso_record_new_from_data(path, data, len, error);
+        if (!record)
+                return FALSE;
+        *ret_record = record;
+        return TRUE;
+}
+
+gboolean
+netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **error)
+{
+        g_autofree char *path = record_path(state_dir, record->domain);
+        g_autofree char *data = NULL;
+        g_autoptr(GError) local = NULL;
+        g_autoptr(NetisoRecord) previous = NULL;
+        gsize len = 0;
+
+        if (!netiso_state_ensure_dir(state_dir, error))
+                return FALSE;
+        /* A tap the domain no longer has (hot-unplugged) must not stay linked
+         * to it: a guest that gets that tap next would take it over and
+         * remove this domain's whole state as stale. */
+        if (netiso_state_load(state_dir, record->domain, &previous, NULL) && previous)
+                unlink_taps(state_dir, previous, record);
+        data = netiso_record_to_data(record, &len);
+        /* g_file_set_contents_full writes a temporary file, fsyncs and renames. */
+        if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                      &local)) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
+                return FALSE;
+        }
+        return link_taps(state_dir, record, error);
+}
+
+gboolean
+netiso_state_remove(const char *state_dir, const char *domain, GError **error)
+{
+        g_autofree char *path = record_path(state_dir, domain);
+        g_autoptr(NetisoRecord) record = NULL;
+
+        if (netiso_state_load(state_dir, domain, &record, NULL) && record)
+                unlink_taps(state_dir, record, NULL);
+        if (g_unlink(path) < 0 && errno != ENOENT) {
+                int e = errno;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot remove: %s", path,
+                            g_strerror(e));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gint
+compare_records(gconstpointer a, gconstpointer b)
+{
+        const NetisoRecord *x = *(NetisoRecord *const *)a;
+        const NetisoRecord *y = *(NetisoRecord *const *)b;
+
+        return g_strcmp0(x->domain, y->domain);
+}
+
+GPtrArray *
+netiso_state_list(const char *state_dir, GPtrArray **ret_problems, GError **error)
+{
+        g_autofree char *dir = domains_dir(state_dir);
+        g_autoptr(GPtrArray) records =
+                g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) local = NULL;
+        g_autoptr(GDir) d = g_dir_open(dir, 0, &local);
+        const char *name;
+
+        if (!d) {
+                if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
+                        return NULL;
+                }
+        }
+        while (d && (name = g_dir_read_name(d))) {
+                g_autofree char *path = NULL;
+                g_autofree char *data = NULL;
+                g_autoptr(GError) e = NULL;
+                gsize len = 0;
+                NetisoRecord *record;
+
+                if (!g_str_has_suffix(name, ".state"))
+                        continue;
+                path = g_build_filename(dir, name, NULL);
+                if (!g_file_get_contents(path, &data, &len, &e) ||
+                    !(record = netiso_record_new_from_data(path, data, len, &e))) {
+                        g_ptr_array_add(problems, g_strdup(e->message));
+                        continue;
+                }
+                g_ptr_array_add(records, record);
+        }
+        g_ptr_array_sort(records, compare_records);
+        if (ret_problems)
+                *ret_problems = g_steal_pointer(&problems);
+        return g_steal_pointer(&records);
+}
+
+struct NetisoLock {
+        int fd;
+};
+
+/* Sleeps until the lock file is closed by someone (its holder releasing it,
+ * or dying) or for at most 100 ms. Without inotify (its per-user instance
+ * limit is 128 by default, shared with every root daemon) it sleeps 10 ms. */
+static void
+wait_for_release(int inotify_fd, gint64 deadline)
+{
+        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+        struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
+        char events[4096];
+
+        if (inotify_fd < 0) {
+                g_usleep(10000);
+                return;
+        }
+        if (poll(&pfd, 1, (int)CLAMP(left_ms, 1, 100)) > 0)
+                while (read(inotify_fd, events, sizeof(events)) > 0)
+                        ;
+}
+
+static int
+watch_closes(const char *path)
+{
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+        if (fd >= 0 && inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+NetisoLock *
+netiso_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
+{
+        g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+        gboolean watching = FALSE, failed = FALSE;
+        NetisoLock *lock;
+        int fd, inotify_fd = -1;
+
+        if (!netiso_state_ensure_dir(state_dir, error))
+                return NULL;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                int e = errno;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot open lock: %s",
+                            path, g_strerror(e));
+                return NULL;
+        }
+        /* Poll rather than block so that a stuck holder turns into an error
+         * the hook can report, not a libvirtd worker waiting forever. Waiters
+         * sleep until the file is closed: with 100 hooks at once, waking every
+         * 2 ms to retry cost more CPU than the holder's work and made the last
+         * ones time out. */
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                if (e != EWOULDBLOCK && e != EINTR) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot lock: %s",
+                                    path, g_strerror(e));
+                        failed = TRUE;
+                        break;
+                }
+                if (g_get_monotonic_time() >= deadline) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE,
+                                    "%s: still locked by another blixard-netiso after %u ms", path,
+                                    timeout_ms);
+                        failed = TRUE;
+                        break;
+                }
+                /* Retry once the watch is set: a release before it left no event. */
+                if (!watching) {
+                        watching = TRUE;
+                        inotify_fd = watch_closes(path);
+                        continue;
+                }
+                wait_for_release(inotify_fd, deadline);
+        }
+        if (inotify_fd >= 0)
+                close(inotify_fd);
+        if (failed) {
+                close(fd);
+                return NULL;
+        }
+        lock = g_new0(NetisoLock, 1);
+        lock->fd = fd;
+        return lock;
+}
+
+void
+netiso_lock_release(NetisoLock *lock)
+{
+        if (!lock)
+                return;
+        close(lock->fd); /* closing drops the flock */
+        g_free(lock);
+}

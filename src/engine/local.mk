@@ -1,0 +1,32 @@
+## src/engine: what the hook and the command-line tool do with the backends:
+## lifecycle events, reconcile, ending tracked connections.
+noinst_LTLIBRARIES += libnetiso-engine.la
+libnetiso_engine_la_SOURCES = \
+	src/engine/backends.c src/engine/backends.h \
+	src/engine/lifecycle.c src/engine/lifecycle.h \
+	src/engine/reconcile.c src/engine/reconcile.h \
+	src/engine/conntrack.c src/engine/conntrack.h \
+	$(NULL)
+
+# Everything the hook runs, as one library: the hook, the command-line tool and
+# every test link it. GLib and libc only (libnftables comes with dlopen).
+noinst_LTLIBRARIES += libnetiso.la
+libnetiso_la_SOURCES =
+libnetiso_la_LIBADD = \
+	libnetiso-engine.la \
+	libnetiso-nft.la \
+	libnetiso-ipt.la \
+	libnetiso-core.la \
+	libnetiso-conf.la \
+	libnetiso-util.la \
+	$(GLIB_LIBS) \
+	$(NULL)
+# The library's sources, for the fuzz harnesses (compiled again with clang).
+netiso_lib_sources = \
+	$(libnetiso_util_la_SOURCES) \
+	$(libnetiso_conf_la_SOURCES) \
+	$(libnetiso_core_la_SOURCES) \
+	$(libnetiso_nft_la_SOURCES) \
+	$(libnetiso_ipt_la_SOURCES) \
+	$(libnetiso_engine_la_SOURCES) \
+	$(NULL)

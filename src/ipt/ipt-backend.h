@@ -1,0 +1,35 @@
+/* The iptables backend: chains BLIXARD_VM_FWD/IN/OUT for iptables and
+ * ip6tables, applied per event with iptables-restore --noflush. The rest
+ * of this header is shared by backend-ipt.c and ipt-check.c. */
+#pragma once
+
+#include "core/backend.h"
+#include "ipt/ipt-ruleset.h"
+#include "ipt/ipt-trie.h"
+
+#define NETISO_IPT_FAMILIES 2
+
+typedef struct {
+        NetisoFamily family;
+        const char *restore; /* iptables-restore, ip6tables-restore */
+        const char *save;    /* iptables-save, ip6tables-save */
+        const char *label;   /* for messages */
+} NetisoIptFamily;
+
+/* IPv4 first: the order in which events commit. */
+extern const NetisoIptFamily netiso_ipt_families[NETISO_IPT_FAMILIES];
+
+/* The iptables taps of records (NULL: the state directory's), but not
+ * those of domain (NULL: none left out). Not finished. */
+NetisoIptSet *netiso_ipt_load_set(const NetisoConfig *config, GPtrArray *records,
+                                  const char *domain, GError **error);
+
+/* One family's filter table as iptables-save -c prints it. */
+NetisoIptRuleset *netiso_ipt_read_table(NetisoFirewall *fw, gsize family_index, GError **error);
+
+gboolean netiso_ipt_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
+                          GPtrArray *ret_drift, GError **error);
+NetisoInspection *netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config,
+                                     GPtrArray *records, GError **error);
+
+extern const NetisoBackendOps netiso_backend_ipt;

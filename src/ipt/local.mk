@@ -1,0 +1,11 @@
+## src/ipt: the iptables backend (BLIXARD_VM_* chains, dispatch tries, batches
+## for iptables-restore).
+noinst_LTLIBRARIES += libnetiso-ipt.la
+libnetiso_ipt_la_SOURCES = \
+	src/ipt/ipt-trie.c src/ipt/ipt-trie.h \
+	src/ipt/ipt-ruleset.c src/ipt/ipt-ruleset.h \
+	src/ipt/ipt-render.c src/ipt/ipt-render.h \
+	src/ipt/ipt-restore.c src/ipt/ipt-restore.h \
+	src/ipt/ipt-check.c \
+	src/ipt/ipt-backend.c src/ipt/ipt-backend.h \
+	$(NULL)

@@ -1,0 +1,298 @@
+/* nftables backend: renders the skeleton and per-guest elements of
+ * table inet blixard and applies each event as one libnftables batch.
+ * Names reach this file validated (domain.c): tenant and tap names are
+ * pasted only as identifiers and quoted strings whose character set
+ * ([A-Za-z0-9._-]) cannot break out of either. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nft/nft-backend.h"
+#include "nft/nft-fast.h"
+#include "nft/nft-lib.h"
+#include "nft/nft-skeleton.h"
+#include "util/error.h"
+
+#define T "inet " NETISO_NFT_TABLE
+
+/* ---- per-guest elements ---- */
+
+static void
+element_pair(GString *out, gboolean tolerant_delete, const char *set, const char *element,
+             const char *key)
+{
+        /* "add; delete" is the tolerant delete of libnftables 1.0.6, which has
+         * no "destroy": the add makes the delete succeed when the element is
+         * already gone. The delete names the key only. */
+        g_string_append_printf(out, "add element " T " %s { %s }\n", set, element);
+        if (tolerant_delete)
+                g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
+}
+
+static void
+render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
+            const char *tenant, const GArray *addresses)
+{
+        g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
+        g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
+        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
+
+        element_pair(out, remove, "guest_ifs", qtap, qtap);
+        if (!(remove && keep_counter))
+                element_pair(out, remove, "guest_drops", qtap, qtap);
+        element_pair(out, remove, "guest_tenant", vmap, qtap);
+        element_pair(out, remove, tset, qtap, qtap);
+        for (guint i = 0; i < addresses->len; i++) {
+                const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
+                g_autofree char *a = netiso_cidr_to_string(c, FALSE);
+                g_autofree char *src = g_strdup_printf("%s . %s", qtap, a);
+                g_autofree char *owner = g_strdup_printf("%s : %s", a, qtap);
+                gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+
+                element_pair(out, remove, v4 ? "guest_src_v4" : "guest_src_v6", src, src);
+                element_pair(out, remove, v4 ? "addr_owner_v4" : "addr_owner_v6", owner, a);
+        }
+}
+
+/* Dropping an unused tenant is a separate, best-effort batch: the kernel
+ * refuses it (EBUSY) while any guest_tenant element still jumps to the
+ * chain, which makes the kernel's reference count the tenant's guest count. */
+static void
+gc_tenant(NetisoFirewall *fw, const char *tenant)
+{
+        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
+                                                "delete set " T " tenant-%s-ifs\n",
+                                                tenant, tenant);
+        g_autoptr(GError) ignored = NULL;
+
+        netiso_nft_run(fw, text, &ignored);
+}
+
+static void
+render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
+{
+        netiso_nft_render_tenant(out, old->tenant, FALSE);
+        for (guint i = 0; i < old->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
+                render_port(out, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
+                            p->addresses);
+        }
+}
+
+static gboolean
+check_routed(const NetisoPolicy *policy, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                if (p->routed)
+                        continue;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                            "domain '%s': interface %u of type '%s' is bridged: table inet %s "
+                            "cannot see traffic between bridge ports; use a routed "
+                            "type='ethernet' interface, or nwfilter for bridged guests",
+                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
+                            NETISO_NFT_TABLE);
+                return FALSE;
+        }
+        return netiso_policy_has_all_taps(policy, error);
+}
+
+/* Turn the kernel's terse refusal of an address element into the conflict
+ * it almost always is: another guest already owns that address. */
+static void
+explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
+                        g_autofree char *cmd = g_strdup_printf(
+                                "get element " T " %s { %s }",
+                                c->family == NETISO_FAMILY_IPV4 ? "addr_owner_v4" : "addr_owner_v6",
+                                s);
+                        g_autofree char *quoted = g_strdup_printf("\"%s\"", p->tap);
+                        g_autofree char *listing = netiso_nft_query(fw, cmd, FALSE, NULL);
+
+                        if (!listing || !strstr(listing, " : ") || strstr(listing, quoted))
+                                continue;
+                        g_clear_error(error);
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                    "domain '%s': address %s of interface %u is already "
+                                    "installed for another guest's tap",
+                                    policy->domain, s, p->iface_index);
+                        return;
+                }
+        }
+}
+
+/* The fast path's socket, opened on first use and kept by fw; NULL in
+ * capture mode (error not set). */
+static NetisoNl *
+netlink(NetisoFirewall *fw, GError **error)
+{
+        NetisoNl *nl;
+
+        if (netiso_firewall_mode(fw) == NETISO_FIREWALL_CAPTURE)
+                return NULL;
+        nl = netiso_firewall_handle(fw, "nf_tables netlink");
+        if (nl)
+                return nl;
+        nl = netiso_nl_open(error);
+        if (nl)
+                netiso_firewall_set_handle(fw, "nf_tables netlink", nl,
+                                           (GDestroyNotify)netiso_nl_close);
+        return nl;
+}
+
+/* The fast path (nft-fast.c) when the kernel holds this configuration's
+ * skeleton; DECLINED (nothing changed) sends the event down the full path.
+ * old == NULL with policy == NULL is never asked. */
+static NetisoNftFast
+try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
+         const NetisoRecord *old, GError **error)
+{
+        const char *what = policy ? "install" : "remove";
+        const char *domain = policy ? policy->domain : old->domain;
+        g_autofree char *reason = NULL;
+        g_autoptr(GError) local = NULL;
+        NetisoNl *nl;
+        NetisoNftFast r;
+
+        if (!netiso_nft_fast_enabled())
+                return NETISO_NFT_FAST_DECLINED;
+        nl = netlink(fw, &local);
+        if (local) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NETISO_NFT_FAST_FAILED;
+        }
+        if (!nl)
+                return NETISO_NFT_FAST_DECLINED;
+        if (policy)
+                r = netiso_nft_fast_apply(nl, config, policy, old, &reason, error);
+        else
+                r = netiso_nft_fast_remove(nl, config, old, &reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED)
+                netiso_nft_trace("%s slow %s: %s", what, domain, reason);
+        else
+                netiso_nft_trace("%s fast %s%s", what, domain,
+                                 r == NETISO_NFT_FAST_FAILED ? " (refused)" : "");
+        return r;
+}
+
+static gboolean
+nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
+          const NetisoRecord *old, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        if (!check_routed(policy, error))
+                return FALSE;
+        switch (try_fast(fw, config, policy, old, error)) {
+        case NETISO_NFT_FAST_DONE:
+                return TRUE;
+        case NETISO_NFT_FAST_FAILED:
+                explain_conflict(fw, policy, error);
+                return FALSE;
+        case NETISO_NFT_FAST_DECLINED:
+        default:
+                break;
+        }
+        netiso_nft_render_skeleton(out, config);
+        if (old)
+                render_record_removal(out, old, policy);
+        netiso_nft_render_tenant(out, policy->tenant, TRUE);
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                render_port(out, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+        }
+        if (!netiso_nft_run(fw, out->str, error)) {
+                explain_conflict(fw, policy, error);
+                return FALSE;
+        }
+        if (old && !g_str_equal(old->tenant, policy->tenant))
+                gc_tenant(fw, old->tenant);
+        return TRUE;
+}
+
+/* Teardown must not be stopped by one missing piece: if the whole batch is
+ * refused, remove each port on its own, then report what still failed. */
+static gboolean
+nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *old, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) first = NULL;
+        gboolean ok = TRUE;
+
+        /* A refused fast batch changed nothing: the full path below still
+         * removes what it can, port by port. */
+        if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
+                return TRUE;
+        g_clear_error(&first);
+        netiso_nft_render_skeleton(out, config);
+        render_record_removal(out, old, NULL);
+        if (!netiso_nft_run(fw, out->str, &first)) {
+                for (guint i = 0; i < old->ports->len; i++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
+                        g_autoptr(GString) one = g_string_new(NULL);
+                        g_autoptr(GError) e = NULL;
+
+                        netiso_nft_render_skeleton(one, config);
+                        netiso_nft_render_tenant(one, old->tenant, FALSE);
+                        render_port(one, TRUE, FALSE, p->tap, old->tenant, p->addresses);
+                        if (!netiso_nft_run(fw, one->str, &e) && ok) {
+                                ok = FALSE;
+                                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                                            "domain '%s': tap %s: %s", old->domain, p->tap,
+                                            e->message);
+                        }
+                }
+        }
+        gc_tenant(fw, old->tenant);
+        return ok;
+}
+
+static gboolean
+nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+
+        /* Deleting and recreating the table in one batch replaces it
+         * atomically: no packet ever sees a half-built table. */
+        g_string_append(out, "add table " T "\ndelete table " T "\n");
+        netiso_nft_render_skeleton(out, config);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend != NETISO_BACKEND_NFTABLES)
+                        continue;
+                if (g_hash_table_add(tenants, rec->tenant))
+                        netiso_nft_render_tenant(out, rec->tenant, TRUE);
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+                }
+        }
+        return netiso_nft_run(fw, out->str, error);
+}
+
+static gboolean
+nft_purge(NetisoFirewall *fw, GError **error)
+{
+        return netiso_nft_run(fw, "add table " T "\ndelete table " T "\n", error);
+}
+
+const NetisoBackendOps netiso_backend_nft = {
+        .kind = NETISO_BACKEND_NFTABLES,
+        .apply = nft_apply,
+        .remove = nft_remove,
+        .sync = nft_sync,
+        .check = netiso_nft_check,
+        .inspect = netiso_nft_inspect,
+        .probe = netiso_nft_quick_check,
+        .purge = nft_purge,
+};

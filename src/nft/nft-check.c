@@ -1,0 +1,220 @@
+/* Reading table inet blixard back: the drift of reconcile --check, the
+ * status of each tap with its drop counters, and watch's quick probe, all
+ * from nft's listing compared with the rendering and the records. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nft/nft-backend.h"
+#include "nft/nft-lib.h"
+#include "nft/nft-listing.h"
+#include "util/error.h"
+
+#define T "inet " NETISO_NFT_TABLE
+
+/* Rules per chain as the skeleton renders them for this configuration. */
+static GHashTable *
+expected_rule_counts(const NetisoConfig *config)
+{
+        g_autofree char *mark = NULL;
+        GHashTable *counts = NULL;
+
+        netiso_nft_skeleton_facts(config, &mark, &counts);
+        return counts;
+}
+
+char *
+netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error)
+{
+        g_autoptr(GHashTable) counts = expected_rule_counts(config);
+        g_autoptr(GError) local = NULL;
+        g_autofree char *text = netiso_nft_query(fw, "list chain " T " forward", FALSE, &local);
+        g_autoptr(NetisoNftListing) listing = NULL;
+        guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, "forward"));
+        GPtrArray *rules;
+
+        if (!text) {
+                if (!strstr(local->message, "No such file or directory")) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        return NULL;
+                }
+                return g_strdup("table inet " NETISO_NFT_TABLE " or its chain forward is missing");
+        }
+        listing = netiso_nft_listing_parse(text);
+        rules = g_hash_table_lookup(listing->chains, "forward");
+        if (!rules || rules->len != want)
+                return g_strdup_printf("chain forward has %u rules, expected %u",
+                                       rules ? rules->len : 0, want);
+        return NULL;
+}
+
+static void
+check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
+{
+        g_autoptr(GHashTable) counts = expected_rule_counts(config);
+        g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
+
+        for (GList *l = names; l; l = l->next) {
+                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
+                GPtrArray *rules = g_hash_table_lookup(listing->chains, l->data);
+
+                if (!rules)
+                        g_ptr_array_add(drift, g_strdup_printf("chain %s is missing",
+                                                               (const char *)l->data));
+                else if (rules->len != want)
+                        g_ptr_array_add(drift,
+                                        g_strdup_printf("chain %s has %u rules, expected %u",
+                                                        (const char *)l->data, rules->len, want));
+        }
+}
+
+static void
+expect_element(const NetisoNftListing *listing, GPtrArray *drift, const char *domain,
+               const char *set, const char *element)
+{
+        if (!netiso_nft_listing_has_element(listing, set, element))
+                g_ptr_array_add(drift,
+                                g_strdup_printf("domain '%s': %s lacks %s", domain, set, element));
+}
+
+static void
+check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray *drift,
+             GHashTable *claimed)
+{
+        g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
+        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", rec->tenant);
+        GPtrArray *trules = g_hash_table_lookup(listing->chains, tchain);
+
+        if (!trules || trules->len != 1)
+                g_ptr_array_add(drift,
+                                g_strdup_printf("domain '%s': chain %s is missing or altered",
+                                                rec->domain, tchain));
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+                g_autofree char *vmap = g_strdup_printf("%s : jump %s", q, tchain);
+
+                g_hash_table_add(claimed, g_strdup(q));
+                expect_element(listing, drift, rec->domain, "guest_ifs", q);
+                expect_element(listing, drift, rec->domain, "guest_drops", q);
+                expect_element(listing, drift, rec->domain, "guest_tenant", vmap);
+                expect_element(listing, drift, rec->domain, tset, q);
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
+                        g_autofree char *src = g_strdup_printf("%s . %s", q, s);
+                        g_autofree char *own = g_strdup_printf("%s : %s", s, q);
+                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+
+                        expect_element(listing, drift, rec->domain,
+                                       v4 ? "guest_src_v4" : "guest_src_v6", src);
+                        expect_element(listing, drift, rec->domain,
+                                       v4 ? "addr_owner_v4" : "addr_owner_v6", own);
+                }
+        }
+}
+
+static NetisoNftListing *
+list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+        g_autofree char *text = netiso_nft_query(fw, "list table " T, FALSE, &local);
+
+        if (!text) {
+                if (!strstr(local->message, "No such file or directory")) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        return NULL;
+                }
+                *ret_present = FALSE;
+                return netiso_nft_listing_parse("");
+        }
+        *ret_present = TRUE;
+        return netiso_nft_listing_parse(text);
+}
+
+gboolean
+netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
+                 GPtrArray *drift, GError **error)
+{
+        g_autoptr(GHashTable) claimed =
+                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        gboolean present = FALSE;
+        g_autoptr(NetisoNftListing) listing = list_table(fw, &present, error);
+        GPtrArray *installed;
+
+        if (!listing)
+                return FALSE;
+        if (!present) {
+                g_ptr_array_add(drift, g_strdup("table inet " NETISO_NFT_TABLE " is missing"));
+                return TRUE;
+        }
+        check_chains(listing, config, drift);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+                if (rec->backend == NETISO_BACKEND_NFTABLES)
+                        check_record(listing, rec, drift, claimed);
+        }
+        installed = g_hash_table_lookup(listing->sets, "guest_ifs");
+        for (guint i = 0; installed && i < installed->len; i++) {
+                const char *tap = g_ptr_array_index(installed, i);
+                if (!g_hash_table_contains(claimed, tap))
+                        g_ptr_array_add(drift, g_strdup_printf("tap %s is installed but no domain "
+                                                               "record claims it",
+                                                               tap));
+        }
+        return TRUE;
+}
+
+static void
+tap_status_free(gpointer data)
+{
+        NetisoTapStatus *ts = data;
+
+        g_free(ts->tap);
+        g_free(ts);
+}
+
+NetisoInspection *
+netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
+                   GError **error)
+{
+        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
+        g_autofree char *chains = NULL;
+        g_autoptr(NetisoNftListing) listing = NULL;
+        g_autoptr(GPtrArray) foreign = NULL;
+
+        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
+        in->problems = g_ptr_array_new_with_free_func(g_free);
+        in->warnings = g_ptr_array_new_with_free_func(g_free);
+        listing = list_table(fw, &in->objects_present, error);
+        if (!listing)
+                return NULL;
+        if (!netiso_nft_check(fw, config, records, in->problems, error))
+                return NULL;
+        in->objects_intact = in->objects_present && in->problems->len == 0;
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+                        const char *counter = g_hash_table_lookup(listing->counters, q);
+                        NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
+
+                        ts->tap = g_strdup(p->tap);
+                        ts->present = netiso_nft_listing_has_element(listing, "guest_ifs", q);
+                        if (counter)
+                                sscanf(counter, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                       &ts->drop_packets, &ts->drop_bytes);
+                        g_ptr_array_add(in->taps, ts);
+                }
+        }
+        chains = netiso_nft_query(fw, "list chains", FALSE, NULL);
+        foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE);
+        for (guint i = 0; i < foreign->len; i++)
+                g_ptr_array_add(in->warnings,
+                                g_strdup_printf("%s: its drops apply to guest traffic too, and our "
+                                                "accepts cannot override them",
+                                                (const char *)g_ptr_array_index(foreign, i)));
+        return g_steal_pointer(&in);
+}

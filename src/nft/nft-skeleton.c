@@ -1,0 +1,331 @@
+/* The configuration-derived part of table inet blixard (its sets, shared
+ * chains and base chains) and the tenant chain template, rendered as
+ * libnftables text, with the facts the fast path compares with the kernel. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/policy.h"
+#include "nft/nft-skeleton.h"
+
+#define T "inet " NETISO_NFT_TABLE
+
+/* Chains the skeleton owns and rewrites on every event. */
+static const char *const shared_chains[] = {
+        "drop_spoof", "drop_guest", "drop_inbound", "from_guest", "to_guest", "guest_to_host",
+};
+static const char *const base_chains[][2] = {
+        { "forward", "forward" },
+        { "input", "input" },
+        { "output", "output" },
+};
+
+static void
+add_elements(GString *out, const char *set, GPtrArray *elements)
+{
+        if (elements->len == 0)
+                return;
+        g_string_append_printf(out, "add element " T " %s { ", set);
+        for (guint i = 0; i < elements->len; i++)
+                g_string_append_printf(out, "%s%s", i ? ", " : "",
+                                       (const char *)g_ptr_array_index(elements, i));
+        g_string_append(out, " }\n");
+}
+
+static void
+render_cidr_set(GString *out, const char *name, const GArray *cidrs, NetisoFamily family)
+{
+        g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
+
+        g_string_append_printf(out, "add set " T " %s { type %s; flags interval; auto-merge; }\n",
+                               name, family == NETISO_FAMILY_IPV4 ? "ipv4_addr" : "ipv6_addr");
+        g_string_append_printf(out, "flush set " T " %s\n", name);
+        for (guint i = 0; cidrs && i < cidrs->len; i++) {
+                const NetisoCidr *c = &g_array_index(cidrs, NetisoCidr, i);
+                if (c->family == family)
+                        g_ptr_array_add(elements, netiso_cidr_to_string(c, FALSE));
+        }
+        add_elements(out, name, elements);
+}
+
+static void
+render_port_set(GString *out, const char *name, const GArray *ports)
+{
+        g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
+
+        g_string_append_printf(out, "add set " T " %s { type inet_proto . inet_service; }\n", name);
+        g_string_append_printf(out, "flush set " T " %s\n", name);
+        for (guint i = 0; i < ports->len; i++) {
+                const NetisoPort *p = &g_array_index(ports, NetisoPort, i);
+                g_ptr_array_add(
+                        elements,
+                        g_strdup_printf("%s . %u", netiso_proto_to_string(p->protocol), p->port));
+        }
+        add_elements(out, name, elements);
+}
+
+static void rule(GString *out, const char *chain, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+rule(GString *out, const char *chain, const char *format, ...)
+{
+        va_list ap;
+
+        g_string_append_printf(out, "add rule " T " %s ", chain);
+        va_start(ap, format);
+        g_string_append_vprintf(out, format, ap);
+        va_end(ap);
+        g_string_append_c(out, '\n');
+}
+
+/* The drop chains count per guest through the per-element counters of
+ * guest_drops, then log (rate limited) if asked, then drop. */
+static void
+render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
+                  const char *what)
+{
+        rule(out, chain, "%sname @guest_drops", dir);
+        if (config->log_drops)
+                rule(out, chain,
+                     "limit rate %u/second log prefix \"blixard-netiso %s: \" level warn",
+                     config->log_drops_per_second, what);
+        rule(out, chain, "drop");
+}
+
+static void
+render_antispoof(GString *out, const char *chain)
+{
+        rule(out, chain, "iifname . ip saddr != @guest_src_v4 jump drop_spoof");
+        rule(out, chain, "iifname . ip6 saddr != @guest_src_v6 jump drop_spoof");
+}
+
+static void
+render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r)
+{
+        const char *c = "from_guest";
+
+        render_antispoof(out, c);
+        /* Not related: conntrack calls an ICMP error related when the
+         * header it quotes matches any connection, so a guest could forge
+         * one about another tenant's flow. Such errors are judged below
+         * like new packets. */
+        rule(out, c, "ct state established accept");
+        rule(out, c, "ct state invalid jump drop_guest");
+        rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
+        rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
+        switch (r->peers) {
+        case NETISO_PEERS_SAME_TENANT:
+                /* tenant-NAME chains accept when the output tap is one of the tenant's. */
+                rule(out, c, "iifname vmap @guest_tenant");
+                break;
+        case NETISO_PEERS_ALL:
+                rule(out, c, "oifname @guest_ifs accept");
+                break;
+        case NETISO_PEERS_NONE:
+        default:
+                break;
+        }
+        rule(out, c, "oifname @guest_ifs jump drop_guest");
+        /* Fail closed towards guest-like taps nobody installed too: their
+         * own replies are dropped, but datagrams would still reach them. */
+        for (guint i = 0; i < config->guest_interface_patterns->len; i++)
+                rule(out, c, "oifname \"%s\" jump drop_guest",
+                     (const char *)g_ptr_array_index(config->guest_interface_patterns, i));
+        if (r->peers != NETISO_PEERS_ALL) {
+                rule(out, c, "ip daddr @vmnet_v4 jump drop_guest");
+                rule(out, c, "ip6 daddr @vmnet_v6 jump drop_guest");
+        }
+        rule(out, c, "meta l4proto . th dport @ports_out accept");
+        rule(out, c, r->internet ? "accept" : "jump drop_guest");
+}
+
+static void
+render_guest_to_host(GString *out)
+{
+        const char *c = "guest_to_host";
+
+        /* Neighbour discovery comes from link-local or unspecified sources,
+         * which anti-spoofing would drop; hop limit 255 proves it is on-link.
+         * Router advertisements and redirects from guests stay dropped. */
+        rule(out, c,
+             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+             "ip6 hoplimit 255 accept");
+        render_antispoof(out, c);
+        rule(out, c, "ct state established,related accept");
+        rule(out, c, "ct state invalid jump drop_guest");
+        rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
+        rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
+        rule(out, c, "meta l4proto . th dport @ports_out accept");
+        rule(out, c, "jump drop_guest");
+}
+
+static void
+render_to_guest(GString *out)
+{
+        const char *c = "to_guest";
+
+        rule(out, c, "ct state established,related accept");
+        rule(out, c, "ct state invalid jump drop_inbound");
+        rule(out, c, "meta l4proto . th dport @ports_in accept");
+        rule(out, c, "jump drop_inbound");
+}
+
+/* Fail closed: a guest-like tap without installed state passes nothing.
+ * Its drop comes right after the dispatch for installed taps in the same
+ * direction, before any rule that accepts traffic towards installed guests,
+ * so an unprotected guest cannot use another guest's open inbound port. */
+static void
+render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, const char *dir)
+{
+        const GPtrArray *patterns = config->guest_interface_patterns;
+
+        for (guint i = 0; patterns && i < patterns->len; i++)
+                rule(out, chain, "%sname \"%s\" counter drop", dir,
+                     (const char *)g_ptr_array_index(patterns, i));
+}
+
+/* The first rule of forward carries the skeleton's mark (the fast path's
+ * proof that the skeleton is current): flushed and written with it.
+ * Established packets of a bound (tap, address) pair are accepted first:
+ * from_guest and to_guest would accept exactly these packets too (anti-
+ * spoofing passes, then ct state established), so this only saves work.
+ * From a guest, related packets (ICMP errors) are not shortcut: from_guest
+ * judges them like new ones.
+ * The rule towards a guest comes after the dispatch from guests and its
+ * fail-closed drops: a packet from a guest is judged by from_guest alone,
+ * so a guest cannot spoof its way into another guest's connections. */
+static void
+render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
+{
+        rule(out, "forward", "iifname . ip saddr @guest_src_v4 ct state established accept%s%s%s",
+             mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
+        rule(out, "forward", "iifname . ip6 saddr @guest_src_v6 ct state established accept");
+        rule(out, "forward", "iifname @guest_ifs jump from_guest");
+        render_fail_closed(out, config, "forward", "iif");
+        rule(out, "forward",
+             "oifname . ip daddr @guest_src_v4 ct state established,related accept");
+        rule(out, "forward",
+             "oifname . ip6 daddr @guest_src_v6 ct state established,related accept");
+        rule(out, "forward", "oifname @guest_ifs jump to_guest");
+        render_fail_closed(out, config, "forward", "oif");
+        rule(out, "input", "iifname @guest_ifs jump guest_to_host");
+        render_fail_closed(out, config, "input", "iif");
+        rule(out, "output", "oifname @guest_ifs accept");
+        render_fail_closed(out, config, "output", "oif");
+}
+
+static void
+render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
+{
+        g_autoptr(NetisoRules) r = netiso_rules_new(config);
+
+        g_string_append(out, "add table " T "\n");
+        render_cidr_set(out, "cluster_v4", config->cluster_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, "cluster_v6", config->cluster_networks, NETISO_FAMILY_IPV6);
+        render_cidr_set(out, "vmnet_v4", config->vm_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
+        render_port_set(out, "ports_out", r->ports_out);
+        render_port_set(out, "ports_in", r->ports_in);
+        /* Per-guest sets and maps: created if missing, never flushed here. */
+        g_string_append(out, "add set " T " guest_ifs { type ifname; }\n"
+                             "add set " T " guest_drops { type ifname; counter; }\n"
+                             "add set " T " guest_src_v4 { type ifname . ipv4_addr; }\n"
+                             "add set " T " guest_src_v6 { type ifname . ipv6_addr; }\n"
+                             "add map " T " addr_owner_v4 { type ipv4_addr : ifname; }\n"
+                             "add map " T " addr_owner_v6 { type ipv6_addr : ifname; }\n"
+                             "add map " T " guest_tenant { type ifname : verdict; }\n");
+        for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
+                g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
+                                       shared_chains[i], shared_chains[i]);
+        for (gsize i = 0; i < G_N_ELEMENTS(base_chains); i++)
+                g_string_append_printf(out,
+                                       "add chain " T " %s { type filter hook %s priority filter; "
+                                       "policy accept; }\nflush chain " T " %s\n",
+                                       base_chains[i][0], base_chains[i][1], base_chains[i][0]);
+        render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
+        render_drop_chain(out, config, "drop_guest", "iif", "blocked");
+        render_drop_chain(out, config, "drop_inbound", "oif", "inbound");
+        render_from_guest(out, config, r);
+        render_guest_to_host(out);
+        render_to_guest(out);
+        render_base_chains(out, config, mark);
+}
+
+/* The tenant chain's rule, the other thing the fast path takes as given. */
+#define TENANT_RULE "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n"
+
+/* The mark covers the rendered skeleton and the tenant chain's template:
+ * any change of either (configuration, a new version) changes it. It is a
+ * fingerprint against accidents, not a seal (whoever can rewrite the mark
+ * can rewrite the rules), so MD5 will do, at a third of SHA-256's cost on
+ * every event. */
+static char *
+skeleton_mark(const char *rendered)
+{
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
+
+        g_checksum_update(sum, (const guchar *)rendered, -1);
+        g_checksum_update(sum, (const guchar *)TENANT_RULE, -1);
+        return g_strdup_printf("netiso skeleton %s", g_checksum_get_string(sum));
+}
+
+void
+netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+        g_autofree char *mark = NULL;
+
+        render_skeleton(plain, config, NULL);
+        mark = skeleton_mark(plain->str);
+        render_skeleton(out, config, mark);
+}
+
+/* Rules per chain of a rendered skeleton ("add chain" lines name chains
+ * with none). Scans in place: the fast path runs it on every event. */
+static GHashTable *
+rule_counts(const char *rendered)
+{
+        static const char add_rule[] = "add rule " T " ", add_chain[] = "add chain " T " ";
+        GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        for (const char *line = rendered; *line;) {
+                const char *end = line + strcspn(line, "\n");
+                gboolean is_rule = strncmp(line, add_rule, sizeof(add_rule) - 1) == 0;
+
+                if (is_rule || strncmp(line, add_chain, sizeof(add_chain) - 1) == 0) {
+                        const char *name =
+                                line + (is_rule ? sizeof(add_rule) : sizeof(add_chain)) - 1;
+                        g_autofree char *chain = g_strndup(name, strcspn(name, " \n"));
+                        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, chain));
+
+                        g_hash_table_replace(counts, g_steal_pointer(&chain),
+                                             GUINT_TO_POINTER(n + is_rule));
+                }
+                line = *end ? end + 1 : end;
+        }
+        return counts;
+}
+
+void
+netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark, GHashTable **ret_counts)
+{
+        g_autoptr(GString) plain = g_string_new(NULL);
+
+        render_skeleton(plain, config, NULL);
+        *ret_mark = skeleton_mark(plain->str);
+        *ret_counts = rule_counts(plain->str);
+}
+
+/* A tenant is a chain that accepts traffic to the tenant's own taps, and the
+ * set of those taps. Rewritten whole each time, so it is always current. */
+void
+netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite)
+{
+        g_string_append_printf(out, "add set " T " tenant-%s-ifs { type ifname; }\n", tenant);
+        g_string_append_printf(out, "add chain " T " tenant-%s\n", tenant);
+        if (!rewrite)
+                return;
+        g_string_append_printf(out, "flush chain " T " tenant-%s\n", tenant);
+        g_string_append_printf(out, TENANT_RULE, tenant, tenant);
+}

@@ -1,0 +1,9 @@
+## src/util: errors, addresses, quoting, identifier rules, logging (GLib only).
+noinst_LTLIBRARIES += libnetiso-util.la
+libnetiso_util_la_SOURCES = \
+	src/util/error.c src/util/error.h \
+	src/util/addr.c src/util/addr.h \
+	src/util/quote.c src/util/quote.h \
+	src/util/names.c src/util/names.h \
+	src/util/log.c src/util/log.h \
+	$(NULL)

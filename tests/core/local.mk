@@ -1,0 +1,14 @@
+## tests/core: policies, records and drift.
+unit_core_tests = \
+	tests/core/test-policy \
+	tests/core/test-state \
+	tests/core/test-drift \
+	$(NULL)
+check_PROGRAMS += $(unit_core_tests)
+TESTS += $(unit_core_tests)
+tests_core_test_policy_SOURCES = tests/core/test-policy.c
+tests_core_test_policy_LDADD = $(unit_ldadd)
+tests_core_test_state_SOURCES = tests/core/test-state.c
+tests_core_test_state_LDADD = $(unit_ldadd)
+tests_core_test_drift_SOURCES = tests/core/test-drift.c
+tests_core_test_drift_LDADD = $(unit_ldadd)

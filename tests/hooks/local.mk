@@ -1,0 +1,4 @@
+## tests/hooks: the hook and explain under valgrind (skips without valgrind,
+## and in ASan builds).
+TESTS += tests/hooks/valgrind-hook.sh
+dist_noinst_SCRIPTS += tests/hooks/valgrind-hook.sh

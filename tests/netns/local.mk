@@ -1,0 +1,23 @@
+## tests/netns: the namespace tier (needs root and nf_tables; skips otherwise).
+## A simulated hypervisor in network namespaces runs the real hook against the
+## kernel. The *-iptables.sh files run the same definitions on the iptables
+## backend (one definition, two backends).
+netns_tests = \
+	tests/netns/traffic.sh \
+	tests/netns/config-variants.sh \
+	tests/netns/events.sh \
+	tests/netns/hostile.sh \
+	tests/netns/faults.sh \
+	tests/netns/guest-attacks.sh \
+	tests/netns/fast-path.sh \
+	$(NULL)
+netns_iptables_tests = \
+	tests/netns/traffic-iptables.sh \
+	tests/netns/traffic-iptables-legacy.sh \
+	tests/netns/config-variants-iptables.sh \
+	tests/netns/events-iptables.sh \
+	tests/netns/backend-switch.sh \
+	tests/netns/iptables-repair.sh \
+	$(NULL)
+TESTS += $(netns_tests) $(netns_iptables_tests)
+dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh
