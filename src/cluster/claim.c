@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "claim.h"
-#include "quote.h"
+#include "cluster/claim.h"
+#include "util/quote.h"
 
 typedef struct {
         char *key;

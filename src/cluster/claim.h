@@ -7,8 +7,8 @@
 
 #include <glib.h>
 
-#include "etcd.h"
-#include "membership.h"
+#include "cluster/etcd.h"
+#include "cluster/membership.h"
 
 #define NETISO_CLAIM_ROUNDS_MAX 4 /* transactions before contention is an error */
 

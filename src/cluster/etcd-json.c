@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "etcd-private.h"
+#include "cluster/etcd-private.h"
 
 static gboolean
 protocol_error(GError **error, const char *member, const char *what)

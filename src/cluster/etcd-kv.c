@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "etcd-private.h"
+#include "cluster/etcd-private.h"
 
 static void
 add_key(JsonBuilder *b, const char *member, const char *key)

@@ -3,7 +3,7 @@
  * lease becomes unreachable, alive again, or lost. */
 #include "autoconfig.h"
 
-#include "etcd-private.h"
+#include "cluster/etcd-private.h"
 
 static void
 source_clear(GSource **source)

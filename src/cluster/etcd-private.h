@@ -1,11 +1,11 @@
-/* What etcd.c (transport, failover), etcd-kv.c (the KV and lease calls) and
+/* What etcd-client.c (transport, failover), etcd-kv.c (the KV and lease calls) and
  * etcd-watch.c (watch stream, lease keeper) share; not for users of etcd.h. */
 #pragma once
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "etcd.h"
+#include "cluster/etcd.h"
 
 /* A watch response line or a unary answer larger than this is refused. */
 #define NETISO_ETCD_RESPONSE_MAX (64 * 1024 * 1024)

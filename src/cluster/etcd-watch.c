@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "etcd-private.h"
-#include "quote.h"
+#include "cluster/etcd-private.h"
+#include "util/quote.h"
 
 #define WATCH_READ_SIZE 65536
 #define WATCH_BACKOFF_MIN_MS 100
@@ -414,7 +414,7 @@ out:
         stream_unref(stream);
 }
 
-/* Fail the stream ourselves: a cancelled request does not always end (etcd.c). */
+/* Fail the stream ourselves: a cancelled request does not always end (etcd-client.c). */
 static gboolean
 on_connect_timeout(gpointer data)
 {

@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-#include "membership.h"
-#include "quote.h"
+#include "cluster/membership.h"
+#include "util/quote.h"
 
 struct NetisoMembership {
         char *prefix;

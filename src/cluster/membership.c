@@ -6,9 +6,9 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "membership.h"
-#include "names.h"
-#include "quote.h"
+#include "cluster/membership.h"
+#include "util/names.h"
+#include "util/quote.h"
 
 #define NAME_MAX_BYTES 1024 /* a domain name in a record */
 

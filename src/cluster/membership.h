@@ -6,8 +6,8 @@
 
 #include <glib.h>
 
-#include "addr.h"
-#include "etcd.h"
+#include "cluster/etcd.h"
+#include "util/addr.h"
 
 #define NETISO_CLUSTER_SCHEMA 1                /* "v" of every record */
 #define NETISO_CLUSTER_RECORD_MAX (256 * 1024) /* bytes of one value read from etcd */

@@ -21,14 +21,12 @@ ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-# The shared helpers (addresses, names, quoting, the error domain) live in
-# src/ today and in a folder of it after the reorganisation: look in both.
-SRC_DIRS := $(sort $(dir $(wildcard $(top_srcdir)/src/*.c $(top_srcdir)/src/*/*.c)))
-vpath %.c $(SRC_DIRS) $(top_srcdir)/tests/cluster
-CPPFLAGS_ALL := -I$(top_builddir) $(addprefix -I,$(SRC_DIRS)) $(PKG_CFLAGS)
+# Includes name their folder ("util/addr.h", "cluster/etcd.h"), as everywhere.
+vpath %.c $(top_srcdir)/src/cluster $(top_srcdir)/src/util $(top_srcdir)/tests/cluster
+CPPFLAGS_ALL := -I$(top_builddir) -I$(top_srcdir)/src $(PKG_CFLAGS)
 CFLAGS_ALL := -g -O2 $(WARN) $(SAN) $(CFLAGS)
 
-CLUSTER_OBJS := $(addprefix $(B)/,etcd.o etcd-json.o etcd-kv.o etcd-watch.o etcd-lease.o \
+CLUSTER_OBJS := $(addprefix $(B)/,etcd-client.o etcd-json.o etcd-kv.o etcd-watch.o etcd-lease.o \
 	membership.o membership-table.o claim.o)
 UTIL_OBJS := $(addprefix $(B)/,addr.o names.o quote.o error.o)
 OBJS := $(CLUSTER_OBJS) $(UTIL_OBJS)

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claim.h"
-#include "etcd.h"
-#include "membership.h"
+#include "cluster/claim.h"
+#include "cluster/etcd.h"
+#include "cluster/membership.h"
 
 static char *opt_endpoints = NULL;
 static char *opt_ca = NULL;

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "membership.h"
+#include "cluster/membership.h"
 
 #define P "/blixard/netiso/"
 #define U1 "11111111-2222-4333-8444-555555555555"

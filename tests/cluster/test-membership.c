@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "etcd-private.h"
-#include "membership.h"
+#include "cluster/etcd-private.h"
+#include "cluster/membership.h"
 
 #define P "/blixard/netiso/"
 #define U1 "11111111-2222-4333-8444-555555555555"

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "etcd-private.h"
-#include "quote.h"
+#include "cluster/etcd-private.h"
+#include "util/quote.h"
 
 G_DEFINE_QUARK(blixard - netiso - cluster - error - quark, netiso_cluster_error)
 
