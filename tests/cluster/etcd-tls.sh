@@ -7,7 +7,7 @@
 set -u
 . "$top_srcdir/tests/cluster/lib-etcd.sh"
 require_root_tier ip etcd etcdctl openssl
-[ -x "$PROBE" ] || tap_skip_all "needs $PROBE (make -f tests/cluster/cluster.mk)"
+[ -x "$PROBE" ] || tap_skip_all "needs $PROBE (make check builds it)"
 TAP_LOG="$WORK/tap.log"
 
 # LeakSanitizer (GCC 12's) crashes scanning the dynamic TLS of glib-networking's

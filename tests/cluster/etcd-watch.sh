@@ -6,7 +6,7 @@
 set -u
 . "$top_srcdir/tests/cluster/lib-etcd.sh"
 require_root_tier ip etcd etcdctl
-[ -x "$PROBE" ] || tap_skip_all "needs $PROBE (make -f tests/cluster/cluster.mk)"
+[ -x "$PROBE" ] || tap_skip_all "needs $PROBE (make check builds it)"
 TAP_LOG="$WORK/tap.log"
 
 single_member_up

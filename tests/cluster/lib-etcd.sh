@@ -12,7 +12,7 @@ C="${NS_PREFIX}c"
 NET4=10.99.0          # members at .11, .12, ...; the client at .100
 NET6=fd00:99:         # members at ::11, ...
 WORK=$(mktemp -d /tmp/blixard-netiso-etcd.XXXXXX)
-PROBE="${NETISO_ETCD_PROBE:-$top_builddir/cluster/etcd-probe}"
+PROBE="${NETISO_ETCD_PROBE:-$top_builddir/tests/cluster/etcd-probe}"
 declare -A MEMBER_PID=()
 PIDS=()
 
