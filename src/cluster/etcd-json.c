@@ -16,6 +16,31 @@ protocol_error(GError **error, const char *member, const char *what)
         return FALSE;
 }
 
+gboolean
+netiso_etcd_json_depth_ok(const char *data, gsize len, guint max_depth)
+{
+        gboolean in_string = FALSE;
+        guint depth = 0;
+
+        for (gsize i = 0; i < len; i++) {
+                char c = data[i];
+                if (in_string) {
+                        if (c == '\\')
+                                i++; /* the escaped character, whatever it is */
+                        else if (c == '"')
+                                in_string = FALSE;
+                } else if (c == '"') {
+                        in_string = TRUE;
+                } else if (c == '[' || c == '{') {
+                        if (++depth > max_depth)
+                                return FALSE;
+                } else if ((c == ']' || c == '}') && depth > 0) {
+                        depth--;
+                }
+        }
+        return TRUE;
+}
+
 JsonNode *
 netiso_etcd_parse_object(const char *endpoint, const char *data, gsize len, GError **error)
 {
@@ -27,6 +52,12 @@ netiso_etcd_parse_object(const char *endpoint, const char *data, gsize len, GErr
                 g_set_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_PROTOCOL,
                             "etcd %s: answer of %" G_GSIZE_FORMAT " bytes is too large", endpoint,
                             len);
+                return NULL;
+        }
+        if (!netiso_etcd_json_depth_ok(data, len, NETISO_ETCD_JSON_DEPTH_MAX)) {
+                g_set_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_PROTOCOL,
+                            "etcd %s: answer nests deeper than %d", endpoint,
+                            NETISO_ETCD_JSON_DEPTH_MAX);
                 return NULL;
         }
         if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {

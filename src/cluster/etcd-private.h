@@ -7,6 +7,9 @@
 
 #include "cluster/etcd.h"
 
+/* The gateway's answers nest about 6 deep (txn: responses, range, kvs). */
+#define NETISO_ETCD_JSON_DEPTH_MAX 32
+
 /* A watch response line or a unary answer larger than this is refused. */
 #define NETISO_ETCD_RESPONSE_MAX (64 * 1024 * 1024)
 
@@ -49,7 +52,13 @@ GError *netiso_etcd_error_from_answer(const char *endpoint, guint status, const 
  * {"error": {"grpc_code": N, "message": ...}}) as a GError; NULL if none. */
 GError *netiso_etcd_error_from_json(const char *endpoint, JsonObject *object, guint status);
 
-/* Parse one JSON object; errors name the endpoint. */
+/* TRUE when JSON text nests arrays and objects at most max_depth deep
+ * (brackets inside strings do not count). json-glib 1.6 parses by recursion
+ * with no limit: deep enough input overflows the stack, so whatever we did
+ * not write ourselves is measured first. */
+gboolean netiso_etcd_json_depth_ok(const char *data, gsize len, guint max_depth);
+
+/* Parse one JSON object (at most 32 deep); errors name the endpoint. */
 JsonNode *netiso_etcd_parse_object(const char *endpoint, const char *data, gsize len,
                                    GError **error);
 

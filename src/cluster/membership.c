@@ -6,11 +6,13 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "cluster/etcd-private.h"
 #include "cluster/membership.h"
 #include "util/names.h"
 #include "util/quote.h"
 
 #define NAME_MAX_BYTES 1024 /* a domain name in a record */
+#define RECORD_DEPTH_MAX 4  /* records nest 2 deep (an object holding an array) */
 
 static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
@@ -353,6 +355,10 @@ record_parse(JsonParser *parser, const char *what, const char *data, gsize len,
         }
         if (memchr(data, '\0', len) || !g_utf8_validate(data, (gssize)len, NULL)) {
                 invalid(error, "%s: record holds a NUL or is not UTF-8", what);
+                return NULL;
+        }
+        if (!netiso_etcd_json_depth_ok(data, len, RECORD_DEPTH_MAX)) {
+                invalid(error, "%s: record nests deeper than %d", what, RECORD_DEPTH_MAX);
                 return NULL;
         }
         if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {

@@ -250,6 +250,36 @@ test_guest_refusals(void)
         }
 }
 
+/* json-glib 1.6 parses by recursion without a depth limit: 200,000 nested
+ * arrays (400 KB, or 256 KB within the record limit) overflow the stack.
+ * Another host could crash every watch daemon with one put. */
+static void
+test_deep_nesting_refused(void)
+{
+        g_autofree char *key = netiso_cluster_key_guest(P, "hv-01", U1);
+        gsize n = NETISO_CLUSTER_RECORD_MAX / 2 - 16;
+        g_autofree char *deep = g_malloc(2 * n + 1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) answer_error = NULL;
+        g_autoptr(NetisoClusterGuest) guest = NULL;
+        g_autoptr(JsonNode) answer = NULL;
+
+        memset(deep, '[', n);
+        memset(deep + n, ']', n);
+        deep[2 * n] = '\0';
+        guest = decode(key, deep, &error);
+        g_assert_null(guest);
+        g_assert_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_INVALID);
+        /* The same from an etcd answer (a hostile endpoint, or plain HTTP). */
+        answer = netiso_etcd_parse_object("http://e:1", deep, 2 * n, &answer_error);
+        g_assert_null(answer);
+        g_assert_error(answer_error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_PROTOCOL);
+        /* Brackets inside strings are text, not nesting. */
+        g_assert_true(netiso_etcd_json_depth_ok("{\"a\":\"[[[[[[[[[[[[\\\"[[[[\"}", 30, 2));
+        g_assert_false(netiso_etcd_json_depth_ok("{\"a\":[[{}]]}", 12, 3));
+        g_assert_true(netiso_etcd_json_depth_ok("{\"a\":[[{}]]}", 12, 4));
+}
+
 static void
 test_owner_and_host_records(void)
 {
@@ -368,6 +398,7 @@ main(int argc, char **argv)
         g_test_add_func("/cluster/record/guest-roundtrip-is-canonical", test_guest_roundtrip);
         g_test_add_func("/cluster/record/guest-refusals", test_guest_refusals);
         g_test_add_func("/cluster/record/owner-and-host", test_owner_and_host_records);
+        g_test_add_func("/cluster/record/deep-nesting-refused", test_deep_nesting_refused);
         g_test_add_func("/cluster/etcd/helpers-read-strictly", test_etcd_helpers);
         g_test_add_func("/cluster/etcd/endpoint-rules", test_endpoint_rules);
         g_test_add_func("/cluster/etcd/error-mapping", test_error_mapping);
