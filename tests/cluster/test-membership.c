@@ -256,6 +256,8 @@ test_guest_refusals(void)
 static void
 test_deep_nesting_refused(void)
 {
+        static const char in_string[] = "{\"a\":\"[[[[[[[[[[[[\\\"[[[[\"}";
+        static const char nested[] = "{\"a\":[[{}]]}";
         g_autofree char *key = netiso_cluster_key_guest(P, "hv-01", U1);
         gsize n = NETISO_CLUSTER_RECORD_MAX / 2 - 16;
         g_autofree char *deep = g_malloc(2 * n + 1);
@@ -275,9 +277,9 @@ test_deep_nesting_refused(void)
         g_assert_null(answer);
         g_assert_error(answer_error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_PROTOCOL);
         /* Brackets inside strings are text, not nesting. */
-        g_assert_true(netiso_etcd_json_depth_ok("{\"a\":\"[[[[[[[[[[[[\\\"[[[[\"}", 30, 2));
-        g_assert_false(netiso_etcd_json_depth_ok("{\"a\":[[{}]]}", 12, 3));
-        g_assert_true(netiso_etcd_json_depth_ok("{\"a\":[[{}]]}", 12, 4));
+        g_assert_true(netiso_etcd_json_depth_ok(in_string, strlen(in_string), 2));
+        g_assert_false(netiso_etcd_json_depth_ok(nested, strlen(nested), 3));
+        g_assert_true(netiso_etcd_json_depth_ok(nested, strlen(nested), 4));
 }
 
 static void
