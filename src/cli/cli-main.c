@@ -3,6 +3,7 @@
  * interface contract (0 ok, 1 failure or drift, 2 usage or configuration). */
 #include "autoconfig.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,8 +37,8 @@ usage(FILE *f)
         fprintf(f, "usage: blixard-netiso [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
         for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
                 fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'blixard-netiso COMMAND --help' describes each command; see "
-                   "blixard-netiso(8)\n");
+        fprintf(f,
+                "\n'blixard-netiso COMMAND --help' describes each command; see blixard-netiso(8)\n");
 }
 
 int
@@ -54,6 +55,9 @@ main(int argc, char **argv)
         const char *env = g_getenv("BLIXARD_NETISO_CONFIG");
         int i = 1;
 
+        /* As in the hook: a firewall tool that stops reading its batch is an
+         * error, not a SIGPIPE in the middle of a transaction. */
+        signal(SIGPIPE, SIG_IGN);
         netiso_log_open("blixard-netiso");
         if (env && *env)
                 options.config_path = env;

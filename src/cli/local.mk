@@ -8,9 +8,9 @@ blixard_netiso_SOURCES = \
 	src/cli/cli-status.c \
 	src/cli/cli-virt.c \
 	src/cli/cli-nwfilter.c \
-	src/cli/json-writer.c src/cli/json-writer.h \
 	src/cli/virt.c src/cli/virt.h \
 	src/cli/watch.c src/cli/watch.h \
 	$(NULL)
-blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS)
-blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS)
+blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(JSON_GLIB_CFLAGS)
+blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso-inspect.la libnetiso.la \
+	$(LIBVIRT_LIBS) $(JSON_GLIB_LIBS)

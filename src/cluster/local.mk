@@ -14,6 +14,6 @@ libnetiso_cluster_la_SOURCES = \
 	src/cluster/membership-table.c \
 	src/cluster/claim.c src/cluster/claim.h \
 	$(NULL)
-libnetiso_cluster_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSONGLIB_CFLAGS)
-libnetiso_cluster_la_LIBADD = libnetiso-util.la $(SOUP_LIBS) $(JSONGLIB_LIBS) $(GLIB_LIBS)
+libnetiso_cluster_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_GLIB_CFLAGS)
+libnetiso_cluster_la_LIBADD = libnetiso-util.la $(SOUP_LIBS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
 EXTRA_DIST += doc/cluster-design.md

@@ -80,12 +80,11 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 if (!p->routed) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                    "domain '%s': interface %u of type '%s' is bridged: the hook "
-                                    "isolates routed type='ethernet' interfaces only; use nwfilter "
-                                    "for bridged guests",
-                                    policy->domain, p->iface_index,
-                                    netiso_iface_type_to_string(p->type));
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                "domain '%s': interface %u of type '%s' is bridged: the hook isolates routed type='ethernet' interfaces only; use nwfilter for bridged guests",
+                                policy->domain, p->iface_index,
+                                netiso_iface_type_to_string(p->type));
                         return FALSE;
                 }
         }

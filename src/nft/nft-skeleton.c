@@ -44,7 +44,8 @@ render_cidr_set(GString *out, const char *name, const GArray *cidrs, NetisoFamil
         for (guint i = 0; cidrs && i < cidrs->len; i++) {
                 const NetisoCidr *c = &g_array_index(cidrs, NetisoCidr, i);
                 if (c->family == family)
-                        g_ptr_array_add(elements, netiso_cidr_to_string(c, FALSE));
+                        g_ptr_array_add(elements,
+                                        netiso_cidr_to_string(c, /* with_host_prefix */ FALSE));
         }
         add_elements(out, name, elements);
 }
@@ -149,8 +150,7 @@ render_guest_to_host(GString *out)
          * which anti-spoofing would drop; hop limit 255 proves it is on-link.
          * Router advertisements and redirects from guests stay dropped. */
         rule(out, c,
-             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
-             "ip6 hoplimit 255 accept");
+             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
         render_antispoof(out, c);
         rule(out, c, "ct state established,related accept");
         rule(out, c, "ct state invalid jump drop_guest");
@@ -239,10 +239,12 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
                 g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
                                        shared_chains[i], shared_chains[i]);
         for (gsize i = 0; i < G_N_ELEMENTS(base_chains); i++)
-                g_string_append_printf(out,
-                                       "add chain " T " %s { type filter hook %s priority filter; "
-                                       "policy accept; }\nflush chain " T " %s\n",
-                                       base_chains[i][0], base_chains[i][1], base_chains[i][0]);
+                g_string_append_printf(
+                        out,
+                        "add chain " T
+                        " %s { type filter hook %s priority filter; policy accept; }\nflush chain " T
+                        " %s\n",
+                        base_chains[i][0], base_chains[i][1], base_chains[i][0]);
         render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
         render_drop_chain(out, config, "drop_guest", "iif", "blocked");
         render_drop_chain(out, config, "drop_inbound", "oif", "inbound");

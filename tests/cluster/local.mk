@@ -2,8 +2,8 @@
 ## the client, claims and watches against real etcd members in namespaces of
 ## their own (needs root and etcd; skips otherwise), TLS and a three-member
 ## cluster included. etcd-probe makes the calls the hook and watch will make.
-cluster_ldadd = libnetiso-cluster.la libnetiso-util.la $(SOUP_LIBS) $(JSONGLIB_LIBS) $(GLIB_LIBS)
-cluster_cflags = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSONGLIB_CFLAGS)
+cluster_ldadd = libnetiso-cluster.la libnetiso-util.la $(SOUP_LIBS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+cluster_cflags = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_GLIB_CFLAGS)
 check_PROGRAMS += tests/cluster/test-membership tests/cluster/test-membership-table \
 	tests/cluster/etcd-probe
 tests_cluster_test_membership_SOURCES = tests/cluster/test-membership.c

@@ -339,3 +339,137 @@ has_tenant_chain() {
 is_installed() {
 	installed_taps | grep -qx -- "$1"
 }
+
+# ---- helpers of the attack tests (tests/netns/attack-*.sh) ----
+
+PROBE="$top_srcdir/tests/netns/attack-probe.py"
+# How long a repair or a condition may take before the test gives up; an
+# ASan build on a loaded 2-core machine needs seconds, not milliseconds.
+DEADLINE=${NETISO_ATTACK_DEADLINE:-10}
+
+# probe NS COMMAND ARG...: tests/netns/attack-probe.py in a namespace
+probe() {
+	local ns=$1
+	shift
+	in_ns "$ns" python3 "$PROBE" "$@"
+}
+
+# probe_bg NS COMMAND ARG...: the same in the background, its PID in PROBE_PID
+probe_bg() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$PROBE" "$@" >>"$WORK/probe.err" 2>&1 &
+	PROBE_PID=$!
+	PIDS+=("$PROBE_PID")
+}
+
+# now_ms: a clock in milliseconds
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# within SECONDS COMMAND...: polls the command every 0.1 s until it
+# succeeds, for at most SECONDS (a decimal number)
+within() {
+	local end
+	end=$(($(now_ms) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -le "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# never_within SECONDS COMMAND...: the command does not succeed in that time
+# (a bounded window for something that must not happen)
+never_within() {
+	! within "$@"
+}
+
+# wait_file FILE: a background probe is ready (it creates FILE)
+wait_file() {
+	within "$DEADLINE" test -e "$1"
+}
+
+# has_line FILE REGEX: FILE exists and a line matches
+has_line() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+# guest_down NAME TAP: the guest's QEMU is gone: its processes end and its
+# tap disappears (with it the host's routes to the guest's addresses)
+guest_down() {
+	local ns="${NS_PREFIX}$1" pid
+	for pid in $(ip netns pids "$ns" 2>/dev/null); do
+		kill "$pid" 2>/dev/null
+	done
+	in_ns "$H" ip link del "$2" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	return 0
+}
+
+# guest_addr NAME TAP ADDR: one more address of a guest (a host route to it
+# by the tap; the tap's host address already has its first address as peer)
+guest_addr() {
+	local ns="${NS_PREFIX}$1"
+	case $3 in
+	*:*)
+		in_ns "$H" ip -6 route add "$3/128" dev "$2"
+		in_ns "$ns" ip -6 addr add "$3/128" dev eth0 nodad
+		;;
+	*)
+		in_ns "$H" ip route add "$3/32" dev "$2" src "$HOST4"
+		in_ns "$ns" ip addr add "$3/32" dev eth0
+		;;
+	esac
+}
+
+# domain_xml_addrs NAME TENANT TAP ADDR...: like domain_xml with any number
+# of guest addresses (IPv4 and IPv6 mixed) on one interface
+domain_xml_addrs() {
+	local name=$1 tenant=$2 tap=$3 uuid a
+	shift 3
+	uuid=$(printf '%08x-0000-4000-8000-%012x' "$(cksum <<<"$name" | cut -d' ' -f1)" 1)
+	echo "<domain type='qemu'>"
+	echo "  <name>$name</name>"
+	echo "  <uuid>$uuid</uuid>"
+	echo "  <metadata>"
+	echo "    <netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' tenant='$tenant'/>"
+	echo "  </metadata>"
+	echo "  <devices>"
+	echo "    <interface type='ethernet'>"
+	echo "      <mac address='52:54:00:00:00:01'/>"
+	[ "$tap" = - ] || echo "      <target dev='$tap'/>"
+	echo "      <source>"
+	for a in "$@"; do
+		case $a in
+		*:*) echo "        <ip family='ipv6' address='$HOST6' prefix='128' peer='$a'/>" ;;
+		*) echo "        <ip address='$HOST4' prefix='32' peer='$a'/>" ;;
+		esac
+	done
+	echo "      </source>"
+	echo "    </interface>"
+	echo "  </devices>"
+	echo "</domain>"
+}
+
+# tracked ADDR: how many conntrack entries of the host namespace name ADDR
+tracked() {
+	in_ns "$H" conntrack -L 2>/dev/null | grep -c -- "=$1 " || true
+}
+
+# table_text: table inet blixard without counters and with set elements
+# sorted (a hash set lists them in bucket order), to compare two states
+table_text() {
+	nft_h list table inet blixard 2>/dev/null |
+		sed -E 's/ packets [0-9]+ bytes [0-9]+//' | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ordered(m):
+    items = sorted(i.strip() for i in m.group(2).split(","))
+    return m.group(1) + ", ".join(items) + " }"
+sys.stdout.write(re.sub(r"(elements = \{ )(.*?)\s*\}", ordered, text, flags=re.S))
+'
+}
