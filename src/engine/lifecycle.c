@@ -7,6 +7,7 @@
 
 #include "core/flow-ids.h"
 #include "core/policy.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/conntrack.h"
@@ -82,12 +83,11 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 if (!p->routed) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                    "domain '%s': interface %u of type '%s' is bridged: the hook "
-                                    "isolates routed type='ethernet' interfaces only; use nwfilter "
-                                    "for bridged guests",
-                                    policy->domain, p->iface_index,
-                                    netiso_iface_type_to_string(p->type));
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                "domain '%s': interface %u of type '%s' is bridged: the hook isolates routed type='ethernet' interfaces only; use nwfilter for bridged guests",
+                                policy->domain, p->iface_index,
+                                netiso_iface_type_to_string(p->type));
                         return FALSE;
                 }
         }
@@ -98,7 +98,8 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
 static GArray *
 record_addresses(const NetisoRecord *record)
 {
-        GArray *all = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        GArray *all =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
         for (guint i = 0; record && i < record->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(record->ports, i);
@@ -110,7 +111,8 @@ record_addresses(const NetisoRecord *record)
 static GArray *
 policy_addresses(const NetisoPolicy *policy)
 {
-        GArray *all = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        GArray *all =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
@@ -124,7 +126,8 @@ static GArray *
 removed_addresses(const NetisoRecord *old, const NetisoPolicy *policy)
 {
         g_autoptr(GArray) now = policy_addresses(policy);
-        GArray *gone = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        GArray *gone =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         g_autoptr(GArray) before = record_addresses(old);
 
         for (guint i = 0; i < before->len; i++) {
@@ -384,6 +387,7 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                         g_autoptr(GArray) gone = removed_addresses(old, policy);
                         end_flows(fw, old->domain, gone, 0, 0);
                 }
+                netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
                 return TRUE;
         }
         /* The transaction changed nothing: put the record back as it was. */
@@ -422,5 +426,6 @@ netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_nam
                 return FALSE;
         failpoint("remove-after-commit");
         end_record_flows(fw, record);
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
         return netiso_state_remove(config->state_dir, domain_name, error);
 }

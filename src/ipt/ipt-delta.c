@@ -211,11 +211,11 @@ changed_taps(const NetisoIptSet *before, const NetisoIptSet *after, GPtrArray *r
 static void
 delta_free(Delta *d)
 {
-        g_string_free(d->create, TRUE);
-        g_string_free(d->remove, TRUE);
-        g_string_free(d->add, TRUE);
-        g_string_free(d->flush, TRUE);
-        g_string_free(d->destroy, TRUE);
+        g_string_free(d->create, /* free_segment */ TRUE);
+        g_string_free(d->remove, /* free_segment */ TRUE);
+        g_string_free(d->add, /* free_segment */ TRUE);
+        g_string_free(d->flush, /* free_segment */ TRUE);
+        g_string_free(d->destroy, /* free_segment */ TRUE);
 }
 
 /* One table's section of an event's batch. */

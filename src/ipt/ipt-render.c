@@ -47,7 +47,7 @@ add_cidrs(NetisoIptRuleset *rs, const char *chain, const GArray *cidrs, NetisoFa
 
                 if (c->family != family)
                         continue;
-                s = netiso_cidr_to_string(c, TRUE);
+                s = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                 add(rs, chain, "-d %s -j %s", s, verdict);
         }
 }
@@ -124,8 +124,7 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
                 for (guint type = 133; type <= 136; type++)
                         if (type != 134)
                                 add(rs, NETISO_IPT_ND,
-                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 "
-                                    "-j ACCEPT",
+                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 -j ACCEPT",
                                     type);
         }
         add(rs, NETISO_IPT_HOST, "%s", est);
@@ -357,7 +356,7 @@ netiso_ipt_batch_rebuild(GString *out, const NetisoConfig *config, const NetisoI
                 g_autoptr(NetisoIptRuleset) desired =
                         netiso_ipt_render_full(config, set, family, t);
 
-                batch_replace(out, desired, current ? current[t] : NULL, TRUE, t);
+                batch_replace(out, desired, current ? current[t] : NULL, /* hook */ TRUE, t);
         }
 }
 
@@ -367,6 +366,6 @@ netiso_ipt_batch_purge(GString *out, NetisoIptRuleset *const *current)
         for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
                 g_autoptr(NetisoIptRuleset) none = netiso_ipt_ruleset_new();
 
-                batch_replace(out, none, current[t], FALSE, t);
+                batch_replace(out, none, current[t], /* hook */ FALSE, t);
         }
 }

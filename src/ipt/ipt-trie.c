@@ -147,10 +147,10 @@ netiso_ipt_set_finish(NetisoIptSet *set, GError **error)
 
                 /* A collision would merge two tenants' chains: refuse it loudly. */
                 if (other && !g_str_equal(other, p->tenant)) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "iptables: tenants '%s' and '%s' share the chain id %s; "
-                                    "rename one of them or use the nftables backend",
-                                    other, p->tenant, p->tenant_id);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "iptables: tenants '%s' and '%s' share the chain id %s; rename one of them or use the nftables backend",
+                                other, p->tenant, p->tenant_id);
                         return FALSE;
                 }
                 g_hash_table_insert(ids, p->tenant_id, p->tenant);
@@ -327,15 +327,15 @@ bind_rules(GString *out, const NetisoIptPort *p, gboolean from, gboolean host_er
         g_string_append_printf(out,
                                "%s %s -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x%x/%s\n",
                                dir, p->tap, own, own_mask);
-        g_string_append_printf(out,
-                               "%s %s -m conntrack --ctstate RELATED,ESTABLISHED --ctdir ORIGINAL "
-                               "-m connmark ! --mark 0x%x/%s -j %s\n",
-                               dir, p->tap, own, own_mask, drop);
-        g_string_append_printf(out,
-                               "%s %s -m conntrack --ctstate %s --ctdir REPLY "
-                               "-m connmark ! --mark 0x%x/%s -j %s\n",
-                               dir, p->tap, host_errors ? "ESTABLISHED" : "RELATED,ESTABLISHED",
-                               other, other_mask, drop);
+        g_string_append_printf(
+                out,
+                "%s %s -m conntrack --ctstate RELATED,ESTABLISHED --ctdir ORIGINAL -m connmark ! --mark 0x%x/%s -j %s\n",
+                dir, p->tap, own, own_mask, drop);
+        g_string_append_printf(
+                out,
+                "%s %s -m conntrack --ctstate %s --ctdir REPLY -m connmark ! --mark 0x%x/%s -j %s\n",
+                dir, p->tap, host_errors ? "ESTABLISHED" : "RELATED,ESTABLISHED", other, other_mask,
+                drop);
 }
 
 /* The rules one tap gets in a node: for the "from" tries its source
@@ -350,7 +350,7 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
         switch (trie) {
         case NETISO_IPT_TRIE_FWD_FROM:
         case NETISO_IPT_TRIE_HOST_FROM:
-                bind_rules(out, p, TRUE, FALSE);
+                bind_rules(out, p, /* from */ TRUE, /* host_errors */ FALSE);
                 if (trie == NETISO_IPT_TRIE_HOST_FROM && family == NETISO_FAMILY_IPV6)
                         g_string_append_printf(out, "-i %s -j " NETISO_IPT_ND "\n", p->tap);
                 for (guint i = 0; i < p->addresses->len; i++) {
@@ -359,7 +359,7 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
 
                         if (c->family != family)
                                 continue;
-                        a = netiso_cidr_to_string(c, TRUE);
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                         /* Back from the policy chain means refused: drop, counted per tap. */
                         g_string_append_printf(out, "-s %s -i %s -j %s\n", a, p->tap, next);
                         g_string_append_printf(out, "-s %s -i %s -j " NETISO_IPT_BLOCK "\n", a,
@@ -373,17 +373,17 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
                  * or unspecified sources; hop limit 255 proves it is on-link. */
                 for (guint type = 133; family == NETISO_FAMILY_IPV6 && type <= 136; type++)
                         if (type != 134)
-                                g_string_append_printf(out,
-                                                       "-i %s -p ipv6-icmp -m icmp6 --icmpv6-type "
-                                                       "%u -m hl --hl-eq 255 -j ACCEPT\n",
-                                                       p->tap, type);
+                                g_string_append_printf(
+                                        out,
+                                        "-i %s -p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 -j ACCEPT\n",
+                                        p->tap, type);
                 for (guint i = 0; i < p->addresses->len; i++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, i);
                         g_autofree char *a = NULL;
 
                         if (c->family != family)
                                 continue;
-                        a = netiso_cidr_to_string(c, TRUE);
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                         g_string_append_printf(out, "-s %s -i %s -j ACCEPT\n", a, p->tap);
                 }
                 g_string_append_printf(out, "-i %s -j " NETISO_IPT_SPOOF, p->tap);
@@ -391,14 +391,14 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
         case NETISO_IPT_TRIE_BIND_TO:
                 /* A guest receives only what is addressed to it, whatever the
                  * routes say: an address it lost may still be routed to it. */
-                bind_rules(out, p, FALSE, FALSE);
+                bind_rules(out, p, /* from */ FALSE, /* host_errors */ FALSE);
                 for (guint i = 0; i < p->addresses->len; i++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, i);
                         g_autofree char *a = NULL;
 
                         if (c->family != family)
                                 continue;
-                        a = netiso_cidr_to_string(c, TRUE);
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                         g_string_append_printf(out, "-d %s -o %s -j RETURN\n", a, p->tap);
                 }
                 g_string_append_printf(out, "-o %s -j " NETISO_IPT_INBOUND, p->tap);
@@ -408,7 +408,7 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
                 g_string_append_printf(out, "-o %s -j " NETISO_IPT_INBOUND, p->tap);
                 break;
         case NETISO_IPT_TRIE_ACCEPT_TO:
-                bind_rules(out, p, FALSE, TRUE);
+                bind_rules(out, p, /* from */ FALSE, /* host_errors */ TRUE);
                 g_string_append_printf(out, "-o %s -j ACCEPT", p->tap);
                 break;
         case NETISO_IPT_TRIE_BLOCK_TO:
@@ -420,7 +420,8 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
         default:
                 g_assert_not_reached();
         }
-        return item_new(g_string_free(g_steal_pointer(&out), FALSE), p->tap, FALSE);
+        return item_new(g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE), p->tap,
+                        /* link */ FALSE);
 }
 
 static NetisoIptItem *
@@ -431,7 +432,7 @@ link_item(NetisoIptTrie trie, const char *tenant_id, const char *child)
         /* Goto, not jump: falling off a node returns straight to the chain
          * that entered the trie, which then treats the name as unknown. */
         return item_new(g_strdup_printf("%s %s+ -g %s", by_input(trie) ? "-i" : "-o", child, chain),
-                        child, TRUE);
+                        child, /* link */ TRUE);
 }
 
 static gsize

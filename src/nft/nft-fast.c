@@ -188,8 +188,8 @@ record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *ke
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                port_elements(b, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
-                              old->flow_id, p->addresses);
+                port_elements(b, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
+                              old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -265,8 +265,8 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
                 record_removal(b, old, policy);
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                port_elements(b, FALSE, FALSE, p->tap, policy->tenant, policy->flow_id,
-                              p->addresses);
+                port_elements(b, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                              policy->tenant, policy->flow_id, p->addresses);
         }
         return commit(nl, b, &command, ret_reason, error);
 }

@@ -71,7 +71,8 @@ static const char *
 walk_chain(GHashTable *chains, const char *hook, const IptPacket *packet, guint *evaluated,
            guint32 *mark)
 {
-        g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(Frame));
+        g_autoptr(GArray) stack =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(Frame));
         const SimChain *chain = g_hash_table_lookup(chains, hook);
         guint i = 0;
 

@@ -73,7 +73,8 @@ ipt_sim_new(void)
         for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
                 sim->tables[t] = chains_new();
                 for (gsize i = 0; ipt_sim_builtins[t][i]; i++)
-                        add_chain(sim->tables[t], chain_new(ipt_sim_builtins[t][i], TRUE));
+                        add_chain(sim->tables[t],
+                                  chain_new(ipt_sim_builtins[t][i], /* builtin */ TRUE));
         }
         return sim;
 }
@@ -101,7 +102,7 @@ split_words(const char *spec)
                 while (*p == ' ')
                         p++;
                 if (!*p) {
-                        g_string_free(w, TRUE);
+                        g_string_free(w, /* free_segment */ TRUE);
                         break;
                 }
                 if (*p == '"') {
@@ -113,7 +114,7 @@ split_words(const char *spec)
                         for (; *p && *p != ' '; p++)
                                 g_string_append_c(w, *p);
                 }
-                g_ptr_array_add(words, g_string_free(w, FALSE));
+                g_ptr_array_add(words, g_string_free(w, /* free_segment */ FALSE));
         }
         return words;
 }
@@ -312,7 +313,7 @@ apply_line(GHashTable *chains, const char *line, char **ret_error)
                 if (c && !c->builtin)
                         g_ptr_array_set_size(c->rules, 0);
                 else if (!c)
-                        add_chain(chains, chain_new(n, FALSE));
+                        add_chain(chains, chain_new(n, /* builtin */ FALSE));
                 return TRUE;
         }
         if (!name) {
@@ -324,7 +325,7 @@ apply_line(GHashTable *chains, const char *line, char **ret_error)
                         *ret_error = g_strdup_printf("chain %s already exists", name);
                         return FALSE;
                 }
-                add_chain(chains, chain_new(name, FALSE));
+                add_chain(chains, chain_new(name, /* builtin */ FALSE));
                 return TRUE;
         }
         if (!c) {

@@ -1,11 +1,7 @@
-/* A model of one family's filter and raw tables for tests and the dispatch
- * benchmark: it applies iptables-restore --noflush batches, each table's
- * section all or nothing (as iptables-restore commits them), as strictly as
- * the kernel (missing chains and rules, references, loops, nf_tables' limit
- * of 16 nested chains), and walks packets through the rules (raw's
- * PREROUTING first for packets that came in on an interface), counting the
- * rules evaluated. It understands exactly the rule syntax the iptables
- * backend writes, connection marks included. */
+/* A strict in-memory model of one family's filter and raw tables for the
+ * tests and the dispatch benchmark: applies iptables-restore batches, each
+ * table all or nothing, as the kernel does, and walks packets counting the
+ * rules evaluated. */
 #pragma once
 
 #include <glib.h>
