@@ -63,21 +63,28 @@ netiso_flow_id_next(const char *state_dir, guint16 *ret_id, GError **error)
 }
 
 gboolean
-netiso_flow_id_new(const char *state_dir, guint16 *ret_id, GError **error)
+netiso_flow_id_hand_out(const char *state_dir, guint16 id, GError **error)
 {
         g_autofree char *path = counter_path(state_dir);
         g_autoptr(GError) local = NULL;
         char text[8];
-        guint16 id = 0;
 
-        if (!find_free(state_dir, &id, error))
-                return FALSE;
         g_snprintf(text, sizeof(text), "%u\n", id);
         if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
                                       &local)) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
                 return FALSE;
         }
+        return TRUE;
+}
+
+gboolean
+netiso_flow_id_new(const char *state_dir, guint16 *ret_id, GError **error)
+{
+        guint16 id = 0;
+
+        if (!find_free(state_dir, &id, error) || !netiso_flow_id_hand_out(state_dir, id, error))
+                return FALSE;
         *ret_id = id;
         return TRUE;
 }

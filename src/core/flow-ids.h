@@ -16,5 +16,8 @@
 gboolean netiso_flow_id_new(const char *state_dir, guint16 *ret_id, GError **error);
 
 /* The id netiso_flow_id_new() would hand out now, handing out nothing
- * (dry runs). */
+ * (dry runs, and an install that hands it out once it committed, so that
+ * a refused guest changes nothing). */
 gboolean netiso_flow_id_next(const char *state_dir, guint16 *ret_id, GError **error);
+/* Record id as the last one handed out. */
+gboolean netiso_flow_id_hand_out(const char *state_dir, guint16 id, GError **error);

@@ -361,7 +361,7 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         fresh = !keeps_flow_id(old, policy);
         if (!fresh)
                 policy->flow_id = old->flow_id;
-        else if (!netiso_flow_id_new(config->state_dir, &policy->flow_id, error))
+        else if (!netiso_flow_id_next(config->state_dir, &policy->flow_id, error))
                 return FALSE;
         next = netiso_record_new_from_policy(policy, config->backend);
         if (fresh) {
@@ -379,6 +379,9 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         failpoint("install-before-commit");
         if (netiso_backend_ops(config->backend)->apply(fw, config, policy, old, error)) {
                 failpoint("install-after-commit");
+                if (fresh &&
+                    !netiso_flow_id_hand_out(config->state_dir, policy->flow_id, &restore_error))
+                        g_warning("%s", restore_error->message);
                 if (old && fresh) {
                         /* Retagged: every flow of the old install ends. */
                         g_autoptr(GArray) addresses = record_addresses(old);
