@@ -22,7 +22,7 @@ fuzz/obj/fuzz-common.o: $(srcdir)/fuzz/fuzz-common.c $(fuzz_headers)
 		-fsanitize=fuzzer-no-link -c -o $@ $<
 $(fuzz_harnesses): fuzz/%: $(srcdir)/fuzz/%.c $(fuzz_lib_objects) $(fuzz_headers)
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(fuzz_lib_objects) $(GLIB_LIBS) $(LIBNETFILTER_CONNTRACK_LIBS) $(LIBS)
+		$(fuzz_lib_objects) $(GLIB_LIBS) $(LIBS)
 
 fuzz-check-cc:
 	@test "$(HAVE_FUZZ)" = yes || { echo "make fuzz: no clang with libFuzzer was found" \

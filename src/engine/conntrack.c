@@ -1,8 +1,10 @@
-/* Ending tracked connections with libnetfilter-conntrack: one dump of the
- * table, the entries to end picked here (the kernel's dump filters know
- * neither addresses nor zones), then one delete per entry. */
+/* Ending tracked connections with libnetfilter-conntrack, loaded with
+ * dlopen() by the first event that ends some (a re-install maps nothing
+ * more): one dump of the table, the entries to end picked here, then one
+ * delete per entry. */
 #include "autoconfig.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <string.h>
@@ -11,6 +13,67 @@
 #include "engine/conntrack.h"
 #include "util/addr.h"
 #include "util/error.h"
+
+/* What this file calls, resolved once. */
+static struct {
+        struct nfct_handle *(*open)(uint8_t, unsigned);
+        int (*close)(struct nfct_handle *);
+        int (*callback_register)(struct nfct_handle *, enum nf_conntrack_msg_type,
+                                 int (*)(enum nf_conntrack_msg_type, struct nf_conntrack *, void *),
+                                 void *);
+        int (*query)(struct nfct_handle *, const enum nf_conntrack_query, const void *);
+        void (*destroy)(struct nf_conntrack *);
+        int (*attr_is_set)(const struct nf_conntrack *, const enum nf_conntrack_attr);
+        const void *(*get_attr)(const struct nf_conntrack *, const enum nf_conntrack_attr);
+        uint8_t (*get_attr_u8)(const struct nf_conntrack *, const enum nf_conntrack_attr);
+        uint16_t (*get_attr_u16)(const struct nf_conntrack *, const enum nf_conntrack_attr);
+        uint32_t (*get_attr_u32)(const struct nf_conntrack *, const enum nf_conntrack_attr);
+} nfct;
+
+static gboolean
+resolve(void *handle, const char *name, void *ret_fn, GError **error)
+{
+        void *sym = dlsym(handle, name);
+
+        if (!sym) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "%s has no symbol %s: %s",
+                            NETISO_LIBNETFILTER_CONNTRACK_SONAME, name, dlerror());
+                return FALSE;
+        }
+        /* POSIX guarantees data and function pointers share a representation. */
+        memcpy(ret_fn, &sym, sizeof sym);
+        return TRUE;
+}
+
+static gboolean
+load(GError **error)
+{
+        static gboolean loaded;
+        void *handle;
+
+        if (loaded)
+                return TRUE;
+        handle = dlopen(NETISO_LIBNETFILTER_CONNTRACK_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "cannot load %s: %s",
+                            NETISO_LIBNETFILTER_CONNTRACK_SONAME, dlerror());
+                return FALSE;
+        }
+        /* Never closed: the library lives as long as the process. */
+        if (!resolve(handle, "nfct_open", &nfct.open, error) ||
+            !resolve(handle, "nfct_close", &nfct.close, error) ||
+            !resolve(handle, "nfct_callback_register", &nfct.callback_register, error) ||
+            !resolve(handle, "nfct_query", &nfct.query, error) ||
+            !resolve(handle, "nfct_destroy", &nfct.destroy, error) ||
+            !resolve(handle, "nfct_attr_is_set", &nfct.attr_is_set, error) ||
+            !resolve(handle, "nfct_get_attr", &nfct.get_attr, error) ||
+            !resolve(handle, "nfct_get_attr_u8", &nfct.get_attr_u8, error) ||
+            !resolve(handle, "nfct_get_attr_u16", &nfct.get_attr_u16, error) ||
+            !resolve(handle, "nfct_get_attr_u32", &nfct.get_attr_u32, error))
+                return FALSE;
+        loaded = TRUE;
+        return TRUE;
+}
 
 typedef struct {
         const GArray *addresses;
@@ -23,7 +86,7 @@ typedef struct {
 static void
 ct_free(gpointer ct)
 {
-        nfct_destroy(ct);
+        nfct.destroy(ct);
 }
 
 static gboolean
@@ -35,13 +98,13 @@ bound_to(const struct nf_conntrack *ct, guint16 id)
                 return FALSE;
         /* ATTR_ZONE is a zone of both directions, ATTR_ORIG_ZONE one of the
          * original direction only (what table inet blixard sets). */
-        if (nfct_attr_is_set(ct, ATTR_ORIG_ZONE) > 0 && nfct_get_attr_u16(ct, ATTR_ORIG_ZONE) == id)
+        if (nfct.attr_is_set(ct, ATTR_ORIG_ZONE) > 0 && nfct.get_attr_u16(ct, ATTR_ORIG_ZONE) == id)
                 return TRUE;
-        if (nfct_attr_is_set(ct, ATTR_ZONE) > 0 && nfct_get_attr_u16(ct, ATTR_ZONE) == id)
+        if (nfct.attr_is_set(ct, ATTR_ZONE) > 0 && nfct.get_attr_u16(ct, ATTR_ZONE) == id)
                 return TRUE;
-        if (nfct_attr_is_set(ct, ATTR_MARK) <= 0)
+        if (nfct.attr_is_set(ct, ATTR_MARK) <= 0)
                 return FALSE;
-        mark = nfct_get_attr_u32(ct, ATTR_MARK);
+        mark = nfct.get_attr_u32(ct, ATTR_MARK);
         return (mark & 0xffff) == id || (mark >> 16) == id;
 }
 
@@ -82,7 +145,7 @@ names_address(const struct nf_conntrack *ct, const Pick *p)
                                                      ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV4_DST };
         static const enum nf_conntrack_attr v6[] = { ATTR_ORIG_IPV6_SRC, ATTR_ORIG_IPV6_DST,
                                                      ATTR_REPL_IPV6_SRC, ATTR_REPL_IPV6_DST };
-        guint8 l3 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+        guint8 l3 = nfct.get_attr_u8(ct, ATTR_ORIG_L3PROTO);
         gboolean is_v4 = l3 == AF_INET;
 
         if (!p->addresses || p->addresses->len == 0 || (l3 != AF_INET && l3 != AF_INET6))
@@ -92,7 +155,7 @@ names_address(const struct nf_conntrack *ct, const Pick *p)
                 const void *have;
                 NetisoCidr c = { .family = is_v4 ? NETISO_FAMILY_IPV4 : NETISO_FAMILY_IPV6 };
 
-                if (nfct_attr_is_set(ct, attr) <= 0 || !(have = nfct_get_attr(ct, attr)))
+                if (nfct.attr_is_set(ct, attr) <= 0 || !(have = nfct.get_attr(ct, attr)))
                         continue;
                 memcpy(c.bytes, have, is_v4 ? 4 : 16);
                 c.prefix = netiso_family_bits(c.family);
@@ -118,7 +181,7 @@ pick(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 static struct nfct_handle *
 open_handle(GError **error)
 {
-        struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+        struct nfct_handle *h = nfct.open(CONNTRACK, 0);
 
         if (!h) {
                 int e = errno;
@@ -140,10 +203,10 @@ dump(Pick *p, GError **error)
 
         if (!h)
                 return FALSE;
-        nfct_callback_register(h, NFCT_T_ALL, pick, p);
-        r = nfct_query(h, NFCT_Q_DUMP, &family);
+        nfct.callback_register(h, NFCT_T_ALL, pick, p);
+        r = nfct.query(h, NFCT_Q_DUMP, &family);
         e = errno;
-        nfct_close(h);
+        nfct.close(h);
         if (r < 0) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                             "conntrack: cannot list tracked connections: %s", g_strerror(e));
@@ -165,6 +228,8 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
         *ret_ended = 0;
         if ((!addresses || addresses->len == 0) && flow_id == 0)
                 return TRUE;
+        if (!load(error))
+                return FALSE;
         /* A backend switch ends the flows of every guest at once. */
         if (addresses && addresses->len > 16) {
                 set = g_hash_table_new(cidr_hash, cidr_equal);
@@ -180,11 +245,11 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
         if (!h)
                 return FALSE;
         for (guint i = 0; i < doomed->len; i++) {
-                if (nfct_query(h, NFCT_Q_DESTROY, g_ptr_array_index(doomed, i)) == 0)
+                if (nfct.query(h, NFCT_Q_DESTROY, g_ptr_array_index(doomed, i)) == 0)
                         ended++;
                 else if (errno != ENOENT) {
                         int e = errno;
-                        nfct_close(h);
+                        nfct.close(h);
                         g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                                     "conntrack: cannot delete a tracked connection: %s",
                                     g_strerror(e));
@@ -192,7 +257,7 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
                         return FALSE;
                 }
         }
-        nfct_close(h);
+        nfct.close(h);
         *ret_ended = ended;
         return TRUE;
 }
