@@ -306,7 +306,8 @@ settle_flow_ids(const NetisoConfig *config, const char *domain, NetisoFirewall *
         }
         if (given->len == 0)
                 return TRUE;
-        g_message("binding the flows of %u guests installed by an older version", given->len);
+        g_message("binding the flows of %u guest%s installed by an older version", given->len,
+                  given->len == 1 ? "" : "s");
         if (!netiso_backend_ops(config->backend)->sync(fw, config, records, error))
                 return FALSE;
         for (guint i = 0; i < given->len; i++)
