@@ -110,6 +110,18 @@ for x in 4 6; do
 done
 
 clear_entries
+# The host masquerades towards the internet (as libvirt's NAT does): a
+# guest's connection keeps working, its reply tuple being the host's.
+in_ns "$H" nft -f - <<'EON'
+table ip flowbinding_nat {
+	chain post { type nat hook postrouting priority srcnat; oifname "wan0" masquerade; }
+}
+EON
+ok "with masquerading, a2 reaches the internet (TCP)" tcp "$A2" 198.51.100.2 80
+ok "... and its connection is tracked as the host's address" \
+	sh -c "ip netns exec '$H' conntrack -L -p tcp -s 10.0.0.12 2>/dev/null | grep -q 'dst=198.51.100.1 '"
+ok "the host's own connection to a guest works" tcp "$H" 10.0.0.12 9000
+ok "a guest reaches the host's allowed port" udp "$A2" "$HOST4" 53 "$H"
 ok "b1 stops" stop_guest b1
 ok "no tracked connection of b1's addresses survives its stop" \
 	sh -c "! ip netns exec '$H' conntrack -L 2>/dev/null | grep -Eq '=(10.0.0.11|fd00:10::11) '"
