@@ -20,10 +20,11 @@ e2e_log "hook: $E2E_HOOK_DESC; domain type: $E2E_DOMAIN_TYPE"
 
 # Guests of one tenant on different hosts: without the cluster (issue 17) each host knows
 # only its own guests, so they do not reach each other.
-# TODO(cluster): with [vm.network_isolation.cluster] and `watch` on every host, set this to
-# ok (NETISO_E2E_CROSS_HOST=ok): a1 and a3 then reach mx wherever the routes send them,
-# before and after the migration (once e2e_route_guest moved the route), and the
-# source's release must leave the destination's claims alone.
+# TODO(cluster): start etcd and `blixard-netiso watch` on every host (e2e_on N
+# e2e_cli_start ...) with [vm.network_isolation.cluster] in each host's configuration
+# (node = "host1", "host2", "host3"), then set this to ok (NETISO_E2E_CROSS_HOST=ok): a1
+# and a3 then reach mx wherever the routes send it, before and after the migration
+# (once e2e_route_guest moved the route), through the isolation of mx's host.
 CROSS=${NETISO_E2E_CROSS_HOST:-blocked}
 
 now() { date +%s.%N; }
@@ -139,6 +140,9 @@ check_failed() { # LABEL RC SRC DST DST-PHASES SINCE STREAM
 	mark
 	settle 8
 	e2e_tap "$l: ${STREAM_SRC[$s]} (A, host $src) still reaches mx" ok "$(reached "$s" $((MARK[$s] + MARGIN)))"
+	# TODO(cluster): the owners of mx's addresses say host $src again (the destination
+	# released what it claimed at "prepare begin", if it got that far, and the source's
+	# watch claimed them back), and no host lists mx's addresses with another tenant.
 }
 # Nothing of an incoming mx that failed stays on host DST.
 check_nothing_left() { # LABEL DST
@@ -203,11 +207,16 @@ e2e_wait_for 30 test ! -e "$(e2e_host_dir 2)/run/blixard-netiso/domains/mx.state
 # A migration at 1 MiB/s takes minutes: time to look at both hosts while the incoming
 # guest is paused on the destination (its CPUs have not run there), before the migration
 # is let go (e2e_migrate_hurry) or aborted.
+# Has host DST made a tap for the incoming mx and recorded it?
+recorded_incoming() {
+	local tap
+	tap=$(dom_tap "$1" mx)
+	[ -n "$tap" ] && record "$1" mx | grep -q "^taps=.*$tap;"
+}
 slow_migration_window() { # LABEL SRC DST
 	local l=$1 src=$2 dst=$3 tap
 	e2e_migrate_start mx "$dst" --bandwidth 1
-	e2e_wait_for 120 test -s "$(e2e_host_dir "$dst")/run/blixard-netiso/domains/mx.state" ||
-		e2e_log "$l: host $dst never recorded mx"
+	e2e_wait_for 120 recorded_incoming "$dst" || e2e_log "$l: host $dst never recorded the incoming mx"
 	tap=$(dom_tap "$dst" mx)
 	e2e_log "$l: host $dst has mx ($(e2e_dom_state "$dst" mx)) on $tap after $(secs "$since") s"
 	e2e_tap "$l: the incoming mx is paused on host $dst" paused "$(state_word "$dst" mx)"
@@ -217,6 +226,8 @@ slow_migration_window() { # LABEL SRC DST
 	e2e_tap "$l: mx still runs on host $src" running "$(state_word "$src" mx)"
 	e2e_tap "$l: host $src still holds mx's addresses" present "$(table_has "$src" mx)"
 	e2e_tap "$l: the migration is still under way" yes "$(e2e_migrate_ended mx && echo no || echo yes)"
+	# TODO(cluster): the owners of mx's addresses already say host $dst (moved, same UUID,
+	# at the destination's "prepare begin"); host $src still publishes mx.
 }
 
 # ---------------------------------------------------------------- the migration
@@ -239,6 +250,9 @@ e2e_tap "after: host 1 links no tap to mx" absent \
 	"$(find "$E2E_T/run/blixard-netiso/taps" -lname mx 2>/dev/null | grep -q . && echo present || echo absent)"
 e2e_tap "after: host 1's table holds nothing of mx" absent "$(table_has 1 mx)"
 e2e_tap "after: host 3 never had anything of mx" absent "$(table_has 3 mx)"
+# TODO(cluster): the owners of mx's addresses say host 2; host 1 no longer publishes mx
+# (its release at "stopped end" left host 2's claims alone); hosts 1 and 3 list mx's
+# addresses as tenant A's on host 2 (then "host 3 never had anything of mx" changes).
 e2e_tap "migration: the destination's hook calls" "migrate begin, prepare begin, start begin, started begin" \
 	"$(phases 2 mx "$since")"
 e2e_tap "migration: the source's hook calls" "stopped end, release end" "$(phases 1 mx "$since")"
@@ -272,6 +286,12 @@ probe() { # SOURCE NAME KIND ADDR PORT EXPECT DESCRIPTION...
 	shift 6
 	e2e_plan_add "$src" "$name" "$kind" "$addr" "$port" - reply "$expect" - - "$*"
 }
+# The migrated guest runs in a new QEMU where, under TCG, none of its code is translated
+# yet: on a loaded machine the thirty probes it starts at once below could time out
+# while it warms up. A first round, not evaluated, warms it up.
+e2e_new_plan warm
+for f in 4 6; do probe mx "tcp$f-a2" tcp "$(e2e_fam_addr $f guest a2)" 2222 ok warm-up; done
+e2e_run_round "$E2E_PLAN" warm
 e2e_new_plan 1
 for f in 4 6; do
 	for k in tcp udp ping; do

@@ -135,10 +135,10 @@ e2e_migrate_copying() {
 # --bandwidth) and waits for it, as e2e_migrate_wait. The limit is lifted once memory is
 # being copied: until then the migration's own --bandwidth would override it.
 e2e_migrate_hurry() {
-	local g=$1 src i
+	local g=$1 src
 	src=$(e2e_ghost "$g")
 	e2e_wait_for 120 e2e_migrate_copying "$g" || e2e_log "the migration of $g copies no memory"
-	for i in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		e2e_on "$src" e2e_virsh migrate-setspeed "$g" 100000 >/dev/null 2>&1
 		e2e_wait_for 20 e2e_migrate_ended "$g" && break
 	done

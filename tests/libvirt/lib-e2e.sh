@@ -240,6 +240,11 @@ e2e_build_guest() {
 e2e_install_hook() {
 	local inst=$E2E_T/inst f target qemud
 	mkdir -p "$E2E_T/hooks.d"
+	# The harness's trace of libvirt's hook calls, before and after the hook under test.
+	if [ "${E2E_TRACE:-}" = 1 ]; then
+		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/00-trace"
+		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/99-trace"
+	fi
 	if [ -n "${NETISO_E2E_HOOK:-}" ]; then
 		[ -x "$NETISO_E2E_HOOK" ] || e2e_bail "NETISO_E2E_HOOK=$NETISO_E2E_HOOK is not executable"
 		ln -s "$(readlink -f "$NETISO_E2E_HOOK")" "$E2E_T/hooks.d/50-blixard-netiso"
@@ -263,11 +268,6 @@ e2e_install_hook() {
 		[ -x "$target" ] || e2e_bail "installed hook $f -> $target is not executable"
 		ln -s "$target" "$E2E_T/hooks.d/$(basename "$f")"
 	done
-	# The harness's trace of libvirt's hook calls, before and after the product's hook.
-	if [ "${E2E_TRACE:-}" = 1 ]; then
-		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/00-trace"
-		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/99-trace"
-	fi
 	f=$(find "$inst" -path '*/blixard/blixard.toml' | head -n 1)
 	if [ -n "$f" ]; then
 		E2E_CONFDIR=$(dirname "${f#"$inst"}")
