@@ -28,6 +28,8 @@ static const struct {
         { "nwfilter", netiso_cli_nwfilter,
           "generate libvirt nwfilter XML ([--tenant NAME] [--define])" },
         { "watch", netiso_cli_watch, "follow libvirt events and apply changes live" },
+        { "why", netiso_cli_why,
+          "would a packet pass, and which rule decides (--from X --to Y[:PORT])" },
         { "purge", netiso_cli_purge, "remove every firewall object and record of blixard-netiso" },
 };
 

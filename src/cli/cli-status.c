@@ -9,14 +9,16 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/metrics.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/inspectors.h"
 #include "util/error.h"
 
 #define CAP_NET_ADMIN_BIT 12
 
-static gboolean
-has_net_admin(void)
+gboolean
+netiso_cli_has_net_admin(void)
 {
         g_autofree char *status = NULL;
         const char *line;
@@ -242,12 +244,33 @@ print_text(const StatusReport *r)
         }
 }
 
+/* --prometheus (core/metrics.h): exit 0 whenever the metrics were written,
+ * so that a textfile collector's "status > file && mv" keeps reporting a
+ * broken firewall instead of going stale. */
+static int
+print_prometheus(const StatusReport *r)
+{
+        NetisoMetricsInput in = {
+                .config = r->config,
+                .records = r->records,
+                .inspection = r->inspection,
+                .last_event_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_EVENT),
+                .last_repair_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_REPAIR),
+        };
+        g_autofree char *text = netiso_metrics_render(&in);
+
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
 {
-        gboolean json = FALSE;
+        gboolean json = FALSE, prometheus = FALSE;
         GOptionEntry entries[] = {
                 { "json", 0, 0, G_OPTION_ARG_NONE, &json, "machine-readable output", NULL },
+                { "prometheus", 0, 0, G_OPTION_ARG_NONE, &prometheus,
+                  "Prometheus text format (node_exporter's textfile collector)", NULL },
                 { NULL },
         };
         g_autoptr(NetisoConfig) config = NULL;
@@ -258,7 +281,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
         StatusReport r = { 0 };
         int status = 0;
 
-        if (!netiso_cli_parse(options, "[--json]", entries, &argc, &argv, &status))
+        if (!netiso_cli_parse(options, "[--json|--prometheus]", entries, &argc, &argv, &status))
                 return status;
         config = netiso_cli_load_config(options, &status);
         if (!config)
@@ -268,7 +291,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 return netiso_cli_fail(error);
         r.config = config;
         r.config_path = options->config_path;
-        r.privileged = has_net_admin();
+        r.privileged = netiso_cli_has_net_admin();
         r.records = records;
         if (r.privileged) {
                 inspection = netiso_backend_inspect(config->backend)
@@ -279,6 +302,8 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 r.inspection_error = "not privileged";
         }
         r.inspection = inspection;
+        if (prometheus)
+                return print_prometheus(&r);
         if (json)
                 print_json(&r);
         else

@@ -17,12 +17,28 @@ typedef struct {
         guint64 drop_bytes;
 } NetisoTapStatus;
 
+/* Why packets were dropped, summed over every guest (status --prometheus).
+ * The rules of TRAFFIC SEMANTICS (blixard-netiso(8)) each reason counts. */
+typedef enum {
+        NETISO_DROP_SPOOFED,     /* rule 1: a source the tap does not own */
+        NETISO_DROP_BLOCKED,     /* rules 2 to 8: what a guest may not send */
+        NETISO_DROP_INBOUND,     /* rules 9 to 11: what may not reach a guest */
+        NETISO_DROP_UNPROTECTED, /* rule 12: guest-like taps without installed state */
+        _NETISO_DROP_MAX,
+} NetisoDropReason;
+
+const char *netiso_drop_reason_to_string(NetisoDropReason reason);
+
 typedef struct {
         gboolean objects_present; /* table / chains exist */
         gboolean objects_intact;  /* base rules present as rendered */
         GPtrArray *taps;          /* of NetisoTapStatus* */
         GPtrArray *problems;      /* of char*: what is missing or foreign */
         GPtrArray *warnings;      /* of char*: e.g. other tables that drop guest traffic */
+        /* Drops per reason; reasons_counted is FALSE when the backend has no such counters. */
+        gboolean reasons_counted;
+        guint64 reason_packets[_NETISO_DROP_MAX];
+        guint64 reason_bytes[_NETISO_DROP_MAX];
 } NetisoInspection;
 
 /* Empty lists, nothing present. */

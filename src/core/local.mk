@@ -11,4 +11,8 @@ libnetiso_core_la_SOURCES = \
 	src/core/firewall.c src/core/firewall.h \
 	src/core/backend.h \
 	src/core/inspect.c src/core/inspect.h \
+	src/core/verdict.c src/core/verdict.h \
+	src/core/locator.c src/core/locator.h \
+	src/core/stamps.c src/core/stamps.h \
+	src/core/metrics.c src/core/metrics.h \
 	$(NULL)

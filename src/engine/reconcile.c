@@ -7,6 +7,7 @@
 
 #include "core/drift.h"
 #include "core/policy.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/inspectors.h"
@@ -395,6 +396,7 @@ commit(const NetisoConfig *config, GPtrArray *installed, const NetisoDesired *de
                 return FALSE;
         }
         report->committed = TRUE;
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_REPAIR); /* status --prometheus */
         for (guint i = 0; i < written->len; i++) {
                 const NetisoRecord *want = g_ptr_array_index(written, i);
                 const NetisoRecord *have = netiso_records_find(installed, want->domain);
@@ -496,7 +498,8 @@ netiso_reconcile_from_records(const NetisoConfig *config, NetisoFirewall *fw, GE
         if (!lock)
                 return FALSE;
         records = netiso_state_list(config->state_dir, NULL, error);
-        if (!records)
+        if (!records || !netiso_backend_ops(config->backend)->sync(fw, config, records, error))
                 return FALSE;
-        return netiso_backend_ops(config->backend)->sync(fw, config, records, error);
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_REPAIR); /* status --prometheus */
+        return TRUE;
 }

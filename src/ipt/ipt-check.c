@@ -257,6 +257,57 @@ is_drop_target(const char *target)
                g_strcmp0(target, NETISO_IPT_INBOUND) == 0;
 }
 
+static int
+drop_reason(const char *target)
+{
+        if (g_strcmp0(target, NETISO_IPT_SPOOF) == 0)
+                return NETISO_DROP_SPOOFED;
+        if (g_strcmp0(target, NETISO_IPT_INBOUND) == 0)
+                return NETISO_DROP_INBOUND;
+        return NETISO_DROP_BLOCKED;
+}
+
+/* Drops per reason: the leaves' drops by their target (those counters
+ * survive events that do not touch the tap), and the fail-closed drops of
+ * the top chains (rewritten, so counted afresh, on every event). */
+static void
+count_reasons(NetisoInspection *in, const NetisoIptRuleset *have)
+{
+        const char *const tops[] = { NETISO_IPT_FWD, NETISO_IPT_IN, NETISO_IPT_OUT };
+
+        in->reasons_counted = TRUE;
+        for (guint i = 0; i < have->chains->len; i++) {
+                const char *chain = g_ptr_array_index(have->chains, i);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, chain);
+
+                if (!g_str_has_prefix(chain, "BLXFI-") && !g_str_has_prefix(chain, "BLXII-") &&
+                    !g_str_has_prefix(chain, "BLXFO-") && !g_str_has_prefix(chain, "BLXDM-"))
+                        continue;
+                for (guint k = 0; k < rules->len; k++) {
+                        const NetisoIptRule *r = g_ptr_array_index(rules, k);
+                        g_autofree char *target = netiso_ipt_rule_target(r->spec);
+
+                        if (!is_drop_target(target))
+                                continue;
+                        in->reason_packets[drop_reason(target)] += r->packets;
+                        in->reason_bytes[drop_reason(target)] += r->bytes;
+                }
+        }
+        for (gsize t = 0; t < G_N_ELEMENTS(tops); t++) {
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, tops[t]);
+
+                for (guint k = 0; rules && k < rules->len; k++) {
+                        const NetisoIptRule *r = g_ptr_array_index(rules, k);
+                        g_autofree char *target = netiso_ipt_rule_target(r->spec);
+
+                        if (g_strcmp0(target, "DROP") != 0)
+                                continue;
+                        in->reason_packets[NETISO_DROP_UNPROTECTED] += r->packets;
+                        in->reason_bytes[NETISO_DROP_UNPROTECTED] += r->bytes;
+                }
+        }
+}
+
 /* Drops are counted on the leaf rule that sent the packet to a drop chain:
  * per source tap for its own packets, per destination tap for packets
  * refused on their way to it (inbound, and from another tenant's guest). */
@@ -333,6 +384,7 @@ fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **hav
                         in->objects_present |=
                                 netiso_ipt_chain_is_ours(g_ptr_array_index(have[f]->chains, i));
                 count_drops(counts, have[f]);
+                count_reasons(in, have[f]);
                 hook_warnings(in->warnings, netiso_ipt_families[f].label, have[f]);
         }
         in->objects_intact = in->objects_present && in->problems->len == 0;

@@ -168,6 +168,25 @@ netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *reco
         return TRUE;
 }
 
+/* The named counters of the drop chains (nft-skeleton.c), per reason. */
+static void
+count_reasons(NetisoInspection *in, const NetisoNftListing *listing)
+{
+        in->reasons_counted = TRUE;
+        for (int r = 0; r < _NETISO_DROP_MAX; r++) {
+                g_autofree char *name =
+                        g_strdup_printf("drops_%s", netiso_drop_reason_to_string(r));
+                const NetisoNftCounter *c = g_hash_table_lookup(listing->named_counters, name);
+
+                if (!c) {
+                        in->reasons_counted = FALSE;
+                        continue;
+                }
+                in->reason_packets[r] = c->packets;
+                in->reason_bytes[r] = c->bytes;
+        }
+}
+
 NetisoInspection *
 netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                    GError **error)
@@ -183,6 +202,7 @@ netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         if (!netiso_nft_check(fw, config, records, in->problems, error))
                 return NULL;
         in->objects_intact = in->objects_present && in->problems->len == 0;
+        count_reasons(in, listing);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
                 for (guint j = 0; j < rec->ports->len; j++) {

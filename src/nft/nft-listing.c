@@ -16,6 +16,7 @@ netiso_nft_listing_free(NetisoNftListing *listing)
         g_hash_table_unref(listing->sets);
         g_hash_table_unref(listing->counters);
         g_hash_table_unref(listing->chains);
+        g_hash_table_unref(listing->named_counters);
         g_free(listing);
 }
 
@@ -119,6 +120,16 @@ append_value(GString *out, JsonNode *value, JsonNode *type, guint position)
         }
 }
 
+static NetisoNftCounter *
+counter_new(JsonObject *o)
+{
+        NetisoNftCounter *c = g_new0(NetisoNftCounter, 1);
+
+        c->packets = (guint64)json_object_get_int_member_with_default(o, "packets", 0);
+        c->bytes = (guint64)json_object_get_int_member_with_default(o, "bytes", 0);
+        return c;
+}
+
 /* An element of "elem": a value, [key, data] in a map, or
  * {"elem": {"val": ..., "counter": {...}}} when it carries a counter. */
 static void
@@ -144,14 +155,8 @@ add_element(NetisoNftListing *listing, GPtrArray *elements, JsonNode *node, Json
         } else {
                 append_value(text, node, type, 0);
         }
-        if (counter) {
-                NetisoNftCounter *c = g_new0(NetisoNftCounter, 1);
-
-                c->packets =
-                        (guint64)json_object_get_int_member_with_default(counter, "packets", 0);
-                c->bytes = (guint64)json_object_get_int_member_with_default(counter, "bytes", 0);
-                g_hash_table_replace(listing->counters, g_strdup(text->str), c);
-        }
+        if (counter)
+                g_hash_table_replace(listing->counters, g_strdup(text->str), counter_new(counter));
         g_ptr_array_add(elements, g_string_free(g_steal_pointer(&text), /* free_segment */ FALSE));
 }
 
@@ -214,6 +219,7 @@ netiso_nft_listing_parse(const char *text, GError **error)
                                               (GDestroyNotify)g_ptr_array_unref);
         listing->counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         listing->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        listing->named_counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         if (!text || !*text)
                 return g_steal_pointer(&listing);
         array = objects(parser, text, error);
@@ -224,6 +230,7 @@ netiso_nft_listing_parse(const char *text, GError **error)
                 JsonObject *set = member_object(o, "set");
                 JsonObject *chain = member_object(o, "chain");
                 JsonObject *rule = member_object(o, "rule");
+                JsonObject *counter = member_object(o, "counter");
 
                 if (!set)
                         set = member_object(o, "map");
@@ -233,6 +240,10 @@ netiso_nft_listing_parse(const char *text, GError **error)
                         count_rule(listing, member_string(chain, "name"), /* is_rule */ FALSE);
                 else if (rule && member_string(rule, "chain"))
                         count_rule(listing, member_string(rule, "chain"), /* is_rule */ TRUE);
+                else if (counter && member_string(counter, "name"))
+                        g_hash_table_replace(listing->named_counters,
+                                             g_strdup(member_string(counter, "name")),
+                                             counter_new(counter));
         }
         return g_steal_pointer(&listing);
 }

@@ -11,11 +11,12 @@ typedef struct {
 } NetisoNftCounter;
 
 typedef struct {
-        GHashTable *sets;     /* name -> GPtrArray of element text, as the renderer writes it:
-                               * "\"vnet0\"", "\"vnet0\" . 10.0.0.5", "10.0.0.5 : \"vnet0\"",
-                               * "\"vnet0\" : jump tenant-a" */
-        GHashTable *counters; /* element text -> NetisoNftCounter (sets with counters) */
-        GHashTable *chains;   /* name -> its rule count (GUINT_TO_POINTER) */
+        GHashTable *sets;           /* name -> GPtrArray of element text, as the renderer writes it:
+                                     * "\"vnet0\"", "\"vnet0\" . 10.0.0.5", "10.0.0.5 : \"vnet0\"",
+                                     * "\"vnet0\" : jump tenant-a" */
+        GHashTable *counters;       /* element text -> NetisoNftCounter (sets with counters) */
+        GHashTable *chains;         /* name -> its rule count (GUINT_TO_POINTER) */
+        GHashTable *named_counters; /* counter objects: name -> NetisoNftCounter */
 } NetisoNftListing;
 
 /* text is one JSON document; "" (capture mode) is an empty listing. */

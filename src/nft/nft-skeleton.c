@@ -81,7 +81,9 @@ rule(GString *out, const char *chain, const char *format, ...)
 }
 
 /* The drop chains count per guest through the per-element counters of
- * guest_drops, then log (rate limited) if asked, then drop. */
+ * guest_drops, then log (rate limited) if asked, then drop, counted per
+ * reason too (status --prometheus) by a named counter "drops_WHAT": a
+ * table object, so the full path's flush of the chains keeps its count. */
 static void
 render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
                   const char *what)
@@ -91,7 +93,7 @@ render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, c
                 rule(out, chain,
                      "limit rate %u/second log prefix \"blixard-netiso %s: \" level warn",
                      config->log_drops_per_second, what);
-        rule(out, chain, "drop");
+        rule(out, chain, "counter name \"drops_%s\" drop", what);
 }
 
 static void
@@ -181,7 +183,7 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
         const GPtrArray *patterns = config->guest_interface_patterns;
 
         for (guint i = 0; patterns && i < patterns->len; i++)
-                rule(out, chain, "%sname \"%s\" counter drop", dir,
+                rule(out, chain, "%sname \"%s\" counter name \"drops_unprotected\" drop", dir,
                      (const char *)g_ptr_array_index(patterns, i));
 }
 
@@ -227,6 +229,11 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
         render_cidr_set(out, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
         render_port_set(out, "ports_out", r->ports_out);
         render_port_set(out, "ports_in", r->ports_in);
+        /* Drops per reason (render_drop_chain, render_fail_closed). */
+        g_string_append(out, "add counter " T " drops_spoofed\n"
+                             "add counter " T " drops_blocked\n"
+                             "add counter " T " drops_inbound\n"
+                             "add counter " T " drops_unprotected\n");
         /* Per-guest sets and maps: created if missing, never flushed here. */
         g_string_append(out, "add set " T " guest_ifs { type ifname; }\n"
                              "add set " T " guest_drops { type ifname; counter; }\n"

@@ -10,6 +10,8 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/why.sh \
+	tests/netns/prometheus.sh \
 	tests/netns/attack-conntrack.sh \
 	tests/netns/attack-ttl.sh \
 	tests/netns/attack-related.sh \
@@ -25,6 +27,8 @@ netns_iptables_tests = \
 	tests/netns/events-iptables.sh \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
+	tests/netns/why-iptables.sh \
+	tests/netns/prometheus-iptables.sh \
 	tests/netns/attack-conntrack-iptables.sh \
 	tests/netns/attack-ttl-iptables.sh \
 	tests/netns/attack-related-iptables.sh \
