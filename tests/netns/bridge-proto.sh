@@ -1,0 +1,747 @@
+#!/bin/bash
+# Prototype proof for bridged guests (doc/bridged-design.md): a host namespace with a
+# bridge like libvirt's virbr0 (address, dnsmasq, masquerade), guests on veth "taps",
+# routed guests beside them, and a foreign port (a LAN host). Loads the hand-written
+# ruleset tests/netns/bridge-proto.nft, applies each guest event as one nft transaction
+# (what the hook will write) and checks the traffic matrix and every layer-2 guard with
+# crafted frames. Not wired into Makefile.am yet. BRIDGE_PROTO_PERF=1 also measures.
+set -u
+. "$top_srcdir/tests/netns/lib-netns.sh"
+require_root_tier ip nft socat ping dnsmasq busybox /usr/bin/python3
+/usr/bin/python3 -c 'import scapy.all' 2>/dev/null || tap_skip_all "needs python3-scapy"
+
+TAP_LOG="$WORK/tap.log"
+SKELETON="${BRIDGE_PROTO_NFT:-$top_srcdir/tests/netns/bridge-proto.nft}" # override: a mutated ruleset
+L2PY="$top_srcdir/tests/netns/bridge-proto-l2.py"
+BR=virbr0
+BR_MAC=52:54:00:ff:00:01
+GW4=192.168.122.1
+GW6=fd00:122::1
+L="${NS_PREFIX}lan" # a LAN host on a port that is no guest's (an uplink)
+
+# ---- the kernel: can the bridge family track connections (nf_conntrack_bridge)? ----
+probe_ns="${NS_PREFIX}probe"
+ip netns add "$probe_ns"
+if ip netns exec "$probe_ns" nft -f - 2>/dev/null <<<'table bridge p { chain c { ct state established accept; } }'; then
+	STATEFUL=1
+else
+	STATEFUL=0
+fi
+ip netns del "$probe_ns"
+diag "kernel $(uname -r): bridge conntrack $([ $STATEFUL = 1 ] && echo available || echo not available)"
+
+# ---- topology ----
+new_ns "$H"
+in_ns "$H" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+# No br_netfilter: bridged frames must never need the IP hooks (set per namespace).
+for f in iptables ip6tables arptables; do
+	in_ns "$H" sh -c "[ ! -e /proc/sys/net/bridge/bridge-nf-call-$f ] || echo ${BRNF:-0} >/proc/sys/net/bridge/bridge-nf-call-$f"
+done
+new_ns "$C"
+new_ns "$I"
+link_peer "$C" clu0 172.16.0 fd00:172:
+link_peer "$I" wan0 198.51.100 2001:db8:100:
+in_ns "$H" ip link add "$BR" type bridge
+in_ns "$H" ip link set "$BR" address "$BR_MAC"
+in_ns "$H" ip link set "$BR" up
+in_ns "$H" ip addr add "$GW4/24" dev "$BR"
+in_ns "$H" ip addr add "$GW6/64" dev "$BR" nodad
+# libvirt's NAT network: masquerade IPv4 leaving the network; IPv6 is routed.
+in_ns "$H" nft -f - <<'EOF'
+table ip sim_libvirt {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr 192.168.122.0/24 ip daddr != { 192.168.122.0/24, 224.0.0.0/24, 255.255.255.255 } masquerade
+	}
+}
+EOF
+# the network's dnsmasq: DNS and DHCP on the bridge address, as libvirt runs it
+in_ns "$H" dnsmasq --conf-file=/dev/null --pid-file="$WORK/dnsmasq.pid" -u root \
+	--bind-interfaces --interface="$BR" --except-interface=lo \
+	--listen-address="$GW4" --listen-address="$GW6" --no-resolv --no-hosts \
+	--host-record=gw.bx,"$GW4","$GW6" --dhcp-range=192.168.122.100,192.168.122.199,1h \
+	--dhcp-range=fd00:122::100,fd00:122::1ff,64,1h --dhcp-leasefile="$WORK/leases" \
+	--dhcp-authoritative --log-facility="$WORK/dnsmasq.log"
+PIDS+=("$(cat "$WORK/dnsmasq.pid")")
+tcp_listen "$H" 8080 # a host service, not allowed
+tcp_listen "$H" 8443 # a host service on the allowed outbound port
+tcp_listen "$C" 7000
+tcp_listen "$I" 80
+tcp_listen "$I" 8443
+udp_sink "$I" 5555
+
+# bguest_up NAME TAP MAC V4 V6 [static]: a guest namespace on a port of the bridge.
+# Without "static" no address is configured (the guest will use DHCP).
+bguest_up() {
+	local name=$1 tap=$2 mac=$3 v4=$4 v6=$5 ns="${NS_PREFIX}$1"
+	new_ns "$ns"
+	ip link add "$tap" netns "$H" type veth peer name eth0 netns "$ns"
+	in_ns "$H" ip link set "$tap" master "$BR" up
+	in_ns "$ns" ip link set eth0 address "$mac"
+	in_ns "$ns" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+	in_ns "$ns" ip link set eth0 up
+	if [ "${6:-static}" = static ]; then
+		in_ns "$ns" ip addr add "$v4/24" dev eth0
+		in_ns "$ns" ip -6 addr add "$v6/64" dev eth0 nodad
+		in_ns "$ns" ip route add default via "$GW4"
+		in_ns "$ns" ip -6 route add default via "$GW6"
+	fi
+	tcp_listen "$ns" 9000
+	tcp_listen "$ns" 2222
+	udp_sink "$ns" 5555
+	observer "$ns"
+}
+
+# observer NS: counters at the guest's eth0 ingress of what the attackers (a1 and the
+# LAN host) send, to see what arrives
+observer() {
+	in_ns "$1" nft -f - <<'EOF'
+table netdev obs {
+	set attackers { type ether_addr; elements = { 52:54:00:00:01:01, 52:54:00:00:0a:01 } }
+	counter ra {}
+	counter redirect6 {}
+	counter redirect4 {}
+	counter dhcp {}
+	counter dhcp6 {}
+	counter ethertype {}
+	counter tagged {}
+	counter na {}
+	counter arp_reply {}
+	counter dad {}
+	chain in {
+		type filter hook ingress device "eth0" priority 0;
+		ip6 saddr :: icmpv6 type nd-neighbor-solicit counter name dad
+		ether saddr != @attackers return
+		icmpv6 type nd-router-advert counter name ra
+		icmpv6 type nd-redirect counter name redirect6
+		icmp type redirect counter name redirect4
+		udp sport 67 counter name dhcp
+		udp dport 546 counter name dhcp6
+		ether type 0x88b5 counter name ethertype
+		ether type 8021q counter name tagged
+		icmpv6 type nd-neighbor-advert counter name na
+		arp operation reply counter name arp_reply
+	}
+}
+EOF
+}
+
+# seen NS COUNTER: packets counted by the observer
+seen() {
+	in_ns "$1" nft list counter netdev obs "$2" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+declare -A G_TAP G_MAC G_V4 G_V6 G_TENANT G_KIND
+# guests: bridged a1 a2 (tenant A), b1 (B); d1 (A) without an address (DHCP);
+# routed ra (A), rb (B) on type='ethernet' taps as today
+bguest_up a1 vnet1 52:54:00:00:01:01 192.168.122.11 fd00:122::11
+bguest_up a2 vnet2 52:54:00:00:01:02 192.168.122.12 fd00:122::12
+bguest_up b1 vnet3 52:54:00:00:01:03 192.168.122.13 fd00:122::13
+bguest_up d1 vnet4 52:54:00:00:01:04 - - dhcp
+guest_up ra vnet11 10.0.0.21 fd00:10::21
+guest_up rb vnet12 10.0.0.22 fd00:10::22
+A1=$(guest_ns a1) A2=$(guest_ns a2) B1=$(guest_ns b1) D1=$(guest_ns d1)
+RA=$(guest_ns ra) RB=$(guest_ns rb)
+# the LAN host behind the foreign port lan0 (outside the VM networks, on-link)
+new_ns "$L"
+ip link add lan0 netns "$H" type veth peer name eth0 netns "$L"
+in_ns "$H" ip link set lan0 master "$BR" up
+in_ns "$L" ip link set eth0 address 52:54:00:00:0a:01
+in_ns "$L" ip link set eth0 up
+in_ns "$L" ip addr add 203.0.113.50/24 dev eth0
+in_ns "$L" ip -6 addr add fd00:203::50/64 dev eth0 nodad
+in_ns "$L" ip route add 192.168.122.0/24 dev eth0
+in_ns "$L" ip -6 route add fd00:122::/64 dev eth0
+tcp_listen "$L" 80
+tcp_listen "$L" 8443
+observer "$L"
+for g in "$A1" "$A2" "$B1"; do
+	in_ns "$g" ip route add 203.0.113.0/24 dev eth0
+	in_ns "$g" ip -6 route add fd00:203::/64 dev eth0
+done
+
+# ---- the ruleset ----
+# render INTERNET TENANTS: the skeleton for this configuration and kernel
+render() {
+	local internet=$1 tenants=$2 drop_tag
+	[ "$STATEFUL" = 1 ] && drop_tag=stateless || drop_tag=stateful
+	sed -e "s/@INTERNET@/$([ "$internet" = true ] && echo accept || echo 'jump drop_guest')/" \
+		-e "/#@$drop_tag\$/d" \
+		-e "$([ "$tenants" = true ] && echo '/#@tenants$/s/ #@tenants$//' || echo '/#@tenants$/d')" \
+		-e 's/ #@[a-z]*$//' "$SKELETON"
+}
+
+eui64() { # eui64 MAC: the link-local address the kernel derives from it
+	/usr/bin/python3 -c 'import sys,socket
+b=bytes.fromhex(sys.argv[1].replace(":",""))
+print(socket.inet_ntop(socket.AF_INET6,b"\xfe\x80"+b"\0"*6+bytes([b[0]^2])+b[1:3]+b"\xff\xfe"+b[3:]))' "$1"
+}
+v6int() { # v6int ADDR: the address as the 128-bit integer the ND target sets hold
+	/usr/bin/python3 -c 'import sys,ipaddress; print(hex(int(ipaddress.IPv6Address(sys.argv[1]))))' "$1"
+}
+
+# tenant_objects TENANT: the tenant's chains and sets in both tables (idempotent)
+tenant_objects() {
+	local t=$1
+	cat <<EOF
+add set inet blixard tenant-$t-ifs { type ifname; }
+add set inet blixard tenant-$t-v4 { type ifname . ipv4_addr; }
+add set inet blixard tenant-$t-v6 { type ifname . ipv6_addr; }
+add chain inet blixard tenant-$t
+flush chain inet blixard tenant-$t
+add rule inet blixard tenant-$t oifname @tenant-$t-ifs accept
+add rule inet blixard tenant-$t oifname . ip daddr @tenant-$t-v4 accept
+add rule inet blixard tenant-$t oifname . ip6 daddr @tenant-$t-v6 accept
+add set bridge blixard tenant-$t-ifs { type ifname; }
+add chain bridge blixard tenant-$t
+flush chain bridge blixard tenant-$t
+add rule bridge blixard tenant-$t oifname @tenant-$t-ifs accept
+EOF
+}
+
+# pair VERB TABLE SET ELEMENT [KEY]: "add" writes the element; "del" writes the
+# tolerant "add; delete" pair (1.0.6 has no destroy), KEY for maps
+pair() {
+	local verb=$1 fam=$2 set=$3 elem=$4 key=${5:-$4}
+	echo "add element $fam blixard $set { $elem }"
+	[ "$verb" = del ] && echo "delete element $fam blixard $set { $key }"
+	return 0
+}
+
+# bridged_addr VERB TAP TENANT ADDR: the elements of one bound address of a bridged guest
+bridged_addr() {
+	local verb=$1 tap=$2 t=$3 a=$4 f=v4 owned=owned_v4
+	case $a in *:*) f=v6 owned=owned_v6 ;; esac
+	pair "$verb" bridge guest_src_$f "\"$tap\" . $a"
+	pair "$verb" bridge $owned "$a"
+	if [ $f = v6 ]; then
+		pair "$verb" bridge nd_target_v6 "\"$tap\" . $(v6int "$a")"
+		pair "$verb" bridge owned_nd_v6 "$(v6int "$a")"
+	fi
+	pair "$verb" inet guest_src_$f "\"$BR\" . $a"
+	pair "$verb" inet addr_owner_$f "$a : \"$tap\"" "$a"
+	pair "$verb" inet guest_tenant_$f "\"$BR\" . $a : jump tenant-$t" "\"$BR\" . $a"
+	pair "$verb" inet tenant-$t-$f "\"$BR\" . $a"
+	pair "$verb" inet guest_drops_$f "\"$BR\" . $a"
+}
+
+# bridged_event VERB NAME [ADDR...]: what the hook writes when a bridged guest starts
+# (add) or stops (del): the port, its MAC, its tenant, its derived link-local address
+# and the bound addresses. One transaction, both tables.
+bridged_event() {
+	local verb=$1 name=$2 tap mac t a
+	shift 2
+	tap=${G_TAP[$name]} mac=${G_MAC[$name]} t=${G_TENANT[$name]}
+	{
+		[ "$verb" = add ] && tenant_objects "$t"
+		pair "$verb" bridge guest_ifs "\"$tap\""
+		pair "$verb" bridge guest_drops "\"$tap\""
+		pair "$verb" bridge guest_mac "\"$tap\" . $mac"
+		pair "$verb" bridge guest_tenant "\"$tap\" : jump tenant-$t" "\"$tap\""
+		pair "$verb" bridge tenant-$t-ifs "\"$tap\""
+		for a in $(eui64 "$mac") "$@"; do
+			bridged_addr "$verb" "$tap" "$t" "$a"
+		done
+	} >"$WORK/event.nft"
+	in_ns "$H" nft -f "$WORK/event.nft"
+}
+
+# routed_event VERB NAME: today's elements of a routed guest (golden files), plus the
+# tenant objects above
+routed_event() {
+	local verb=$1 name=$2 tap t v4 v6
+	tap=${G_TAP[$name]} t=${G_TENANT[$name]} v4=${G_V4[$name]} v6=${G_V6[$name]}
+	{
+		[ "$verb" = add ] && tenant_objects "$t"
+		pair "$verb" inet guest_ifs "\"$tap\""
+		pair "$verb" inet guest_drops "\"$tap\""
+		pair "$verb" inet guest_tenant "\"$tap\" : jump tenant-$t" "\"$tap\""
+		pair "$verb" inet tenant-$t-ifs "\"$tap\""
+		pair "$verb" inet guest_src_v4 "\"$tap\" . $v4"
+		pair "$verb" inet addr_owner_v4 "$v4 : \"$tap\"" "$v4"
+		pair "$verb" inet guest_src_v6 "\"$tap\" . $v6"
+		pair "$verb" inet addr_owner_v6 "$v6 : \"$tap\"" "$v6"
+	} >"$WORK/event.nft"
+	in_ns "$H" nft -f "$WORK/event.nft"
+}
+
+guest() { # guest NAME KIND TAP MAC TENANT V4 V6
+	G_KIND[$1]=$2 G_TAP[$1]=$3 G_MAC[$1]=$4 G_TENANT[$1]=$5 G_V4[$1]=$6 G_V6[$1]=$7
+}
+guest a1 bridged vnet1 52:54:00:00:01:01 A 192.168.122.11 fd00:122::11
+guest a2 bridged vnet2 52:54:00:00:01:02 A 192.168.122.12 fd00:122::12
+guest b1 bridged vnet3 52:54:00:00:01:03 B 192.168.122.13 fd00:122::13
+guest d1 bridged vnet4 52:54:00:00:01:04 A "" ""
+guest ra routed vnet11 - A 10.0.0.21 fd00:10::21
+guest rb routed vnet12 - B 10.0.0.22 fd00:10::22
+
+# network_event: the libvirt network's own services, written with its first guest
+network_event() {
+	in_ns "$H" nft -f - <<EOF
+add element inet blixard net_services_v4 { "$BR" . $GW4 . udp . 53, "$BR" . $GW4 . tcp . 53, "$BR" . $GW4 . udp . 67, "$BR" . 255.255.255.255 . udp . 67 }
+add element inet blixard net_services_v6 { "$BR" . $GW6 . udp . 53, "$BR" . $GW6 . tcp . 53, "$BR" . ff02::1:2 . udp . 547 }
+EOF
+}
+
+start_all() {
+	local g
+	network_event || return 1
+	for g in a1 a2 b1; do
+		bridged_event add $g "${G_V4[$g]}" "${G_V6[$g]}" || return 1
+	done
+	bridged_event add d1 || return 1
+	routed_event add ra && routed_event add rb
+}
+
+load() { # load INTERNET TENANTS: a fresh skeleton and every guest again
+	in_ns "$H" nft delete table inet blixard 2>/dev/null
+	in_ns "$H" nft delete table bridge blixard 2>/dev/null
+	render "$1" "$2" >"$WORK/skeleton.nft"
+	in_ns "$H" nft -f "$WORK/skeleton.nft" && start_all
+}
+
+# drops TAP: the layer-2 drop counter of a guest port
+drops() {
+	in_ns "$H" nft list set bridge blixard guest_drops | tr ',' '\n' |
+		sed -n "s/.*\"$1\" counter packets \([0-9]*\).*/\1/p"
+}
+more_drops() { [ "$(drops "$1")" -gt "$2" ]; }
+l2() { # l2 NS KIND ARG...: a crafted frame from that namespace
+	local ns=$1
+	shift
+	in_ns "$ns" /usr/bin/python3 "$L2PY" "$@"
+}
+# arrived_token NS PORT TOKEN: the token reached NS's udp sink on PORT
+arrived_token() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q "$3" "$WORK/sink-$1-$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+neigh_mac() { # neigh_mac NS ADDR: the MAC the namespace's neighbour table has for ADDR
+	in_ns "$1" ip neigh show "$2" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p' | head -n1
+}
+zero() { [ "${1:-x}" = 0 ]; }
+positive() { [ "${1:-0}" -gt 0 ]; }
+grew() { [ "$(seen "$1" "$2")" -gt "$3" ]; }         # grew NS COUNTER BEFORE
+same_drops() { [ "$(drops "$1")" -eq "$2" ]; }     # same_drops TAP BEFORE
+neigh_is() { [ "$(neigh_mac "$1" "$2")" = "$3" ]; } # neigh_is NS ADDR MAC
+hairpins() { in_ns "$H" nft list counter inet obs hairpin | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+
+wait_ports
+ok "the skeleton of both tables loads (one transaction)" load true true
+ok "br_netfilter is off in the host namespace" \
+	sh -c "ip netns exec '$H' cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null | grep -qx '${BRNF:-0}' || [ ! -e /proc/sys/net/bridge ]"
+
+# An observer of the IP forward path: frames between two guests must never reach it.
+in_ns "$H" nft -f - <<EOF
+table inet obs {
+	counter hairpin {}
+	chain fw { type filter hook forward priority -500; iifname "$BR" oifname "$BR" counter name hairpin; }
+}
+EOF
+
+# ================= traffic matrix, allow_internet = true =================
+diag "traffic matrix, tenant_isolation = true, allow_internet = true"
+for fam in 4 6; do
+	a2=192.168.122.12 b1=192.168.122.13 ra=10.0.0.21 rb=10.0.0.22 a1=192.168.122.11
+	clu=172.16.0.2 inet=198.51.100.2 gw=$GW4 lan=203.0.113.50
+	if [ $fam = 6 ]; then
+		a2=fd00:122::12 b1=fd00:122::13 ra=fd00:10::21 rb=fd00:10::22 a1=fd00:122::11
+		clu=fd00:172::2 inet=2001:db8:100::2 gw=$GW6 lan=fd00:203::50
+	fi
+	ok "IPv$fam: a1 reaches a2 on the same bridge (same tenant)" tcp "$A1" $a2 9000
+	ok "IPv$fam: a2 reaches a1" tcp "$A2" $a1 9000
+	fails "IPv$fam: a1 does not reach b1 (other tenant, same bridge)" tcp "$A1" $b1 9000
+	fails "IPv$fam: a1 does not reach b1's allowed inbound port" tcp "$A1" $b1 2222
+	fails "IPv$fam: b1 does not reach a1" tcp "$B1" $a1 9000
+	ok "IPv$fam: a1 reaches the routed guest ra (tenant A)" tcp "$A1" $ra 9000
+	ok "IPv$fam: ra reaches a1" tcp "$RA" $a1 9000
+	fails "IPv$fam: a1 does not reach the routed guest rb (tenant B)" tcp "$A1" $rb 9000
+	fails "IPv$fam: rb does not reach a1, not even its allowed inbound port" tcp "$RB" $a1 2222
+	fails "IPv$fam: a1 does not reach the cluster" tcp "$A1" $clu 7000
+	fails "IPv$fam: a1 does not reach a host service on the bridge address" tcp "$A1" $gw 8080
+	ok "IPv$fam: a1 reaches the host's allowed outbound port on the bridge address" tcp "$A1" $gw 8443
+	ok "IPv$fam: a1 reaches the internet (IPv4 masqueraded, IPv6 routed)" tcp "$A1" $inet 80
+	ok "IPv$fam: the internet reaches a1's allowed inbound port" tcp "$I" $a1 2222
+	fails "IPv$fam: the internet does not reach a1's other ports" tcp "$I" $a1 9000
+	ok "IPv$fam: the cluster reaches a1's allowed inbound port" tcp "$C" $a1 2222
+	fails "IPv$fam: the cluster does not reach a1's other ports" tcp "$C" $a1 9000
+	ok "IPv$fam: the host reaches a1 (host processes are trusted)" tcp "$H" $a1 9000
+	if [ "$STATEFUL" = 1 ]; then
+		ok "IPv$fam: a1 reaches a LAN host behind the uplink port (outside)" tcp "$A1" $lan 80
+		ok "IPv$fam: the LAN host reaches a1's allowed inbound port" tcp "$L" $a1 2222
+		fails "IPv$fam: the LAN host does not reach a1's other ports" tcp "$L" $a1 9000
+	else
+		fails "IPv$fam: no bridge conntrack: a1 has no layer-2 path to a LAN host (fails closed)" tcp "$A1" $lan 80
+		fails "IPv$fam: no bridge conntrack: the LAN host does not reach a1" tcp "$L" $a1 2222
+	fi
+done
+ok "IPv4: a1's flow to the internet is masqueraded to the host's address" \
+	sh -c "ip netns exec '$H' conntrack -L -p tcp --dport 80 2>/dev/null | grep 'src=192.168.122.11 ' | grep -q 'dst=198.51.100.1 '"
+ok "guest-to-guest frames never reached the IP forward hook" zero "$(hairpins)"
+
+# Through the host's IP layer instead of the bridge (a route via the gateway):
+# the inet table identifies both ends by (bridge . address) and decides the same.
+in_ns "$A1" ip route add 192.168.122.12/32 via "$GW4"
+in_ns "$A1" ip route add 192.168.122.13/32 via "$GW4"
+ok "hairpin through the host: a1 still reaches a2" tcp "$A1" 192.168.122.12 9000
+fails "hairpin through the host: a1 still does not reach b1" tcp "$A1" 192.168.122.13 9000
+ok "hairpin packets did take the IP forward path" positive "$(hairpins)"
+in_ns "$A1" ip route del 192.168.122.12/32
+in_ns "$A1" ip route del 192.168.122.13/32
+
+# DHCP and DNS of the network's own dnsmasq, without an allowed_ports entry
+dns() { # dns NS SERVER [tcp]: an A query for gw.bx answered
+	in_ns "$1" /usr/bin/python3 - "$2" "${3:-udp}" <<'EOP'
+import socket, struct, sys
+server, proto = sys.argv[1], sys.argv[2]
+q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + b"\x02gw\x02bx\x00" + struct.pack("!HH", 1, 1)
+fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+if proto == "tcp":
+    s = socket.socket(fam, socket.SOCK_STREAM); s.settimeout(2); s.connect((server, 53))
+    s.sendall(struct.pack("!H", len(q)) + q); r = s.recv(2048)[2:]
+else:
+    s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(2); s.sendto(q, (server, 53)); r = s.recv(2048)
+sys.exit(0 if r[:2] == q[:2] and struct.unpack("!H", r[6:8])[0] >= 1 else 1)
+EOP
+}
+ok "a1 resolves through dnsmasq on the bridge address (UDP, IPv4)" dns "$A1" "$GW4"
+ok "a1 resolves through dnsmasq on the bridge address (TCP, IPv4)" dns "$A1" "$GW4" tcp
+ok "a1 resolves through dnsmasq on the bridge address (UDP, IPv6)" dns "$A1" "$GW6"
+in_ns "$H" nft delete element inet blixard net_services_v4 "{ \"$BR\" . $GW4 . udp . 53 }"
+fails "without the network's service element, DNS to the bridge address is dropped" dns "$A1" "$GW4"
+network_event
+
+# ================= a guest without an address: DHCP and DAD only =================
+diag "d1: no bound address yet"
+in_ns "$D1" ip addr add 192.168.122.14/24 dev eth0
+in_ns "$D1" ip -6 addr add fd00:122::14/64 dev eth0 nodad
+fails "d1 with an unbound static IPv4 address reaches nothing (host)" tcp "$D1" "$GW4" 8443
+fails "d1 with an unbound static IPv4 address does not reach a2" tcp "$D1" 192.168.122.12 9000
+fails "d1 with an unbound static IPv6 address does not reach a2" tcp "$D1" fd00:122::12 9000
+in_ns "$D1" ip addr del 192.168.122.14/24 dev eth0
+in_ns "$D1" ip -6 addr del fd00:122::14/64 dev eth0
+before=$(seen "$A2" dad)
+l2 "$D1" ns :: fd00:122::77
+ok "d1's duplicate address detection (NS from ::) passes" grew "$A2" dad "$before"
+cat >"$WORK/udhcpc.sh" <<'EOF'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+echo "$ip" >"$LEASE_OUT"
+EOF
+chmod +x "$WORK/udhcpc.sh"
+ok "d1 gets a DHCPv4 lease from the network's dnsmasq" \
+	in_ns "$D1" env LEASE_OUT="$WORK/d1.lease" busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s "$WORK/udhcpc.sh"
+ok "d1 gets a DHCPv6 advertise from the network's dnsmasq" l2 "$D1" dhcp6-solicit
+lease=$(cat "$WORK/d1.lease" 2>/dev/null)
+diag "d1 leased ${lease:-nothing}"
+in_ns "$D1" ip route add default via "$GW4" 2>/dev/null
+fails "d1 with its lease but before the binding does not reach the host" tcp "$D1" "$GW4" 8443
+G_V4[d1]=$lease
+# watch learns the lease: one transaction adds the binding (bridge and inet)
+bridged_addr add vnet4 A "${lease:-192.168.122.199}" >"$WORK/bind.nft"
+ok "binding the learned lease is one transaction" in_ns "$H" nft -f "$WORK/bind.nft"
+ok "d1 reaches the host's allowed port once its lease is bound" tcp "$D1" "$GW4" 8443
+ok "d1 reaches a2 once its lease is bound" tcp "$D1" 192.168.122.12 9000
+fails "d1 still does not reach b1" tcp "$D1" 192.168.122.13 9000
+
+# ================= layer-2 guards, attacked from a1 =================
+diag "layer-2 guards"
+# prime neighbour tables: a2 knows the gateway, the host knows a2
+ping_ "$A2" "$GW4"
+ping_ "$A2" "$GW6"
+ping_ "$H" 192.168.122.12
+ping_ "$H" fd00:122::12
+A1MAC=52:54:00:00:01:01 A2MAC=52:54:00:00:01:02
+# well-behaved guests are not counted: no drop while they talk to what they may reach
+before1=$(drops vnet1) before2=$(drops vnet2)
+tcp "$A1" 192.168.122.12 9000 && tcp "$A2" "$GW6" 8443 && ping_ "$A1" 198.51.100.2 && sleep 2
+ok "legitimate traffic and idle guests cause no layer-2 drop" \
+	sh -c "[ $(drops vnet1) = $before1 ] && [ $(drops vnet2) = $before2 ]"
+
+# forged source MAC
+before=$(drops vnet1)
+l2 "$A1" udp-mac 52:54:00:66:66:66 "$A2MAC" 192.168.122.11 192.168.122.12 5555 forgedmac1
+fails "a frame from a1 with a made-up source MAC does not reach a2" arrived_token "$A2" 5555 forgedmac1
+ok "and is counted as a drop on vnet1" more_drops vnet1 "$before"
+fails "the bridge did not learn the made-up MAC" sh -c "ip netns exec '$H' bridge fdb show br $BR | grep -q 52:54:00:66:66:66"
+l2 "$A1" udp-mac "$A2MAC" ff:ff:ff:ff:ff:ff 192.168.122.11 192.168.122.255 5555 stolenmac
+ok "a frame from a1 with a2's MAC as source leaves a2's MAC on vnet2 in the bridge" \
+	sh -c "ip netns exec '$H' bridge fdb show br $BR | grep '$A2MAC' | grep -q 'dev vnet2'"
+ok "the host still reaches a2" tcp "$H" 192.168.122.12 9000
+in_ns "$A1" ip link set eth0 address 52:54:00:77:77:77
+fails "a1 with a changed MAC reaches nothing" tcp "$A1" "$GW4" 8443
+in_ns "$A1" ip link set eth0 address "$A1MAC"
+# the kernel gave eth0 a link-local address from the other MAC: not a1's any more
+in_ns "$A1" ip -6 addr del fe80::5054:ff:fe77:7777/64 dev eth0 2>/dev/null
+in_ns "$A1" ip neigh flush dev eth0
+ok "a1 with its own MAC again reaches the host" tcp "$A1" "$GW4" 8443
+
+# ARP
+before=$(drops vnet1) seen_before=$(seen "$A2" arp_reply)
+l2 "$A1" arp-reply "$GW4"
+l2 "$A1" arp-reply 192.168.122.12
+l2 "$A1" arp-request 192.168.122.12 "$GW4"
+ok "a1's ARP replies and requests for others' addresses are dropped and counted" more_drops vnet1 "$before"
+ok "no ARP reply from a1 reached a2" zero "$(($(seen "$A2" arp_reply) - seen_before))"
+ok "a2 still has the gateway's MAC for $GW4" neigh_is "$A2" "$GW4" "$BR_MAC"
+ok "the host still has a2's MAC for 192.168.122.12" neigh_is "$H" 192.168.122.12 "$A2MAC"
+before=$(drops vnet1)
+l2 "$A1" arp-reply 192.168.122.11 52:54:00:66:66:66
+ok "a1's ARP whose sender MAC is not its own is dropped" more_drops vnet1 "$before"
+seen_before=$(seen "$A2" arp_reply)
+l2 "$A1" arp-reply 192.168.122.11
+ok "a1's gratuitous ARP for its own address reaches a2" positive "$(($(seen "$A2" arp_reply) - seen_before))"
+# control: the same forged reply from the LAN port reaches a2 when the address is nobody's
+seen_before=$(seen "$A2" arp_reply)
+l2 "$L" arp-reply 192.168.122.99
+ok "control: an ARP reply for an unowned address from the LAN port reaches a2" positive "$(($(seen "$A2" arp_reply) - seen_before))"
+seen_before=$(seen "$A2" arp_reply)
+l2 "$L" arp-reply 192.168.122.12
+ok "the LAN port's ARP reply for a2's address is dropped" zero "$(($(seen "$A2" arp_reply) - seen_before))"
+
+# IPv6 neighbour discovery
+before=$(drops vnet1) seen_before=$(seen "$A2" na)
+l2 "$A1" na "$GW6"
+l2 "$A1" na fd00:122::12
+l2 "$A1" na fd00:122::12 fd00:122::11
+ok "a1's neighbour advertisements for others' addresses are dropped and counted" more_drops vnet1 "$before"
+ok "none reached a2" zero "$(($(seen "$A2" na) - seen_before))"
+ok "a2 still has the gateway's MAC for $GW6" neigh_is "$A2" "$GW6" "$BR_MAC"
+ok "the host still has a2's MAC for fd00:122::12" neigh_is "$H" fd00:122::12 "$A2MAC"
+seen_before=$(seen "$A2" na)
+l2 "$A1" na fd00:122::11 fd00:122::11
+ok "a1's advertisement for its own address reaches a2 (the target sets hold the right bytes)" positive "$(($(seen "$A2" na) - seen_before))"
+seen_before=$(seen "$A2" na)
+l2 "$A1" na "$(eui64 $A1MAC)"
+ok "a1's advertisement for its own link-local address reaches a2" positive "$(($(seen "$A2" na) - seen_before))"
+seen_before=$(seen "$A2" na)
+l2 "$L" na fd00:122::99 fd00:203::50
+ok "control: the LAN port's advertisement for an unowned address reaches a2" positive "$(($(seen "$A2" na) - seen_before))"
+seen_before=$(seen "$A2" na)
+l2 "$L" na fd00:122::12 fd00:203::50
+ok "the LAN port's advertisement for a2's address is dropped" zero "$(($(seen "$A2" na) - seen_before))"
+before=$(drops vnet1)
+l2 "$A1" ns fd00:122::12 "$GW6"
+ok "a1's neighbour solicitation from a2's address (poisoning) is dropped" more_drops vnet1 "$before"
+
+# router advertisements and redirects
+in_ns "$A2" sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+before=$(drops vnet1) seen_before=$(seen "$A2" ra)
+l2 "$A1" ra
+ok "a1's router advertisement is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" ra) - seen_before))"
+fails "a2 learned no prefix from it" sh -c "ip netns exec '$A2' ip -6 addr show dev eth0 | grep -q 2001:db8:bad"
+seen_before=$(seen "$A2" ra)
+l2 "$L" ra
+ok "control: a router advertisement from the LAN port reaches a2" positive "$(($(seen "$A2" ra) - seen_before))"
+in_ns "$A2" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+in_ns "$A2" ip -6 route flush proto ra 2>/dev/null
+before=$(drops vnet1) seen_before=$(seen "$A2" redirect6)
+l2 "$A1" redirect6 "$A2MAC" fd00:122::12 2001:db8:100::2
+ok "a1's IPv6 redirect to a2 is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" redirect6) - seen_before))"
+before=$(drops vnet1) seen_before=$(seen "$A2" redirect4)
+l2 "$A1" redirect4 "$A2MAC" 192.168.122.12 192.168.122.11 198.51.100.2
+ok "a1's ICMP redirect to a2 is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" redirect4) - seen_before))"
+
+# DHCP servers
+before=$(drops vnet1) seen_before=$(seen "$A2" dhcp)
+l2 "$A1" dhcp-offer 192.168.122.11
+ok "a1's DHCP offer is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" dhcp) - seen_before))"
+seen_before=$(seen "$A2" dhcp)
+l2 "$L" dhcp-offer 203.0.113.50
+ok "control: a DHCP offer from the LAN port reaches a2" positive "$(($(seen "$A2" dhcp) - seen_before))"
+before=$(drops vnet1) seen_before=$(seen "$A2" dhcp6)
+l2 "$A1" dhcp6-advertise "$A2MAC"
+ok "a1's DHCPv6 advertise is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" dhcp6) - seen_before))"
+seen_before=$(seen "$A2" dhcp6)
+l2 "$L" dhcp6-advertise "$A2MAC"
+ok "control: a DHCPv6 advertise from the LAN port reaches a2" positive "$(($(seen "$A2" dhcp6) - seen_before))"
+
+# other ethertypes
+before=$(drops vnet1) seen_before=$(seen "$A2" ethertype)
+l2 "$A1" ethertype 88b5
+ok "a1's frame of ethertype 0x88b5 is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" ethertype) - seen_before))"
+before=$(drops vnet1) seen_before=$(seen "$A2" tagged)
+l2 "$A1" vlan 192.168.122.11
+ok "a1's 802.1Q-tagged frame is dropped and counted" more_drops vnet1 "$before"
+ok "it did not reach a2" zero "$(($(seen "$A2" tagged) - seen_before))"
+in_ns "$H" nft add element bridge blixard ethertypes '{ 0x88b5 }'
+seen_before=$(seen "$A2" ethertype) seen_b1=$(seen "$B1" ethertype)
+l2 "$A1" ethertype 88b5
+ok "with 0x88b5 in the ethertypes set, a1's frame reaches a2 (same tenant)" positive "$(($(seen "$A2" ethertype) - seen_before))"
+ok "but not b1 (other tenant)" zero "$(($(seen "$B1" ethertype) - seen_b1))"
+in_ns "$H" nft delete element bridge blixard ethertypes '{ 0x88b5 }'
+
+# forged IP sources (MAC right, address wrong)
+l2 "$A1" udp-mac "$A1MAC" "$BR_MAC" 192.168.122.13 198.51.100.2 5555 spoof4
+fails "a1 sending from b1's IPv4 address does not reach the internet" arrived_token "$I" 5555 spoof4
+l2 "$A1" udp-mac "$A1MAC" "$BR_MAC" fd00:122::13 2001:db8:100::2 5555 spoof6
+fails "a1 sending from b1's IPv6 address does not reach the internet" arrived_token "$I" 5555 spoof6
+l2 "$A1" udp-mac "$A1MAC" "$BR_MAC" 192.168.122.11 198.51.100.2 5555 own4
+ok "control: the same datagram from a1's own address arrives" arrived_token "$I" 5555 own4
+l2 "$A1" udp-mac "$A1MAC" "$BR_MAC" 192.168.122.13 10.0.0.22 5555 spoofrb
+fails "a1 posing as b1 does not reach b1's tenant's routed guest rb" arrived_token "$RB" 5555 spoofrb
+# a LAN host posing as a2 must not inherit a2's identity at the IP layer
+l2 "$L" udp-mac 52:54:00:00:0a:01 "$BR_MAC" 192.168.122.12 10.0.0.21 5555 lanspoof
+fails "the LAN host posing as a2 does not reach a2's tenant's routed guest ra" arrived_token "$RA" 5555 lanspoof
+h=$(in_ns "$H" nft -a list chain bridge blixard prerouting | sed -n 's/.*ip saddr @owned_v4 .*# handle \([0-9]*\)/\1/p')
+in_ns "$H" nft delete rule bridge blixard prerouting handle "$h"
+l2 "$L" udp-mac 52:54:00:00:0a:01 "$BR_MAC" 192.168.122.12 10.0.0.21 5555 lanspoof2
+ok "control: without the owned-address rule it would (the rule is what holds)" arrived_token "$RA" 5555 lanspoof2
+in_ns "$H" nft add rule bridge blixard prerouting ip saddr @owned_v4 counter drop
+
+# fail closed: a vnet port with no installed state
+bguest_up x1 vnet9 52:54:00:00:01:09 192.168.122.19 fd00:122::19
+X1=$(guest_ns x1)
+fails "a vnet port nobody installed reaches nothing (host)" tcp "$X1" "$GW4" 8443
+fails "a vnet port nobody installed does not reach a2" tcp "$X1" 192.168.122.12 9000
+fails "nothing reaches a vnet port nobody installed" tcp "$H" 192.168.122.19 9000
+
+# one transaction: a refused event changes nothing
+state() { in_ns "$H" nft list ruleset | sed 's/ counter packets [0-9]* bytes [0-9]*//; /^\s*packets [0-9]/d'; }
+state >"$WORK/before"
+guest c1 bridged vnet5 52:54:00:00:01:05 A 10.0.0.21 ""
+fails "a bridged guest claiming the routed guest ra's address is refused" bridged_event add c1 10.0.0.21
+state >"$WORK/after"
+ok "and the refused event changed nothing" cmp "$WORK/before" "$WORK/after"
+
+# stop: a1's elements go, nothing names vnet1 or its addresses any more
+ok "a1 stops (one transaction)" bridged_event del a1 192.168.122.11 fd00:122::11
+fails "a1 reaches nothing after its stop" tcp "$A1" "$GW4" 8443
+ok "nothing in either table names vnet1 or a1's addresses" \
+	sh -c "! ip netns exec '$H' nft list ruleset | grep -E '\"vnet1\"|192\\.168\\.122\\.11([^0-9]|\$)|fd00:122::11([^0-9a-f]|\$)'"
+ok "a1 starts again" bridged_event add a1 192.168.122.11 fd00:122::11
+ok "and reaches a2 again" tcp "$A1" 192.168.122.12 9000
+
+# ================= allow_internet = false =================
+diag "allow_internet = false"
+ok "the skeleton reloads with allow_internet = false" load false true
+ok "the lease binding again" in_ns "$H" nft -f "$WORK/bind.nft"
+for fam in 4 6; do
+	inet=198.51.100.2 a1=192.168.122.11 a2=192.168.122.12 lan=203.0.113.50
+	[ $fam = 6 ] && inet=2001:db8:100::2 a1=fd00:122::11 a2=fd00:122::12 lan=fd00:203::50
+	fails "IPv$fam: a1 no longer reaches the internet's port 80" tcp "$A1" $inet 80
+	ok "IPv$fam: a1 still reaches the internet's allowed port 8443" tcp "$A1" $inet 8443
+	ok "IPv$fam: the internet still reaches a1's allowed inbound port" tcp "$I" $a1 2222
+	ok "IPv$fam: a1 still reaches a2" tcp "$A1" $a2 9000
+	if [ "$STATEFUL" = 1 ]; then
+		fails "IPv$fam: a1 no longer reaches the LAN host's port 80" tcp "$A1" $lan 80
+		ok "IPv$fam: a1 still reaches the LAN host's allowed port 8443" tcp "$A1" $lan 8443
+		ok "IPv$fam: the LAN host still reaches a1's allowed inbound port" tcp "$L" $a1 2222
+	fi
+done
+
+# ================= inter_vm_isolation = true =================
+diag "inter_vm_isolation = true"
+ok "the skeleton reloads with inter_vm_isolation = true" load true false
+fails "a1 no longer reaches a2 (bridge)" tcp "$A1" 192.168.122.12 9000
+fails "a1 no longer reaches a2 over IPv6" tcp "$A1" fd00:122::12 9000
+fails "a1 no longer reaches ra (IP layer)" tcp "$A1" 10.0.0.21 9000
+ok "a1 still reaches the internet" tcp "$A1" 198.51.100.2 80
+ok "the skeleton reloads with the defaults" load true true
+
+# ================= bridge conntrack and the IP layer =================
+if [ "$STATEFUL" = 1 ]; then
+	diag "bridge conntrack: one entry per flow, shared with the IP layer"
+	in_ns "$H" nft -f - <<'EOF'
+table bridge obsct {
+	chain pre { type filter hook prerouting priority -100; iifname "vnet1" ct state new ct mark set 0x42; }
+	chain fwd { type filter hook forward priority 0; iifname "vnet1" oifname "vnet2" ct state established counter; }
+}
+table inet obsct {
+	counter marked {}
+	chain fwd { type filter hook forward priority -400; iifname "virbr0" ct mark 0x42 counter name marked; }
+}
+EOF
+	in_ns "$H" conntrack -F >/dev/null 2>&1
+	ok "a1 reaches a2 with bridge conntrack" tcp "$A1" 192.168.122.12 9000
+	ok "the bridge tracked the a1-a2 flow (established in the bridge forward hook)" \
+		sh -c "ip netns exec '$H' nft list chain bridge obsct fwd | grep -Eq 'packets [1-9]'"
+	ok "a1 reaches the internet" tcp "$A1" 198.51.100.2 80
+	ok "the mark set by the bridge on a1's new flow is seen by the inet forward hook (same entry)" \
+		positive "$(in_ns "$H" nft list counter inet obsct marked | sed -n 's/.*packets \([0-9]*\).*/\1/p')"
+	ok "conntrack holds one masqueraded entry for a1's flow to the internet, marked by the bridge" \
+		sh -c "ip netns exec '$H' conntrack -L -p tcp --dport 80 2>/dev/null | grep 'src=192.168.122.11' | grep -c 'mark=66' | grep -qx 1"
+	in_ns "$H" conntrack -L 2>/dev/null | sed 's/^/# ct: /' | head -n 8
+	in_ns "$H" nft delete table bridge obsct
+	in_ns "$H" nft delete table inet obsct
+fi
+
+# ================= cost per packet with 10,000 more guests =================
+if [ "${BRIDGE_PROTO_PERF:-0}" = 1 ]; then
+	diag "cost per packet: ping floods before and after 10,000 more guests' elements"
+	flood() { # flood NS ADDR: "avg-rtt-us packets/s" of a 20,000-ping flood
+		in_ns "$1" ping -q -f -c 20000 "$2" | awk -F'[ /=,]+' '
+			/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i ~ /ms$/) t = $i + 0 }
+			/^rtt/ { avg = $7 } END { printf "%d us, %d pkt/s", avg * 1000, t ? 20000000 / t : 0 }'
+	}
+	for i in 1 2; do
+		l2b=$(flood "$A1" 192.168.122.12) ipb=$(flood "$A1" 198.51.100.2)
+		diag "run $i, 8 guests: a1->a2 (bridge) ${l2b} us, a1->internet (NAT) ${ipb} us"
+	done
+	/usr/bin/python3 - "$WORK/many.nft" <<'EOP'
+import ipaddress, sys
+out = open(sys.argv[1], "w")
+w = out.write
+for t in range(100):
+    w(f"add set inet blixard tenant-p{t}-ifs {{ type ifname; }}\n")
+    w(f"add set inet blixard tenant-p{t}-v4 {{ type ifname . ipv4_addr; }}\n")
+    w(f"add set inet blixard tenant-p{t}-v6 {{ type ifname . ipv6_addr; }}\n")
+    w(f"add chain inet blixard tenant-p{t}\n")
+    w(f"add rule inet blixard tenant-p{t} oifname @tenant-p{t}-ifs accept\n")
+    w(f"add rule inet blixard tenant-p{t} oifname . ip daddr @tenant-p{t}-v4 accept\n")
+    w(f"add rule inet blixard tenant-p{t} oifname . ip6 daddr @tenant-p{t}-v6 accept\n")
+    w(f"add set bridge blixard tenant-p{t}-ifs {{ type ifname; }}\n")
+    w(f"add chain bridge blixard tenant-p{t}\n")
+    w(f"add rule bridge blixard tenant-p{t} oifname @tenant-p{t}-ifs accept\n")
+for g in range(10000):
+    tap, t = f"vnet{1000 + g}", f"p{g % 100}"
+    mac = "52:54:01:%02x:%02x:%02x" % (g >> 16, (g >> 8) & 255, g & 255)
+    v4 = ipaddress.IPv4Address("10.100.0.0") + g
+    v6 = ipaddress.IPv6Address("fd00:999::") + g
+    n6 = hex(int(v6))
+    w(f'add element bridge blixard guest_ifs {{ "{tap}" }}\n')
+    w(f'add element bridge blixard guest_drops {{ "{tap}" }}\n')
+    w(f'add element bridge blixard guest_mac {{ "{tap}" . {mac} }}\n')
+    w(f'add element bridge blixard guest_tenant {{ "{tap}" : jump tenant-{t} }}\n')
+    w(f'add element bridge blixard tenant-{t}-ifs {{ "{tap}" }}\n')
+    w(f'add element bridge blixard guest_src_v4 {{ "{tap}" . {v4} }}\n')
+    w(f'add element bridge blixard guest_src_v6 {{ "{tap}" . {v6} }}\n')
+    w(f'add element bridge blixard owned_v4 {{ {v4} }}\n')
+    w(f'add element bridge blixard owned_v6 {{ {v6} }}\n')
+    w(f'add element bridge blixard nd_target_v6 {{ "{tap}" . {n6} }}\n')
+    w(f'add element bridge blixard owned_nd_v6 {{ {n6} }}\n')
+    for f, a in (("v4", v4), ("v6", v6)):
+        w(f'add element inet blixard guest_src_{f} {{ "virbr0" . {a} }}\n')
+        w(f'add element inet blixard addr_owner_{f} {{ {a} : "{tap}" }}\n')
+        w(f'add element inet blixard guest_tenant_{f} {{ "virbr0" . {a} : jump tenant-{t} }}\n')
+        w(f'add element inet blixard tenant-{t}-{f} {{ "virbr0" . {a} }}\n')
+        w(f'add element inet blixard guest_drops_{f} {{ "virbr0" . {a} }}\n')
+EOP
+	t0=$(date +%s.%N)
+	ok "10,000 more bridged guests' elements load" in_ns "$H" nft -f "$WORK/many.nft"
+	t1=$(date +%s.%N)
+	diag "loading 10,000 guests (one nft -f): $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s"
+	for i in 1 2; do
+		l2a=$(flood "$A1" 192.168.122.12) ipa=$(flood "$A1" 198.51.100.2)
+		diag "run $i, 10,008 guests: a1->a2 (bridge) ${l2a} us, a1->internet (NAT) ${ipa} us"
+	done
+	t0=$(date +%s.%N)
+	ok "one more guest's event at 10,008 guests" bridged_event add b1 192.168.122.13 fd00:122::13
+	t1=$(date +%s.%N)
+	diag "one event with the nft CLI at 10,008 guests: $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+	ok "a1 still reaches a2" tcp "$A1" 192.168.122.12 9000
+	fails "a1 still does not reach b1" tcp "$A1" 192.168.122.13 9000
+fi
+
+done_testing
