@@ -83,6 +83,12 @@ elif kind == "dhcp-offer":
     send(Ether(src=mac, dst=BCAST) / IP(src=server, dst="255.255.255.255") / UDP(sport=67, dport=68) /
          BOOTP(op=2, xid=0x1234, yiaddr="192.168.122.99", siaddr=server, chaddr=b"\x52\x54\0\0\x01\x02") /
          DHCP(options=[("message-type", "offer"), ("server_id", server), ("router", server), "end"]))
+elif kind == "dhcp-discover":
+    # dhcp-discover CHADDR: a client's DISCOVER from 0.0.0.0 on behalf of any hardware address
+    chaddr = bytes.fromhex(args[0].replace(":", ""))
+    send(Ether(src=mac, dst=BCAST) / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) /
+         BOOTP(op=1, xid=0x5678, flags=0x8000, chaddr=chaddr) /
+         DHCP(options=[("message-type", "discover"), "end"]))
 elif kind == "dhcp6-advertise":
     # dhcp6-advertise VICTIM-MAC: a rogue DHCPv6 server's ADVERTISE to the victim's link-local address
     vmac = args[0]
