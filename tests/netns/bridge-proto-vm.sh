@@ -1,8 +1,9 @@
 #!/bin/bash
-# Runs tests/netns/bridge-proto.sh under Debian 12's own kernel (linux-image-amd64) in a
-# QEMU machine (TCG by default, like the libvirt tier; BRIDGE_PROTO_ACCEL=kvm to try KVM) whose root is this machine's file system (9p, read-only, with a tmpfs
-# overlay), so that kernel features the running kernel lacks (nf_conntrack_bridge) are
-# proven on the kernel users run. The TAP output of the inner run is this script's.
+# Runs tests/netns/bridge-proto.sh (or BRIDGE_PROTO_VM_TEST, another script there) under
+# Debian 12's own kernel (linux-image-amd64) in a QEMU machine whose root is this
+# machine's file system (9p, read-only, with a tmpfs overlay), so that what the running
+# kernel lacks (nf_conntrack_bridge) is proven on the kernel users run. TCG by default,
+# like the libvirt tier (BRIDGE_PROTO_ACCEL=kvm to try KVM). Prints the inner TAP output.
 set -u
 . "$top_srcdir/tests/lib.sh"
 require_root_tier qemu-system-x86_64 busybox
@@ -80,8 +81,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 ip link set lo up
 # a private copy: the tree may change while this slow machine runs
 mkdir -p /tmp/src && cp -a '$top_srcdir/tests' /tmp/src/ && cd /tmp/src
-top_srcdir=/tmp/src top_builddir=/tmp/src BRIDGE_PROTO_PERF='${BRIDGE_PROTO_PERF:-0}' BRNF='${BRNF:-0}' \
-	timeout 5000 ${BRIDGE_PROTO_VM_RUN:-bash tests/netns/bridge-proto.sh} >/out/tap 2>&1
+top_srcdir=/tmp/src top_builddir=/tmp/src BRNF='${BRNF:-0}' \
+	timeout 5000 ${BRIDGE_PROTO_VM_RUN:-bash tests/netns/${BRIDGE_PROTO_VM_TEST:-bridge-proto.sh}} >/out/tap 2>&1
 echo \$? >/out/rc
 sync
 echo b >/proc/sysrq-trigger
