@@ -30,27 +30,27 @@ for fam in 4 6; do
 		a2=fd00:122::12 b1=fd00:122::13 ra=fd00:10::21 rb=fd00:10::22 a1=fd00:122::11
 		clu=fd00:172::2 inet=2001:db8:100::2 gw=$GW6 lan=fd00:203::50
 	fi
-	ok "IPv$fam: a1 reaches a2 on the same bridge (same tenant)" tcp "$A1" $a2 9000
-	ok "IPv$fam: a2 reaches a1" tcp "$A2" $a1 9000
+	ok "IPv$fam: a1 reaches a2 on the same bridge (same tenant)" reach "$A1" $a2 9000
+	ok "IPv$fam: a2 reaches a1" reach "$A2" $a1 9000
 	fails "IPv$fam: a1 does not reach b1 (other tenant, same bridge)" tcp "$A1" $b1 9000
 	fails "IPv$fam: a1 does not reach b1's allowed inbound port" tcp "$A1" $b1 2222
 	fails "IPv$fam: b1 does not reach a1" tcp "$B1" $a1 9000
-	ok "IPv$fam: a1 reaches the routed guest ra (tenant A)" tcp "$A1" $ra 9000
-	ok "IPv$fam: ra reaches a1" tcp "$RA" $a1 9000
+	ok "IPv$fam: a1 reaches the routed guest ra (tenant A)" reach "$A1" $ra 9000
+	ok "IPv$fam: ra reaches a1" reach "$RA" $a1 9000
 	fails "IPv$fam: a1 does not reach the routed guest rb (tenant B)" tcp "$A1" $rb 9000
 	fails "IPv$fam: rb does not reach a1, not even its allowed inbound port" tcp "$RB" $a1 2222
 	fails "IPv$fam: a1 does not reach the cluster" tcp "$A1" $clu 7000
 	fails "IPv$fam: a1 does not reach a host service on the bridge address" tcp "$A1" $gw 8080
-	ok "IPv$fam: a1 reaches the host's allowed outbound port on the bridge address" tcp "$A1" $gw 8443
-	ok "IPv$fam: a1 reaches the internet (IPv4 masqueraded, IPv6 routed)" tcp "$A1" $inet 80
-	ok "IPv$fam: the internet reaches a1's allowed inbound port" tcp "$I" $a1 2222
+	ok "IPv$fam: a1 reaches the host's allowed outbound port on the bridge address" reach "$A1" $gw 8443
+	ok "IPv$fam: a1 reaches the internet (IPv4 masqueraded, IPv6 routed)" reach "$A1" $inet 80
+	ok "IPv$fam: the internet reaches a1's allowed inbound port" reach "$I" $a1 2222
 	fails "IPv$fam: the internet does not reach a1's other ports" tcp "$I" $a1 9000
-	ok "IPv$fam: the cluster reaches a1's allowed inbound port" tcp "$C" $a1 2222
+	ok "IPv$fam: the cluster reaches a1's allowed inbound port" reach "$C" $a1 2222
 	fails "IPv$fam: the cluster does not reach a1's other ports" tcp "$C" $a1 9000
-	ok "IPv$fam: the host reaches a1 (host processes are trusted)" tcp "$H" $a1 9000
+	ok "IPv$fam: the host reaches a1 (host processes are trusted)" reach "$H" $a1 9000
 	if [ "$STATEFUL" = 1 ]; then
-		ok "IPv$fam: a1 reaches a LAN host behind the uplink port (outside)" tcp "$A1" $lan 80
-		ok "IPv$fam: the LAN host reaches a1's allowed inbound port" tcp "$L" $a1 2222
+		ok "IPv$fam: a1 reaches a LAN host behind the uplink port (outside)" reach "$A1" $lan 80
+		ok "IPv$fam: the LAN host reaches a1's allowed inbound port" reach "$L" $a1 2222
 		fails "IPv$fam: the LAN host does not reach a1's other ports" tcp "$L" $a1 9000
 	else
 		fails "IPv$fam: no bridge conntrack: a1 has no layer-2 path to a LAN host (fails closed)" tcp "$A1" $lan 80
@@ -74,7 +74,7 @@ in_ns "$A1" ip route add 192.168.122.12/32 via "$GW4"
 in_ns "$A1" ip route add 192.168.122.13/32 via "$GW4"
 in_ns "$A2" ip route add 192.168.122.11/32 via "$GW4"
 in_ns "$B1" ip route add 192.168.122.11/32 via "$GW4"
-ok "hairpin through the host: a1 still reaches a2" tcp "$A1" 192.168.122.12 9000
+ok "hairpin through the host: a1 still reaches a2" reach "$A1" 192.168.122.12 9000
 fails "hairpin through the host: a1 still does not reach b1" tcp "$A1" 192.168.122.13 9000
 ok "hairpin packets did take the IP forward path" positive "$(hairpins)"
 in_ns "$A1" ip route del 192.168.122.12/32
@@ -134,8 +134,8 @@ G_V4[d1]=$lease
 # watch learns the lease: one transaction adds the binding (bridge and inet)
 bridged_addr add vnet4 A "${lease:-192.168.122.199}" >"$WORK/bind.nft"
 ok "binding the learned lease is one transaction" in_ns "$H" nft -f "$WORK/bind.nft"
-ok "d1 reaches the host's allowed port once its lease is bound" tcp "$D1" "$GW4" 8443
-ok "d1 reaches a2 once its lease is bound" tcp "$D1" 192.168.122.12 9000
+ok "d1 reaches the host's allowed port once its lease is bound" reach "$D1" "$GW4" 8443
+ok "d1 reaches a2 once its lease is bound" reach "$D1" 192.168.122.12 9000
 fails "d1 still does not reach b1" tcp "$D1" 192.168.122.13 9000
 
 # ================= layer-2 guards, attacked from a1 =================
@@ -179,14 +179,14 @@ fails "the bridge did not learn the made-up MAC" sh -c "ip netns exec '$H' bridg
 l2 "$A1" udp-mac "$A2MAC" ff:ff:ff:ff:ff:ff 192.168.122.11 192.168.122.255 5555 stolenmac
 ok "a frame from a1 with a2's MAC as source leaves a2's MAC on vnet2 in the bridge" \
 	sh -c "ip netns exec '$H' bridge fdb show br $BR | grep '$A2MAC' | grep -q 'dev vnet2'"
-ok "the host still reaches a2" tcp "$H" 192.168.122.12 9000
+ok "the host still reaches a2" reach "$H" 192.168.122.12 9000
 in_ns "$A1" ip link set eth0 address 52:54:00:77:77:77
 fails "a1 with a changed MAC reaches nothing" tcp "$A1" "$GW4" 8443
 in_ns "$A1" ip link set eth0 address "$A1MAC"
 # the kernel gave eth0 a link-local address from the other MAC: not a1's any more
 in_ns "$A1" ip -6 addr del fe80::5054:ff:fe77:7777/64 dev eth0 2>/dev/null
 in_ns "$A1" ip neigh flush dev eth0
-ok "a1 with its own MAC again reaches the host" tcp "$A1" "$GW4" 8443
+ok "a1 with its own MAC again reaches the host" reach "$A1" "$GW4" 8443
 
 # ARP
 before=$(drops vnet1) seen_before=$(seen "$A2" arp_reply)
@@ -340,7 +340,7 @@ fails "a1 reaches nothing after its stop" tcp "$A1" "$GW4" 8443
 ok "nothing in either table names vnet1 or a1's addresses" \
 	sh -c "! ip netns exec '$H' nft list ruleset | grep -E '\"vnet1\"|192\\.168\\.122\\.11([^0-9]|\$)|fd00:122::11([^0-9a-f]|\$)'"
 ok "a1 starts again" bridged_event add a1 192.168.122.11 fd00:122::11
-ok "and reaches a2 again" tcp "$A1" 192.168.122.12 9000
+ok "and reaches a2 again" reach "$A1" 192.168.122.12 9000
 
 # ================= allow_internet = false =================
 diag "allow_internet = false"
@@ -350,13 +350,13 @@ for fam in 4 6; do
 	inet=198.51.100.2 a1=192.168.122.11 a2=192.168.122.12 lan=203.0.113.50
 	[ $fam = 6 ] && inet=2001:db8:100::2 a1=fd00:122::11 a2=fd00:122::12 lan=fd00:203::50
 	fails "IPv$fam: a1 no longer reaches the internet's port 80" tcp "$A1" $inet 80
-	ok "IPv$fam: a1 still reaches the internet's allowed port 8443" tcp "$A1" $inet 8443
-	ok "IPv$fam: the internet still reaches a1's allowed inbound port" tcp "$I" $a1 2222
-	ok "IPv$fam: a1 still reaches a2" tcp "$A1" $a2 9000
+	ok "IPv$fam: a1 still reaches the internet's allowed port 8443" reach "$A1" $inet 8443
+	ok "IPv$fam: the internet still reaches a1's allowed inbound port" reach "$I" $a1 2222
+	ok "IPv$fam: a1 still reaches a2" reach "$A1" $a2 9000
 	if [ "$STATEFUL" = 1 ]; then
 		fails "IPv$fam: a1 no longer reaches the LAN host's port 80" tcp "$A1" $lan 80
-		ok "IPv$fam: a1 still reaches the LAN host's allowed port 8443" tcp "$A1" $lan 8443
-		ok "IPv$fam: the LAN host still reaches a1's allowed inbound port" tcp "$L" $a1 2222
+		ok "IPv$fam: a1 still reaches the LAN host's allowed port 8443" reach "$A1" $lan 8443
+		ok "IPv$fam: the LAN host still reaches a1's allowed inbound port" reach "$L" $a1 2222
 	fi
 done
 
@@ -366,7 +366,7 @@ ok "the skeleton reloads with inter_vm_isolation = true" load true false
 fails "a1 no longer reaches a2 (bridge)" tcp "$A1" 192.168.122.12 9000
 fails "a1 no longer reaches a2 over IPv6" tcp "$A1" fd00:122::12 9000
 fails "a1 no longer reaches ra (IP layer)" tcp "$A1" 10.0.0.21 9000
-ok "a1 still reaches the internet" tcp "$A1" 198.51.100.2 80
+ok "a1 still reaches the internet" reach "$A1" 198.51.100.2 80
 ok "the skeleton reloads with the defaults" load true true
 
 # ================= bridge conntrack and the IP layer =================
@@ -383,10 +383,10 @@ table inet obsct {
 }
 EOF
 	in_ns "$H" conntrack -F >/dev/null 2>&1
-	ok "a1 reaches a2 with bridge conntrack" tcp "$A1" 192.168.122.12 9000
+	ok "a1 reaches a2 with bridge conntrack" reach "$A1" 192.168.122.12 9000
 	ok "the bridge tracked the a1-a2 flow (established in the bridge forward hook)" \
 		sh -c "ip netns exec '$H' nft list chain bridge obsct fw | grep -Eq 'packets [1-9]'"
-	ok "a1 reaches the internet" tcp "$A1" 198.51.100.2 80
+	ok "a1 reaches the internet" reach "$A1" 198.51.100.2 80
 	ok "the mark set by the bridge on a1's new flow is seen by the inet forward hook (same entry)" \
 		positive "$(in_ns "$H" nft list counter inet obsct marked | sed -n 's/.*packets \([0-9]*\).*/\1/p')"
 	ok "conntrack holds one masqueraded entry for a1's flow to the internet, marked by the bridge" \

@@ -329,6 +329,15 @@ arrived_token() {
 neigh_mac() { # neigh_mac NS ADDR: the MAC the namespace's neighbour table has for ADDR
 	in_ns "$1" ip neigh show "$2" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p' | head -n1
 }
+# reach NS ADDR PORT: tcp, polled: a slow machine (QEMU TCG, a loaded host) may miss
+# one 2-second window; a connection that must fail is tried once (tcp)
+reach() {
+	local i
+	for i in 1 2 3; do
+		tcp "$@" && return 0
+	done
+	return 1
+}
 zero() { [ "${1:-x}" = 0 ]; }
 positive() { [ "${1:-0}" -gt 0 ]; }
 grew() { [ "$(seen "$1" "$2")" -gt "$3" ]; }         # grew NS COUNTER BEFORE
