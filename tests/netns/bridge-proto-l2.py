@@ -90,9 +90,11 @@ elif kind == "dhcp-discover":
          BOOTP(op=1, xid=0x5678, flags=0x8000, chaddr=chaddr) /
          DHCP(options=[("message-type", "discover"), "end"]))
 elif kind == "dhcp6-advertise":
-    # dhcp6-advertise VICTIM-MAC: a rogue DHCPv6 server's ADVERTISE to the victim's link-local address
+    # dhcp6-advertise VICTIM-MAC [all]: a rogue DHCPv6 server's ADVERTISE to the victim's
+    # link-local address, or to all nodes (every client's socket on [::]:546 gets it)
     vmac = args[0]
-    send(Ether(src=mac, dst=vmac) / IPv6(src=lladdr(mac), dst=lladdr(vmac)) / UDP(sport=547, dport=546) /
+    l2dst, l3dst = (vmac, lladdr(vmac)) if len(args) < 2 else ("33:33:00:00:00:01", "ff02::1")
+    send(Ether(src=mac, dst=l2dst) / IPv6(src=lladdr(mac), dst=l3dst) / UDP(sport=547, dport=546) /
          DHCP6_Advertise(trid=0x1234) / DHCP6OptServerId(duid=DUID_LL(lladdr=mac)) /
          DHCP6OptClientId(duid=DUID_LL(lladdr=vmac)))
 elif kind == "ethertype":

@@ -312,10 +312,20 @@ drops() {
 		sed -n "s/.*\"$1\" counter packets \([0-9]*\).*/\1/p"
 }
 more_drops() { [ "$(drops "$1")" -gt "$2" ]; }
-l2() { # l2 NS KIND ARG...: a crafted frame from that namespace
+l2() { # l2 NS KIND ARG...: a crafted frame from that namespace, then a moment for it to land
 	local ns=$1
 	shift
 	in_ns "$ns" /usr/bin/python3 "$L2PY" "$@"
+	sleep 0.3
+}
+# never_logged PATTERN FILE: PATTERN does not show up in FILE within 3 seconds
+never_logged() {
+	local i
+	for i in $(seq 30); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 0
 }
 # arrived_token NS PORT TOKEN: the token reached NS's udp sink on PORT
 arrived_token() {
