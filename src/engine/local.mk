@@ -9,7 +9,8 @@ libnetiso_engine_la_SOURCES = \
 	$(NULL)
 
 # Everything the hook runs, as one library: the hook, the command-line tool and
-# every test link it. GLib and libc only (libnftables comes with dlopen).
+# every test link it. GLib, libc, libnftnl and libmnl (libnftables comes with
+# dlopen).
 noinst_LTLIBRARIES += libnetiso.la
 libnetiso_la_SOURCES =
 libnetiso_la_LIBADD = \

@@ -5,12 +5,15 @@
  * ([A-Za-z0-9._-]) cannot break out of either. */
 #include "autoconfig.h"
 
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nft/nft-backend.h"
 #include "nft/nft-fast.h"
+#include "nft/nft-generation.h"
 #include "nft/nft-lib.h"
+#include "nft/nft-netlink.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 
@@ -55,20 +58,6 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
         }
 }
 
-/* Dropping an unused tenant is a separate, best-effort batch: the kernel
- * refuses it (EBUSY) while any guest_tenant element still jumps to the
- * chain, which makes the kernel's reference count the tenant's guest count. */
-static void
-gc_tenant(NetisoFirewall *fw, const char *tenant)
-{
-        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
-                                                "delete set " T " tenant-%s-ifs\n",
-                                                tenant, tenant);
-        g_autoptr(GError) ignored = NULL;
-
-        netiso_nft_run(fw, text, &ignored);
-}
-
 static void
 render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
 {
@@ -99,36 +88,6 @@ check_routed(const NetisoPolicy *policy, GError **error)
         return netiso_policy_has_all_taps(policy, error);
 }
 
-/* Turn the kernel's terse refusal of an address element into the conflict
- * it almost always is: another guest already owns that address. */
-static void
-explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                for (guint a = 0; a < p->addresses->len; a++) {
-                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
-                        g_autofree char *cmd = g_strdup_printf(
-                                "get element " T " %s { %s }",
-                                c->family == NETISO_FAMILY_IPV4 ? "addr_owner_v4" : "addr_owner_v6",
-                                s);
-                        g_autofree char *quoted = g_strdup_printf("\"%s\"", p->tap);
-                        g_autofree char *listing = netiso_nft_query(fw, cmd, FALSE, NULL);
-
-                        if (!listing || !strstr(listing, " : ") || strstr(listing, quoted))
-                                continue;
-                        g_clear_error(error);
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "domain '%s': address %s of interface %u is already "
-                                    "installed for another guest's tap",
-                                    policy->domain, s, p->iface_index);
-                        return;
-                }
-        }
-}
-
 /* The fast path's socket, opened on first use and kept by fw; NULL in
  * capture mode (error not set). */
 static NetisoNl *
@@ -148,9 +107,150 @@ netlink(NetisoFirewall *fw, GError **error)
         return nl;
 }
 
-/* The fast path (nft-fast.c) when the kernel holds this configuration's
- * skeleton; DECLINED (nothing changed) sends the event down the full path.
- * old == NULL with policy == NULL is never asked. */
+/* Turn the kernel's terse refusal of an address element into the conflict
+ * it almost always is: another guest's tap owns that address. The kernel
+ * is asked for that one element of addr_owner_v4/6, never for a listing. */
+static void
+explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
+{
+        NetisoNl *nl = netlink(fw, NULL);
+
+        for (guint i = 0; nl && i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+                        g_autoptr(GBytes) owner = NULL;
+                        g_autofree char *owner_tap = NULL;
+                        g_autofree char *s = NULL;
+                        gsize len = 0;
+                        const char *data;
+
+                        if (!netiso_nl_map_lookup(nl, NETISO_NFT_TABLE,
+                                                  v4 ? "addr_owner_v4" : "addr_owner_v6", c->bytes,
+                                                  v4 ? 4 : 16, &owner, NULL) ||
+                            !owner)
+                                continue;
+                        data = g_bytes_get_data(owner, &len);
+                        owner_tap = g_strndup(data, MIN(len, IFNAMSIZ));
+                        if (g_strcmp0(owner_tap, p->tap) == 0)
+                                continue;
+                        s = netiso_cidr_to_string(c, FALSE);
+                        g_clear_error(error);
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                    "domain '%s': address %s of interface %u is already "
+                                    "installed for another guest's tap",
+                                    policy->domain, s, p->iface_index);
+                        return;
+                }
+        }
+}
+
+/* ---- the full path, and the generation it leaves ---- */
+
+/* Our own libnftables commits for one event: the generation before the
+ * first, and how many committed since. When the kernel is then exactly
+ * that many generations on and one of them rewrote the skeleton, nobody
+ * else committed in between and the table is as the full path left it:
+ * the next event may take the fast path (nft-generation.h). */
+typedef struct {
+        NetisoFirewall *fw;
+        const NetisoConfig *config;
+        NetisoNl *nl; /* NULL: capture mode, or the generation is unknown */
+        guint32 before;
+        guint commits;
+        gboolean skeleton;
+} Full;
+
+static void
+full_begin(Full *f, NetisoFirewall *fw, const NetisoConfig *config)
+{
+        *f = (Full){ .fw = fw, .config = config, .nl = netlink(fw, NULL) };
+        if (f->nl && !netiso_nl_generation(f->nl, &f->before, NULL))
+                f->nl = NULL;
+}
+
+/* One libnftables batch; skeleton says it renders the whole skeleton. */
+static gboolean
+full_run(Full *f, const char *text, gboolean skeleton, GError **error)
+{
+        if (!netiso_nft_run(f->fw, text, error))
+                return FALSE;
+        f->commits++;
+        f->skeleton = f->skeleton || skeleton;
+        return TRUE;
+}
+
+static void
+full_end(Full *f)
+{
+        g_autofree char *mark = NULL;
+        g_autoptr(GHashTable) counts = NULL;
+        guint32 after = 0;
+
+        if (!f->nl || f->commits == 0)
+                return;
+        if (!f->skeleton || !netiso_nl_generation(f->nl, &after, NULL) ||
+            after != f->before + f->commits) {
+                netiso_nft_generation_forget(f->config->state_dir);
+                return;
+        }
+        netiso_nft_skeleton_facts(f->config, &mark, &counts);
+        netiso_nft_generation_record(f->config->state_dir, f->nl, after, mark);
+}
+
+/* Dropping an unused tenant is a separate, best-effort batch: the kernel
+ * refuses it (EBUSY) while any guest_tenant element still jumps to the
+ * chain, which makes the kernel's reference count the tenant's guest count. */
+static void
+gc_tenant(Full *f, const char *tenant)
+{
+        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
+                                                "delete set " T " tenant-%s-ifs\n",
+                                                tenant, tenant);
+        g_autoptr(GError) ignored = NULL;
+
+        full_run(f, text, /* skeleton */ FALSE, &ignored);
+}
+
+static void
+render_record_install(GString *out, const NetisoRecord *rec)
+{
+        netiso_nft_render_tenant(out, rec->tenant, TRUE);
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+        }
+}
+
+/* The fast batch's outcome is unknown and the full path then refused the
+ * event: the kernel holds old's state or policy's. One batch puts old's
+ * back (nothing when old is NULL), so that the failure reported still
+ * means nothing changed and the record put back is the truth. */
+static void
+undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
+{
+        g_autoptr(NetisoRecord) next =
+                netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        netiso_nft_render_skeleton(out, f->config);
+        render_record_removal(out, next, NULL);
+        if (old)
+                render_record_install(out, old);
+        if (!full_run(f, out->str, /* skeleton */ TRUE, &e))
+                g_warning("domain '%s': the kernel may hold this event's elements: %s "
+                          "(blixard-netiso reconcile repairs)",
+                          policy->domain, e->message);
+}
+
+/* The fast path (nft-fast.c) when nobody else has committed since our own
+ * last commit; DECLINED (nothing changed) sends the event down the full
+ * path, and so does UNKNOWN (error set), which the full path settles: its
+ * batch is right whether the fast one committed or not. old == NULL with
+ * policy == NULL is never asked. */
 static NetisoNftFast
 try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
          const NetisoRecord *old, GError **error)
@@ -179,7 +279,9 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
                 netiso_nft_trace("%s slow %s: %s", what, domain, reason);
         else
                 netiso_nft_trace("%s fast %s%s", what, domain,
-                                 r == NETISO_NFT_FAST_FAILED ? " (refused)" : "");
+                                 r == NETISO_NFT_FAST_FAILED    ? " (refused)"
+                                 : r == NETISO_NFT_FAST_UNKNOWN ? " (outcome unknown)"
+                                                                : "");
         return r;
 }
 
@@ -188,19 +290,27 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
           const NetisoRecord *old, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) fast_error = NULL;
+        Full f;
 
         if (!check_routed(policy, error))
                 return FALSE;
-        switch (try_fast(fw, config, policy, old, error)) {
+        switch (try_fast(fw, config, policy, old, &fast_error)) {
         case NETISO_NFT_FAST_DONE:
                 return TRUE;
         case NETISO_NFT_FAST_FAILED:
-                explain_conflict(fw, policy, error);
+                explain_conflict(fw, policy, &fast_error);
+                g_propagate_error(error, g_steal_pointer(&fast_error));
                 return FALSE;
+        case NETISO_NFT_FAST_UNKNOWN:
+                g_warning("domain '%s': %s: settling it on the full path", policy->domain,
+                          fast_error->message);
+                break;
         case NETISO_NFT_FAST_DECLINED:
         default:
                 break;
         }
+        full_begin(&f, fw, config);
         netiso_nft_render_skeleton(out, config);
         if (old)
                 render_record_removal(out, old, policy);
@@ -209,12 +319,16 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 render_port(out, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
         }
-        if (!netiso_nft_run(fw, out->str, error)) {
+        if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
+                if (fast_error)
+                        undo_unknown(&f, policy, old);
+                full_end(&f);
                 return FALSE;
         }
         if (old && !g_str_equal(old->tenant, policy->tenant))
-                gc_tenant(fw, old->tenant);
+                gc_tenant(&f, old->tenant);
+        full_end(&f);
         return TRUE;
 }
 
@@ -226,15 +340,18 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) first = NULL;
         gboolean ok = TRUE;
+        Full f;
 
-        /* A refused fast batch changed nothing: the full path below still
-         * removes what it can, port by port. */
+        /* A refused fast batch changed nothing, and one of unknown outcome
+         * is settled by the same tolerant removal: the full path below
+         * removes what is there, port by port if need be. */
         if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
                 return TRUE;
         g_clear_error(&first);
+        full_begin(&f, fw, config);
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
-        if (!netiso_nft_run(fw, out->str, &first)) {
+        if (!full_run(&f, out->str, /* skeleton */ TRUE, &first)) {
                 for (guint i = 0; i < old->ports->len; i++) {
                         const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                         g_autoptr(GString) one = g_string_new(NULL);
@@ -243,7 +360,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         netiso_nft_render_skeleton(one, config);
                         netiso_nft_render_tenant(one, old->tenant, FALSE);
                         render_port(one, TRUE, FALSE, p->tap, old->tenant, p->addresses);
-                        if (!netiso_nft_run(fw, one->str, &e) && ok) {
+                        if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                                             "domain '%s': tap %s: %s", old->domain, p->tap,
@@ -251,7 +368,8 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         }
                 }
         }
-        gc_tenant(fw, old->tenant);
+        gc_tenant(&f, old->tenant);
+        full_end(&f);
         return ok;
 }
 
@@ -260,6 +378,8 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        gboolean ok;
+        Full f;
 
         /* Deleting and recreating the table in one batch replaces it
          * atomically: no packet ever sees a half-built table. */
@@ -277,7 +397,10 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                         render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
                 }
         }
-        return netiso_nft_run(fw, out->str, error);
+        full_begin(&f, fw, config);
+        ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        full_end(&f);
+        return ok;
 }
 
 static gboolean

@@ -1,6 +1,6 @@
-/* The event fast path of table inet blixard: probe the skeleton (the mark
- * on forward's first rule, the rules per chain) and the tenant's chain and
- * set, then send only the guest's elements, encoded as nft encodes them. */
+/* The event fast path of table inet blixard: probe the ruleset generation
+ * against our own last commit's and the tenant's chain and set, then send
+ * only the guest's elements, encoded as nft encodes them, in one batch. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nft/nft-batch.h"
 #include "nft/nft-fast.h"
+#include "nft/nft-generation.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 
@@ -42,47 +44,48 @@ netiso_nft_trace(const char *format, ...)
 
 /* ---- the probe ---- */
 
-/* Every skeleton chain holds the rules it is rendered with, and forward's
- * first rule carries the mark of this configuration: a flushed table or
- * chain, a deleted table and a configuration change all fail it. */
-static gboolean
-probe_skeleton(NetisoNl *nl, const NetisoConfig *config, char **ret_reason, GError **error)
+/* What the probe saw: the generation to bind the batch to, and the
+ * skeleton's mark to record again after it. */
+typedef struct {
+        guint32 generation;
+        char *mark;
+        guint32 use; /* the tenant chain's use count, when asked */
+} Probe;
+
+static void
+probe_clear(Probe *p)
 {
-        g_autofree char *mark = NULL;
+        g_free(p->mark);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Probe, probe_clear)
+
+/* Our own last commit left this generation with this configuration's
+ * skeleton, repaired whole if it was the full path: if the kernel is still
+ * there, nobody has touched the table since (not a rule, a set's contents
+ * nor a flag). The generation replaces the rule counts the probe compared
+ * before, which a rule replaced in place or a flushed set passed. */
+static gboolean
+probe_generation(NetisoNl *nl, const NetisoConfig *config, Probe *p, char **ret_reason,
+                 GError **error)
+{
         g_autoptr(GHashTable) counts = NULL;
-        GHashTableIter it;
-        gpointer chain, want;
 
-        netiso_nft_skeleton_facts(config, &mark, &counts);
-        g_hash_table_iter_init(&it, counts);
-        while (g_hash_table_iter_next(&it, &chain, &want)) {
-                g_autofree char *comment = NULL;
-                guint n = 0;
-
-                if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, &comment, error))
-                        return FALSE;
-                if (n != GPOINTER_TO_UINT(want)) {
-                        *ret_reason =
-                                g_strdup_printf("chain %s has %u rules, expected %u",
-                                                (const char *)chain, n, GPOINTER_TO_UINT(want));
-                        return TRUE;
-                }
-                if (g_str_equal(chain, "forward") && g_strcmp0(comment, mark) != 0) {
-                        *ret_reason = g_strdup("the skeleton is not this configuration's");
-                        return TRUE;
-                }
-        }
+        if (!netiso_nl_generation(nl, &p->generation, error))
+                return FALSE;
+        netiso_nft_skeleton_facts(config, &p->mark, &counts);
+        netiso_nft_generation_trusted(config->state_dir, nl, p->generation, p->mark, ret_reason);
         return TRUE;
 }
 
-/* The tenant's chain holds its one rule and its set exists; *ret_use is
- * the chain's use count (its rule and the guest_tenant jumps to it). */
+/* The tenant's chain holds its one rule and its set exists: the full path
+ * repairs only the tenant of its own event, so another tenant's chain
+ * flushed before it is still flushed. With ret_use, the chain's use count
+ * (its rule and the guest_tenant jumps to it). */
 static gboolean
 probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reason, GError **error)
 {
         g_autofree char *chain = g_strdup_printf("tenant-%s", tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", tenant);
-        g_autofree char *comment = NULL;
         gboolean found = FALSE;
         guint n = 0;
 
@@ -94,7 +97,7 @@ probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reas
                         return TRUE;
                 }
         }
-        if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, &comment, error))
+        if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, error))
                 return FALSE;
         if (n != 1) {
                 *ret_reason = g_strdup_printf("chain %s has %u rules, expected 1", chain, n);
@@ -185,16 +188,38 @@ record_is_plain(const NetisoRecord *old)
 
 /* ---- events ---- */
 
-/* A batch the kernel aborted changed nothing; ENOENT (an object the probe
- * saw vanished since) leaves the event to the full path, which recreates. */
+/* The batch, bound to the generation the probe saw. A refused batch
+ * changed nothing: ENOENT (an object the probe saw vanished) and ERESTART
+ * (someone committed since the probe) leave the event to the full path.
+ * A committed one is recorded as our own last commit; one whose outcome
+ * nobody can tell is not, and the full path settles it. */
 static NetisoNftFast
-commit(NetisoNl *nl, const NetisoNlBatch *b, int *ret_command, char **ret_reason, GError **error)
+commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const Probe *p,
+       int *ret_command, char **ret_reason, GError **error)
 {
         g_autoptr(GError) local = NULL;
+        guint32 after = 0;
         int err = 0;
 
-        if (netiso_nl_batch_commit(nl, b, &err, ret_command, &local))
+        switch (netiso_nl_batch_commit(nl, b, p->generation, &after, &err, ret_command, &local)) {
+        case NETISO_NL_COMMITTED:
+                if (after)
+                        netiso_nft_generation_record(config->state_dir, nl, after, p->mark);
+                else
+                        netiso_nft_generation_forget(config->state_dir);
                 return NETISO_NFT_FAST_DONE;
+        case NETISO_NL_UNKNOWN:
+                netiso_nft_generation_forget(config->state_dir);
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NETISO_NFT_FAST_UNKNOWN;
+        case NETISO_NL_REFUSED:
+        default:
+                break;
+        }
+        if (err == ERESTART) {
+                *ret_reason = g_strdup("the ruleset changed between the probe and the commit");
+                return NETISO_NFT_FAST_DECLINED;
+        }
         if (err == ENOENT) {
                 *ret_reason = g_strdup(local->message);
                 return NETISO_NFT_FAST_DECLINED;
@@ -204,11 +229,11 @@ commit(NetisoNl *nl, const NetisoNlBatch *b, int *ret_command, char **ret_reason
 }
 
 static NetisoNftFast
-probe(NetisoNl *nl, const NetisoConfig *config, const char *tenant, guint32 *ret_use,
+probe(NetisoNl *nl, const NetisoConfig *config, const char *tenant, Probe *p, gboolean use,
       char **ret_reason, GError **error)
 {
-        if (!probe_skeleton(nl, config, ret_reason, error) ||
-            (!*ret_reason && !probe_tenant(nl, tenant, ret_use, ret_reason, error)))
+        if (!probe_generation(nl, config, p, ret_reason, error) ||
+            (!*ret_reason && !probe_tenant(nl, tenant, use ? &p->use : NULL, ret_reason, error)))
                 return NETISO_NFT_FAST_FAILED;
         return *ret_reason ? NETISO_NFT_FAST_DECLINED : NETISO_NFT_FAST_DONE;
 }
@@ -218,6 +243,7 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
                       const NetisoRecord *old, char **ret_reason, GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
+        g_auto(Probe) p = { 0 };
         NetisoNftFast r;
         int command = -1;
 
@@ -231,22 +257,23 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
                 return NETISO_NFT_FAST_DECLINED;
         }
         for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (!p->tap || strlen(p->tap) >= IFNAMSIZ || !addresses_are_hosts(p->addresses)) {
+                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
+                if (!pp->tap || strlen(pp->tap) >= IFNAMSIZ ||
+                    !addresses_are_hosts(pp->addresses)) {
                         *ret_reason = g_strdup("a port the fast path does not encode");
                         return NETISO_NFT_FAST_DECLINED;
                 }
         }
-        r = probe(nl, config, policy->tenant, NULL, ret_reason, error);
+        r = probe(nl, config, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         if (old)
                 record_removal(b, old, policy);
         for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                port_elements(b, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
+                port_elements(b, FALSE, FALSE, pp->tap, policy->tenant, pp->addresses);
         }
-        return commit(nl, b, &command, ret_reason, error);
+        return commit(nl, config, b, &p, &command, ret_reason, error);
 }
 
 NetisoNftFast
@@ -257,7 +284,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
         g_autoptr(GError) local = NULL;
-        guint32 use = 0;
+        g_auto(Probe) p = { 0 };
         guint elements;
         int command = -1;
         NetisoNftFast r;
@@ -266,7 +293,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
-        r = probe(nl, config, old->tenant, &use, ret_reason, error);
+        r = probe(nl, config, old->tenant, &p, /* use */ TRUE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         record_removal(b, old, NULL);
@@ -274,18 +301,19 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
         /* The chain's use is its rule plus one jump per tap of the tenant's
          * guests: at most this guest's jumps left means it was the last. The
          * kernel's count is the truth (EBUSY otherwise), so a miscount only
-         * costs the retry without the collection. */
-        if (use <= 1 + old->ports->len) {
+         * costs the retry without the collection, bound to the same
+         * generation (a refused batch commits nothing). */
+        if (p.use <= 1 + old->ports->len) {
                 netiso_nl_batch_delete_chain(b, chain);
                 netiso_nl_batch_delete_set(b, set);
         }
-        r = commit(nl, b, &command, ret_reason, &local);
+        r = commit(nl, config, b, &p, &command, ret_reason, &local);
         if (r == NETISO_NFT_FAST_FAILED && command >= (int)elements) {
                 g_autoptr(NetisoNlBatch) again = netiso_nl_batch_new(TABLE);
 
                 g_clear_error(&local);
                 record_removal(again, old, NULL);
-                r = commit(nl, again, &command, ret_reason, &local);
+                r = commit(nl, config, again, &p, &command, ret_reason, &local);
         }
         if (local)
                 g_propagate_error(error, g_steal_pointer(&local));

@@ -1,6 +1,7 @@
-/* The nftables backend's event fast path: when a constant-cost probe finds
- * the skeleton current and intact, an event is only its element changes,
- * sent as one netlink batch. Anything else is left to the full path. */
+/* The nftables backend's event fast path: when the kernel is still at the
+ * ruleset generation our own last commit left (nobody else has committed
+ * since), an event is only its element changes, sent as one netlink batch
+ * bound to that generation. Anything else is left to the full path. */
 #pragma once
 
 #include "conf/config.h"
@@ -11,7 +12,9 @@
 typedef enum {
         NETISO_NFT_FAST_DONE,     /* committed */
         NETISO_NFT_FAST_DECLINED, /* nothing changed: take the full path (reason says why) */
-        NETISO_NFT_FAST_FAILED,   /* the kernel refused the event: error is set */
+        NETISO_NFT_FAST_FAILED,   /* the kernel refused the event, nothing changed: error is set */
+        NETISO_NFT_FAST_UNKNOWN,  /* the batch may or may not have committed: error is set;
+                                     the full path must settle it */
 } NetisoNftFast;
 
 /* The fast path may be used at all (BLIXARD_NETISO_NFT_SLOW=1 says no). */
