@@ -57,7 +57,9 @@ netiso_nl_open(GError **error)
         /* Errors without a copy of the request they answer. */
         mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
         nl->portid = mnl_socket_get_portid(nl->sock);
-        nl->seq = (guint32)g_get_monotonic_time();
+        /* Far from wrapping (a batch's numbers must stay in order) and
+         * never 0, which libmnl takes for "any". */
+        nl->seq = (guint32)(g_get_monotonic_time() % (1u << 30)) + 1;
         nl->buf = g_malloc(NETISO_NL_RECV_SIZE);
         return g_steal_pointer(&nl);
 }
@@ -130,8 +132,10 @@ query_data(const struct nlmsghdr *h, void *data)
 {
         Query *q = data;
 
-        if (q->each && q->each(h, q->data) < MNL_CB_OK)
+        if (q->each && q->each(h, q->data) < MNL_CB_OK) {
+                errno = EBADMSG;
                 return MNL_CB_ERROR;
+        }
         return q->dump ? MNL_CB_OK : MNL_CB_STOP;
 }
 

@@ -5,11 +5,11 @@
 # nothing, so no element outlives its record (a later guest on that tap
 # could send from addresses it was never given, and their next owner would
 # be refused). A 200-address guest whose addresses are all taken is refused
-# with the conflict named, the table unchanged.
+# with the conflict named, the table unchanged. purge waits for the lock.
 set -u
 . "$top_srcdir/tests/netns/lib-netns.sh"
 BACKEND=nftables
-require_root_tier nft python3
+require_root_tier nft python3 flock
 [ -x "$HOOK" ] || tap_skip_all "hook not built: $HOOK"
 
 TAP_LOG="$WORK/tap.log"
@@ -170,5 +170,24 @@ ok "teardown of the refused guest leaves the owner's addresses" \
 libvirt_stop t200
 ok "after the owner stops, only g0's elements are left" \
 	test "$(nft_h list table inet blixard | grep -o '"vnet[0-9a-z]*"' | sort -u | tr -d '\n')" = '"vnet0"'
+
+# ---- purge takes the hook's lock ----
+# A purge between a hook's record and its commit would leave the hook's
+# elements behind with no record: purge waits for the lock like a hook.
+lock_held() {
+	! flock -n "$STATE_DIR/lock" true
+}
+flock "$STATE_DIR/lock" sleep 4 &
+holder=$!
+for _ in $(seq 1 50); do lock_held && break; sleep 0.1; done
+in_ns "$H" "$CLI" purge >"$WORK/purge.out" 2>&1 &
+purger=$!
+sleep 1
+ok "while a hook holds the lock, purge waits" kill -0 "$purger"
+ok "and the table is still there" nft_h list table inet blixard
+wait "$holder"
+wait "$purger"
+ok "once the lock is free, purge succeeds" test $? = 0
+ok "and the table is gone" sh -c "! ip netns exec '$H' nft list table inet blixard 2>/dev/null"
 
 done_testing
