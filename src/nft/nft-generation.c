@@ -1,6 +1,6 @@
 /* The generation record (nft-generation.h): STATE_DIR/nft-generation holds
- * one line, "BOOT-ID NETNS-COOKIE GENERATION MARK". Generations restart at
- * boot and are per network namespace, hence the other two fields. */
+ * one line, "BOOT-ID NETNS GENERATION MARK". Generations restart at boot
+ * and are per network namespace, hence the first two fields. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -12,15 +12,32 @@
 #define RECORD "nft-generation"
 #define BOOT_ID "/proc/sys/kernel/random/boot_id"
 
-/* This boot and network namespace, as the record's first two fields. */
+static const char *
+boot_id(void)
+{
+        static char *boot; /* the same for the life of the process */
+
+        if (!boot && g_file_get_contents(BOOT_ID, &boot, NULL, NULL))
+                g_strstrip(boot);
+        return boot;
+}
+
+/* This boot and network namespace, as the record's first two fields: the
+ * socket's netns cookie, or on kernels before 5.14 the inode of our
+ * namespace (which a later namespace may reuse). NULL when unknown. */
 static char *
 where(NetisoNl *nl)
 {
-        g_autofree char *boot = NULL;
+        guint64 cookie = netiso_nl_netns(nl);
+        GStatBuf st;
 
-        if (!g_file_get_contents(BOOT_ID, &boot, NULL, NULL))
+        if (!boot_id())
                 return NULL;
-        return g_strdup_printf("%s %" G_GUINT64_FORMAT, g_strstrip(boot), netiso_nl_netns(nl));
+        if (cookie)
+                return g_strdup_printf("%s c%" G_GUINT64_FORMAT, boot_id(), cookie);
+        if (g_stat("/proc/self/ns/net", &st) < 0)
+                return NULL;
+        return g_strdup_printf("%s i%" G_GUINT64_FORMAT, boot_id(), (guint64)st.st_ino);
 }
 
 gboolean
@@ -73,10 +90,10 @@ netiso_nft_generation_record(const char *state_dir, NetisoNl *nl, guint32 genera
                 return;
         }
         text = g_strdup_printf("%s %u %s\n", here, generation, mark);
-        /* Atomic (a new file renamed over the old), not durable: it is only
-         * good until reboot anyway. */
-        if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                      &error)) {
+        /* Written in place, neither atomic nor durable: readers hold the
+         * lock, a torn or lost line is only a mismatch (the full path once),
+         * and the record is good until reboot anyway. */
+        if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error)) {
                 g_warning("%s", error->message);
                 netiso_nft_generation_forget(state_dir);
         }

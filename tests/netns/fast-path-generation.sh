@@ -132,7 +132,7 @@ hook g4 stopped end "$WORK/g4.xml"
 
 # ---- a record of another network namespace is not trusted ----
 two_events
-sed -i -E 's/^([^ ]+) ([0-9]+) /\1 1\2 /' "$STATE_DIR/nft-generation"
+sed -i -E 's/^([^ ]+) c([0-9]+) /\1 c1\2 /' "$STATE_DIR/nft-generation"
 ok "an event with the record of another namespace succeeds" two_events
 ok "it took the full path" grep -q '^install slow g3: our last commit is recorded for another' "$TRACE"
 
