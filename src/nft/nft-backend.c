@@ -107,6 +107,38 @@ netlink(NetisoFirewall *fw, GError **error)
         return nl;
 }
 
+typedef struct {
+        const NetisoConfig *config;
+        char *mark;
+} Mark;
+
+static void
+mark_free(gpointer data)
+{
+        Mark *m = data;
+
+        g_free(m->mark);
+        g_free(m);
+}
+
+/* The skeleton's mark for config, kept by fw: rendering the skeleton to
+ * compute it is a large part of a fast event's own instructions, and an
+ * event on the full path needs it twice. */
+static const char *
+skeleton_mark(NetisoFirewall *fw, const NetisoConfig *config)
+{
+        Mark *m = netiso_firewall_handle(fw, "nft skeleton mark");
+        g_autoptr(GHashTable) counts = NULL;
+
+        if (m && m->config == config)
+                return m->mark;
+        m = g_new0(Mark, 1);
+        m->config = config;
+        netiso_nft_skeleton_facts(config, &m->mark, &counts);
+        netiso_firewall_set_handle(fw, "nft skeleton mark", m, mark_free);
+        return m->mark;
+}
+
 /* Turn the kernel's terse refusal of an address element into the conflict
  * it almost always is: another guest's tap owns that address. The kernel
  * is asked for that one element of addr_owner_v4/6, never for a listing. */
@@ -185,8 +217,6 @@ full_run(Full *f, const char *text, gboolean skeleton, GError **error)
 static void
 full_end(Full *f)
 {
-        g_autofree char *mark = NULL;
-        g_autoptr(GHashTable) counts = NULL;
         guint32 after = 0;
 
         if (!f->nl || f->commits == 0)
@@ -196,8 +226,8 @@ full_end(Full *f)
                 netiso_nft_generation_forget(f->config->state_dir);
                 return;
         }
-        netiso_nft_skeleton_facts(f->config, &mark, &counts);
-        netiso_nft_generation_record(f->config->state_dir, f->nl, after, mark);
+        netiso_nft_generation_record(f->config->state_dir, f->nl, after,
+                                     skeleton_mark(f->fw, f->config));
 }
 
 /* Dropping an unused tenant is a separate, best-effort batch: the kernel
@@ -272,9 +302,11 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         if (!nl)
                 return NETISO_NFT_FAST_DECLINED;
         if (policy)
-                r = netiso_nft_fast_apply(nl, config, policy, old, &reason, error);
+                r = netiso_nft_fast_apply(nl, config, skeleton_mark(fw, config), policy, old,
+                                          &reason, error);
         else
-                r = netiso_nft_fast_remove(nl, config, old, &reason, error);
+                r = netiso_nft_fast_remove(nl, config, skeleton_mark(fw, config), old, &reason,
+                                           error);
         if (r == NETISO_NFT_FAST_DECLINED)
                 netiso_nft_trace("%s slow %s: %s", what, domain, reason);
         else

@@ -44,20 +44,13 @@ netiso_nft_trace(const char *format, ...)
 
 /* ---- the probe ---- */
 
-/* What the probe saw: the generation to bind the batch to, and the
- * skeleton's mark to record again after it. */
+/* What the probe saw: the generation to bind the batch to, the skeleton's
+ * mark to record again after it, the tenant chain's use count if asked. */
 typedef struct {
         guint32 generation;
-        char *mark;
-        guint32 use; /* the tenant chain's use count, when asked */
+        const char *mark;
+        guint32 use;
 } Probe;
-
-static void
-probe_clear(Probe *p)
-{
-        g_free(p->mark);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Probe, probe_clear)
 
 /* Our own last commit left this generation with this configuration's
  * skeleton, repaired whole if it was the full path: if the kernel is still
@@ -68,11 +61,8 @@ static gboolean
 probe_generation(NetisoNl *nl, const NetisoConfig *config, Probe *p, char **ret_reason,
                  GError **error)
 {
-        g_autoptr(GHashTable) counts = NULL;
-
         if (!netiso_nl_generation(nl, &p->generation, error))
                 return FALSE;
-        netiso_nft_skeleton_facts(config, &p->mark, &counts);
         netiso_nft_generation_trusted(config->state_dir, nl, p->generation, p->mark, ret_reason);
         return TRUE;
 }
@@ -239,11 +229,12 @@ probe(NetisoNl *nl, const NetisoConfig *config, const char *tenant, Probe *p, gb
 }
 
 NetisoNftFast
-netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPolicy *policy,
-                      const NetisoRecord *old, char **ret_reason, GError **error)
+netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark,
+                      const NetisoPolicy *policy, const NetisoRecord *old, char **ret_reason,
+                      GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
-        g_auto(Probe) p = { 0 };
+        Probe p = { .mark = mark };
         NetisoNftFast r;
         int command = -1;
 
@@ -277,14 +268,14 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
 }
 
 NetisoNftFast
-netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRecord *old,
-                       char **ret_reason, GError **error)
+netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mark,
+                       const NetisoRecord *old, char **ret_reason, GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
         g_autoptr(GError) local = NULL;
-        g_auto(Probe) p = { 0 };
+        Probe p = { .mark = mark };
         guint elements;
         int command = -1;
         NetisoNftFast r;

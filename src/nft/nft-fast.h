@@ -20,13 +20,14 @@ typedef enum {
 /* The fast path may be used at all (BLIXARD_NETISO_NFT_SLOW=1 says no). */
 gboolean netiso_nft_fast_enabled(void);
 
-NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config,
+/* mark is the skeleton's for config (netiso_nft_skeleton_facts()). */
+NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark,
                                     const NetisoPolicy *policy, const NetisoRecord *old,
                                     char **ret_reason, GError **error);
 
 /* Removes old's elements and, when they were its tenant's last jumps, the
  * tenant's chain and set in the same batch. */
-NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config,
+NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mark,
                                      const NetisoRecord *old, char **ret_reason, GError **error);
 
 /* Tests: BLIXARD_NETISO_NFT_TRACE=FILE appends one line per event, the

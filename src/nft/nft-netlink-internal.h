@@ -10,7 +10,7 @@
 
 /* The kernel answers within the sendmsg() of a batch (and a dump within
  * each recvmsg()): waiting this long means it is not going to. */
-#define NETISO_NL_WAIT_MS 5000
+#define NETISO_NL_WAIT_MS 2000
 /* A dump part is at most 32 KiB (netlink's max_recvmsg_len). */
 #define NETISO_NL_RECV_SIZE 65536
 
