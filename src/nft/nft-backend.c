@@ -171,8 +171,8 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
                         s = netiso_cidr_to_string(c, FALSE);
                         g_clear_error(error);
                         g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "domain '%s': address %s of interface %u is already "
-                                    "installed for another guest's tap",
+                                    "domain '%s': address %s of interface %u is already installed "
+                                    "for another guest's tap",
                                     policy->domain, s, p->iface_index);
                         return;
                 }
@@ -271,8 +271,7 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
         if (old)
                 render_record_install(out, old);
         if (!full_run(f, out->str, /* skeleton */ TRUE, &e))
-                g_warning("domain '%s': the kernel may hold this event's elements: %s "
-                          "(blixard-netiso reconcile repairs)",
+                g_warning("domain '%s': the kernel may hold this event's elements: %s",
                           policy->domain, e->message);
 }
 
