@@ -10,9 +10,16 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-batch.c src/nft/nft-batch.h \
 	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
-	src/nft/nft-listing.c src/nft/nft-listing.h \
-	src/nft/nft-check.c \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	$(NULL)
 libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS) $(LIBNFTNL_CFLAGS) $(LIBMNL_CFLAGS)
 libnetiso_nft_la_LIBADD = $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
+
+# Reading the table back (status, reconcile --check, watch): libnftables' JSON
+# listing read with json-glib. Only libnetiso-inspect.la takes it in.
+noinst_LTLIBRARIES += libnetiso-nft-inspect.la
+libnetiso_nft_inspect_la_SOURCES = \
+	src/nft/nft-listing.c src/nft/nft-listing.h \
+	src/nft/nft-check.c src/nft/nft-check.h \
+	$(NULL)
+libnetiso_nft_inspect_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS) $(JSON_GLIB_CFLAGS)

@@ -1,13 +1,10 @@
-/* nftables backend: renders the skeleton and per-guest elements of
- * table inet blixard and applies each event as one libnftables batch.
- * Names reach this file validated (domain.c): tenant and tap names are
- * pasted only as identifiers and quoted strings whose character set
- * ([A-Za-z0-9._-]) cannot break out of either. */
+/* The nftables backend's event operations: the skeleton and per-guest
+ * elements of table inet blixard, one libnftables batch per event unless
+ * the fast path (nft-fast.c) takes it. Names arrive validated (domain.c). */
 #include "autoconfig.h"
 
 #include <net/if.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "nft/nft-backend.h"
 #include "nft/nft-fast.h"
@@ -48,7 +45,7 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
         element_pair(out, remove, tset, qtap, qtap);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
-                g_autofree char *a = netiso_cidr_to_string(c, FALSE);
+                g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                 g_autofree char *src = g_strdup_printf("%s . %s", qtap, a);
                 g_autofree char *owner = g_strdup_printf("%s : %s", a, qtap);
                 gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -61,31 +58,12 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
 static void
 render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
 {
-        netiso_nft_render_tenant(out, old->tenant, FALSE);
+        netiso_nft_render_tenant(out, old->tenant, /* rewrite */ FALSE);
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                render_port(out, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
-                            p->addresses);
+                render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
+                            old->tenant, p->addresses);
         }
-}
-
-static gboolean
-check_routed(const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                if (p->routed)
-                        continue;
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                            "domain '%s': interface %u of type '%s' is bridged: table inet %s "
-                            "cannot see traffic between bridge ports; use a routed "
-                            "type='ethernet' interface, or nwfilter for bridged guests",
-                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
-                            NETISO_NFT_TABLE);
-                return FALSE;
-        }
-        return netiso_policy_has_all_taps(policy, error);
 }
 
 /* The fast path's socket, opened on first use and kept by fw; NULL in
@@ -168,12 +146,12 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
                         owner_tap = g_strndup(data, MIN(len, IFNAMSIZ));
                         if (g_strcmp0(owner_tap, p->tap) == 0)
                                 continue;
-                        s = netiso_cidr_to_string(c, FALSE);
+                        s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                         g_clear_error(error);
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "domain '%s': address %s of interface %u is already installed "
-                                    "for another guest's tap",
-                                    policy->domain, s, p->iface_index);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "domain '%s': address %s of interface %u is already installed for another guest's tap",
+                                policy->domain, s, p->iface_index);
                         return;
                 }
         }
@@ -183,8 +161,9 @@ explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
 
 /* Our own libnftables commits for one event: the generation before the
  * first, and how many committed since. When the kernel is then exactly
- * that many generations on and one of them rewrote the skeleton, nobody
- * else committed in between and the table is as the full path left it:
+ * that many generations on, nobody else committed in between; if the table
+ * was verified (trusted before the event, or rebuilt from the records by
+ * it) and one of the batches rewrote the skeleton, it is as we left it and
  * the next event may take the fast path (nft-generation.h). */
 typedef struct {
         NetisoFirewall *fw;
@@ -192,13 +171,13 @@ typedef struct {
         NetisoNl *nl; /* NULL: capture mode, or the generation is unknown */
         guint32 before;
         guint commits;
-        gboolean skeleton;
+        gboolean skeleton, verified;
 } Full;
 
 static void
-full_begin(Full *f, NetisoFirewall *fw, const NetisoConfig *config)
+full_begin(Full *f, NetisoFirewall *fw, const NetisoConfig *config, gboolean verified)
 {
-        *f = (Full){ .fw = fw, .config = config, .nl = netlink(fw, NULL) };
+        *f = (Full){ .fw = fw, .config = config, .nl = netlink(fw, NULL), .verified = verified };
         if (f->nl && !netiso_nl_generation(f->nl, &f->before, NULL))
                 f->nl = NULL;
 }
@@ -221,7 +200,7 @@ full_end(Full *f)
 
         if (!f->nl || f->commits == 0)
                 return;
-        if (!f->skeleton || !netiso_nl_generation(f->nl, &after, NULL) ||
+        if (!f->verified || !f->skeleton || !netiso_nl_generation(f->nl, &after, NULL) ||
             after != f->before + f->commits) {
                 netiso_nft_generation_forget(f->config->state_dir);
                 return;
@@ -247,10 +226,11 @@ gc_tenant(Full *f, const char *tenant)
 static void
 render_record_install(GString *out, const NetisoRecord *rec)
 {
-        netiso_nft_render_tenant(out, rec->tenant, TRUE);
+        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
         for (guint i = 0; i < rec->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
-                render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap, rec->tenant,
+                            p->addresses);
         }
 }
 
@@ -275,24 +255,128 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
                           policy->domain, e->message);
 }
 
-/* The fast path (nft-fast.c) when nobody else has committed since our own
- * last commit; DECLINED (nothing changed) sends the event down the full
- * path, and so does UNKNOWN (error set), which the full path settles: its
- * batch is right whether the fast one committed or not. old == NULL with
- * policy == NULL is never asked. */
+/* ---- verifying the whole table ---- */
+
+/* Per-guest sets and maps a rebuild flushes and refills from the records.
+ * Not guest_drops: its elements carry the per-guest drop counters, and a
+ * stray one only counts. */
+static const char *const guest_sets[][2] = {
+        { "set", "guest_ifs" },     { "set", "guest_src_v4" },  { "set", "guest_src_v6" },
+        { "map", "addr_owner_v4" }, { "map", "addr_owner_v6" }, { "map", "guest_tenant" },
+};
+
+/* The table as the records say, over what someone else may have edited in
+ * place: the skeleton, every recorded tenant's chain rewritten and its set
+ * refilled, every per-guest set refilled. One batch, so no packet sees it
+ * half done; the drop counters survive. gone's taps that no record keeps
+ * lose their guest_drops element too. */
+static void
+render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
+               const NetisoRecord *gone)
+{
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) taps = g_hash_table_new(g_str_hash, g_str_equal);
+
+        netiso_nft_render_skeleton(out, config);
+        for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
+                g_string_append_printf(out, "flush %s " T " %s\n", guest_sets[i][0],
+                                       guest_sets[i][1]);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (!g_hash_table_add(tenants, rec->tenant))
+                        continue;
+                netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+                g_string_append_printf(out, "flush set " T " tenant-%s-ifs\n", rec->tenant);
+        }
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                                    rec->tenant, p->addresses);
+                        g_hash_table_add(taps, p->tap);
+                }
+        }
+        for (guint i = 0; gone && i < gone->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(gone->ports, i);
+                g_autofree char *qtap = g_strdup_printf("\"%s\"", p->tap);
+
+                if (!g_hash_table_contains(taps, p->tap))
+                        element_pair(out, /* tolerant_delete */ TRUE, "guest_drops", qtap, qtap);
+        }
+}
+
+/* The nftables records of the state directory as they are after this
+ * event: without domain's, with next's (NULL: none). */
+static GPtrArray *
+records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next, GError **error)
+{
+        g_autoptr(GPtrArray) all = netiso_state_list(config->state_dir, NULL, error);
+        GPtrArray *after;
+
+        if (!all)
+                return NULL;
+        after = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
+        for (guint i = 0; i < all->len; i++) {
+                NetisoRecord *rec = g_ptr_array_index(all, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES && !g_str_equal(rec->domain, domain))
+                        g_ptr_array_add(after, g_ptr_array_steal_index_fast(all, i--));
+        }
+        if (next)
+                g_ptr_array_add(after, next);
+        return after;
+}
+
+/* Someone else committed since our own last commit (or nobody can tell):
+ * the event is one batch that rebuilds the table from the records, which
+ * repairs whatever was edited in place (a set flushed or filled by hand,
+ * a rule replaced, another tenant's chain). When that batch is refused,
+ * FALSE: the caller does the event alone, and the table stays unverified
+ * (no generation is recorded) until an event's rebuild commits. */
+static gboolean
+rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone)
+{
+        g_autoptr(GPtrArray) records = records_after(f->config, domain, next, NULL);
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        if (!records)
+                return FALSE;
+        render_rebuild(out, f->config, records, gone);
+        if (!full_run(f, out->str, /* skeleton */ TRUE, &e)) {
+                g_warning(
+                        "domain '%s': the table could not be rebuilt from the records (blixard-netiso reconcile repairs it): %s",
+                        domain, e->message);
+                return FALSE;
+        }
+        f->verified = TRUE;
+        return TRUE;
+}
+
+/* ---- events ---- */
+
+/* Trust first (netiso_nft_fast_trust()), then the fast path (nft-fast.c)
+ * when it may be used. DECLINED (nothing changed) sends the event down the
+ * full path, UNTRUSTED down the full path rebuilding the table, UNKNOWN
+ * (error set) too: the full path settles it, its batch being right whether
+ * the fast one committed or not. old == NULL with policy == NULL is never
+ * asked. */
 static NetisoNftFast
 try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
          const NetisoRecord *old, GError **error)
 {
         const char *what = policy ? "install" : "remove";
         const char *domain = policy ? policy->domain : old->domain;
+        const char *mark = skeleton_mark(fw, config);
         g_autofree char *reason = NULL;
         g_autoptr(GError) local = NULL;
+        guint32 generation = 0;
         NetisoNl *nl;
         NetisoNftFast r;
 
-        if (!netiso_nft_fast_enabled())
-                return NETISO_NFT_FAST_DECLINED;
         nl = netlink(fw, &local);
         if (local) {
                 g_propagate_error(error, g_steal_pointer(&local));
@@ -300,13 +384,15 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         }
         if (!nl)
                 return NETISO_NFT_FAST_DECLINED;
-        if (policy)
-                r = netiso_nft_fast_apply(nl, config, skeleton_mark(fw, config), policy, old,
-                                          &reason, error);
-        else
-                r = netiso_nft_fast_remove(nl, config, skeleton_mark(fw, config), old, &reason,
-                                           error);
-        if (r == NETISO_NFT_FAST_DECLINED)
+        r = netiso_nft_fast_trust(nl, config, mark, &generation, &reason, error);
+        if (r == NETISO_NFT_FAST_DONE && !netiso_nft_fast_enabled())
+                return NETISO_NFT_FAST_DECLINED;
+        if (r == NETISO_NFT_FAST_DONE && policy)
+                r = netiso_nft_fast_apply(nl, config, mark, generation, policy, old, &reason,
+                                          error);
+        else if (r == NETISO_NFT_FAST_DONE)
+                r = netiso_nft_fast_remove(nl, config, mark, generation, old, &reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED || r == NETISO_NFT_FAST_UNTRUSTED)
                 netiso_nft_trace("%s slow %s: %s", what, domain, reason);
         else
                 netiso_nft_trace("%s fast %s%s", what, domain,
@@ -322,11 +408,13 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) fast_error = NULL;
+        NetisoNftFast r;
         Full f;
 
-        if (!check_routed(policy, error))
+        if (!netiso_policy_is_routed(policy, "table inet " NETISO_NFT_TABLE, error))
                 return FALSE;
-        switch (try_fast(fw, config, policy, old, &fast_error)) {
+        r = try_fast(fw, config, policy, old, &fast_error);
+        switch (r) {
         case NETISO_NFT_FAST_DONE:
                 return TRUE;
         case NETISO_NFT_FAST_FAILED:
@@ -338,17 +426,27 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                           fast_error->message);
                 break;
         case NETISO_NFT_FAST_DECLINED:
+        case NETISO_NFT_FAST_UNTRUSTED:
         default:
                 break;
         }
-        full_begin(&f, fw, config);
+        full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
+        if (r == NETISO_NFT_FAST_UNTRUSTED &&
+            rebuild(&f, policy->domain,
+                    netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES), old)) {
+                if (old && !g_str_equal(old->tenant, policy->tenant))
+                        gc_tenant(&f, old->tenant);
+                full_end(&f);
+                return TRUE;
+        }
         netiso_nft_render_skeleton(out, config);
         if (old)
                 render_record_removal(out, old, policy);
-        netiso_nft_render_tenant(out, policy->tenant, TRUE);
+        netiso_nft_render_tenant(out, policy->tenant, /* rewrite */ TRUE);
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                render_port(out, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                            policy->tenant, p->addresses);
         }
         if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
@@ -371,15 +469,22 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) first = NULL;
         gboolean ok = TRUE;
+        NetisoNftFast r;
         Full f;
 
         /* A refused fast batch changed nothing, and one of unknown outcome
          * is settled by the same tolerant removal: the full path below
          * removes what is there, port by port if need be. */
-        if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
+        r = try_fast(fw, config, NULL, old, &first);
+        if (r == NETISO_NFT_FAST_DONE)
                 return TRUE;
         g_clear_error(&first);
-        full_begin(&f, fw, config);
+        full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
+        if (r == NETISO_NFT_FAST_UNTRUSTED && rebuild(&f, old->domain, NULL, old)) {
+                gc_tenant(&f, old->tenant);
+                full_end(&f);
+                return TRUE;
+        }
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, &first)) {
@@ -389,8 +494,9 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         g_autoptr(GError) e = NULL;
 
                         netiso_nft_render_skeleton(one, config);
-                        netiso_nft_render_tenant(one, old->tenant, FALSE);
-                        render_port(one, TRUE, FALSE, p->tap, old->tenant, p->addresses);
+                        netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
+                        render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
+                                    old->tenant, p->addresses);
                         if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
@@ -422,13 +528,14 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                 if (rec->backend != NETISO_BACKEND_NFTABLES)
                         continue;
                 if (g_hash_table_add(tenants, rec->tenant))
-                        netiso_nft_render_tenant(out, rec->tenant, TRUE);
+                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
+                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                                    rec->tenant, p->addresses);
                 }
         }
-        full_begin(&f, fw, config);
+        full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
         return ok;
@@ -445,8 +552,5 @@ const NetisoBackendOps netiso_backend_nft = {
         .apply = nft_apply,
         .remove = nft_remove,
         .sync = nft_sync,
-        .check = netiso_nft_check,
-        .inspect = netiso_nft_inspect,
-        .probe = netiso_nft_quick_check,
         .purge = nft_purge,
 };

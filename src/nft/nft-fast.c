@@ -52,25 +52,21 @@ typedef struct {
         guint32 use;
 } Probe;
 
-/* Our own last commit left this generation with this configuration's
- * skeleton, repaired whole if it was the full path: if the kernel is still
- * there, nobody has touched the table since (not a rule, a set's contents
- * nor a flag). The generation replaces the rule counts the probe compared
- * before, which a rule replaced in place or a flushed set passed. */
-static gboolean
-probe_generation(NetisoNl *nl, const NetisoConfig *config, Probe *p, char **ret_reason,
-                 GError **error)
+NetisoNftFast
+netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *mark,
+                      guint32 *ret_generation, char **ret_reason, GError **error)
 {
-        if (!netiso_nl_generation(nl, &p->generation, error))
-                return FALSE;
-        netiso_nft_generation_trusted(config->state_dir, nl, p->generation, p->mark, ret_reason);
-        return TRUE;
+        if (!netiso_nl_generation(nl, ret_generation, error))
+                return NETISO_NFT_FAST_FAILED;
+        if (!netiso_nft_generation_trusted(config->state_dir, nl, *ret_generation, mark,
+                                           ret_reason))
+                return NETISO_NFT_FAST_UNTRUSTED;
+        return NETISO_NFT_FAST_DONE;
 }
 
-/* The tenant's chain holds its one rule and its set exists: the full path
- * repairs only the tenant of its own event, so another tenant's chain
- * flushed before it is still flushed. With ret_use, the chain's use count
- * (its rule and the guest_tenant jumps to it). */
+/* The tenant's chain holds its one rule and its set exists (a tenant's
+ * first guest finds neither). With ret_use, the chain's use count (its rule
+ * and the guest_tenant jumps to it). */
 static gboolean
 probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reason, GError **error)
 {
@@ -179,10 +175,11 @@ record_is_plain(const NetisoRecord *old)
 /* ---- events ---- */
 
 /* The batch, bound to the generation the probe saw. A refused batch
- * changed nothing: ENOENT (an object the probe saw vanished) and ERESTART
- * (someone committed since the probe) leave the event to the full path.
- * A committed one is recorded as our own last commit; one whose outcome
- * nobody can tell is not, and the full path settles it. */
+ * changed nothing: ENOENT (an object the probe saw vanished) leaves the
+ * event to the full path, ERESTART (someone committed since the probe) to
+ * the full path verifying the whole table. A committed one is recorded as
+ * our own last commit; one whose outcome nobody can tell is not, and the
+ * full path settles it. */
 static NetisoNftFast
 commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const Probe *p,
        int *ret_command, char **ret_reason, GError **error)
@@ -208,7 +205,7 @@ commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const P
         }
         if (err == ERESTART) {
                 *ret_reason = g_strdup("the ruleset changed between the probe and the commit");
-                return NETISO_NFT_FAST_DECLINED;
+                return NETISO_NFT_FAST_UNTRUSTED;
         }
         if (err == ENOENT) {
                 *ret_reason = g_strdup(local->message);
@@ -219,22 +216,20 @@ commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const P
 }
 
 static NetisoNftFast
-probe(NetisoNl *nl, const NetisoConfig *config, const char *tenant, Probe *p, gboolean use,
-      char **ret_reason, GError **error)
+probe(NetisoNl *nl, const char *tenant, Probe *p, gboolean use, char **ret_reason, GError **error)
 {
-        if (!probe_generation(nl, config, p, ret_reason, error) ||
-            (!*ret_reason && !probe_tenant(nl, tenant, use ? &p->use : NULL, ret_reason, error)))
+        if (!probe_tenant(nl, tenant, use ? &p->use : NULL, ret_reason, error))
                 return NETISO_NFT_FAST_FAILED;
         return *ret_reason ? NETISO_NFT_FAST_DECLINED : NETISO_NFT_FAST_DONE;
 }
 
 NetisoNftFast
 netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                      const NetisoPolicy *policy, const NetisoRecord *old, char **ret_reason,
-                      GError **error)
+                      guint32 generation, const NetisoPolicy *policy, const NetisoRecord *old,
+                      char **ret_reason, GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
-        Probe p = { .mark = mark };
+        Probe p = { .generation = generation, .mark = mark };
         NetisoNftFast r;
         int command = -1;
 
@@ -255,7 +250,7 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark
                         return NETISO_NFT_FAST_DECLINED;
                 }
         }
-        r = probe(nl, config, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
+        r = probe(nl, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         if (old)
@@ -269,13 +264,14 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark
 
 NetisoNftFast
 netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                       const NetisoRecord *old, char **ret_reason, GError **error)
+                       guint32 generation, const NetisoRecord *old, char **ret_reason,
+                       GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
         g_autoptr(GError) local = NULL;
-        Probe p = { .mark = mark };
+        Probe p = { .generation = generation, .mark = mark };
         guint elements;
         int command = -1;
         NetisoNftFast r;
@@ -284,7 +280,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mar
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
-        r = probe(nl, config, old->tenant, &p, /* use */ TRUE, ret_reason, error);
+        r = probe(nl, old->tenant, &p, /* use */ TRUE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         record_removal(b, old, NULL);

@@ -10,25 +10,36 @@
 #include "nft/nft-netlink.h"
 
 typedef enum {
-        NETISO_NFT_FAST_DONE,     /* committed */
-        NETISO_NFT_FAST_DECLINED, /* nothing changed: take the full path (reason says why) */
-        NETISO_NFT_FAST_FAILED,   /* the kernel refused the event, nothing changed: error is set */
-        NETISO_NFT_FAST_UNKNOWN,  /* the batch may or may not have committed: error is set;
-                                     the full path must settle it */
+        NETISO_NFT_FAST_DONE,      /* committed (netiso_nft_fast_trust(): trusted) */
+        NETISO_NFT_FAST_DECLINED,  /* nothing changed: take the full path (reason says why) */
+        NETISO_NFT_FAST_UNTRUSTED, /* nothing changed, and someone else has committed since our
+                                      own last commit (or nobody can tell): the full path must
+                                      verify the whole table (reason says why) */
+        NETISO_NFT_FAST_FAILED,    /* the kernel refused the event, nothing changed: error is set */
+        NETISO_NFT_FAST_UNKNOWN,   /* the batch may or may not have committed: error is set;
+                                      the full path must settle it */
 } NetisoNftFast;
 
 /* The fast path may be used at all (BLIXARD_NETISO_NFT_SLOW=1 says no). */
 gboolean netiso_nft_fast_enabled(void);
 
-/* mark is the skeleton's for config (netiso_nft_skeleton_facts()). */
+/* Whether the ruleset is still at the generation our own last commit left
+ * with the skeleton of mark (netiso_nft_skeleton_facts()): DONE with
+ * *ret_generation, UNTRUSTED with *ret_reason, or FAILED with error. */
+NetisoNftFast netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *mark,
+                                    guint32 *ret_generation, char **ret_reason, GError **error);
+
+/* The event as one batch bound to generation, which netiso_nft_fast_trust()
+ * found trusted. */
 NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                                    const NetisoPolicy *policy, const NetisoRecord *old,
-                                    char **ret_reason, GError **error);
+                                    guint32 generation, const NetisoPolicy *policy,
+                                    const NetisoRecord *old, char **ret_reason, GError **error);
 
 /* Removes old's elements and, when they were its tenant's last jumps, the
  * tenant's chain and set in the same batch. */
 NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                                     const NetisoRecord *old, char **ret_reason, GError **error);
+                                     guint32 generation, const NetisoRecord *old, char **ret_reason,
+                                     GError **error);
 
 /* Tests: BLIXARD_NETISO_NFT_TRACE=FILE appends one line per event, the
  * path it took ("install fast DOMAIN", "remove slow DOMAIN: why"). */

@@ -62,9 +62,9 @@ netiso_nft_generation_trusted(const char *state_dir, NetisoNl *nl, guint32 gener
                 guint64 ours = g_ascii_strtoull(rest, &end, 10);
 
                 if (end != rest && *end == ' ' && ours != generation) {
-                        *ret_reason = g_strdup_printf("the ruleset changed since our last commit "
-                                                      "(generation %u, ours %" G_GUINT64_FORMAT ")",
-                                                      generation, ours);
+                        *ret_reason = g_strdup_printf(
+                                "the ruleset changed since our last commit (generation %u, ours %u)",
+                                generation, (guint)ours);
                         return FALSE;
                 }
                 if (end != rest && *end == ' ') {
