@@ -87,34 +87,46 @@ netlink(NetisoFirewall *fw, GError **error)
 
 typedef struct {
         const NetisoConfig *config;
-        char *mark;
-} Mark;
+        char *key, *mark;
+} Skeleton;
 
 static void
-mark_free(gpointer data)
+skeleton_free(gpointer data)
 {
-        Mark *m = data;
+        Skeleton *k = data;
 
-        g_free(m->mark);
-        g_free(m);
+        g_free(k->key);
+        g_free(k->mark);
+        g_free(k);
 }
 
-/* The skeleton's mark for config, kept by fw: rendering the skeleton to
- * compute it is a large part of a fast event's own instructions, and an
- * event on the full path needs it twice. */
+/* The skeleton's key and mark for config, kept by fw and computed when
+ * first asked: rendering the skeleton for its mark is a large part of an
+ * event's own instructions, which the fast path spares (the record holds
+ * the mark for the key). */
+static Skeleton *
+skeleton(NetisoFirewall *fw, const NetisoConfig *config)
+{
+        Skeleton *k = netiso_firewall_handle(fw, "nft skeleton");
+
+        if (k && k->config == config)
+                return k;
+        k = g_new0(Skeleton, 1);
+        k->config = config;
+        k->key = netiso_nft_generation_key(config);
+        netiso_firewall_set_handle(fw, "nft skeleton", k, skeleton_free);
+        return k;
+}
+
 static const char *
 skeleton_mark(NetisoFirewall *fw, const NetisoConfig *config)
 {
-        Mark *m = netiso_firewall_handle(fw, "nft skeleton mark");
+        Skeleton *k = skeleton(fw, config);
         g_autoptr(GHashTable) counts = NULL;
 
-        if (m && m->config == config)
-                return m->mark;
-        m = g_new0(Mark, 1);
-        m->config = config;
-        netiso_nft_skeleton_facts(config, &m->mark, &counts);
-        netiso_firewall_set_handle(fw, "nft skeleton mark", m, mark_free);
-        return m->mark;
+        if (!k->mark)
+                netiso_nft_skeleton_facts(config, &k->mark, &counts);
+        return k->mark;
 }
 
 /* Turn the kernel's terse refusal of an address element into the conflict
@@ -206,6 +218,7 @@ full_end(Full *f)
                 return;
         }
         netiso_nft_generation_record(f->config->state_dir, f->nl, after,
+                                     skeleton(f->fw, f->config)->key,
                                      skeleton_mark(f->fw, f->config));
 }
 
@@ -309,10 +322,11 @@ render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
 }
 
 /* The nftables records of the state directory as they are after this
- * event: without domain's, with next's (NULL: none). */
+ * event: without domain's, with next's (NULL: none; taken either way). */
 static GPtrArray *
 records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next, GError **error)
 {
+        g_autoptr(NetisoRecord) owned = next;
         g_autoptr(GPtrArray) all = netiso_state_list(config->state_dir, NULL, error);
         GPtrArray *after;
 
@@ -325,35 +339,41 @@ records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next
                 if (rec->backend == NETISO_BACKEND_NFTABLES && !g_str_equal(rec->domain, domain))
                         g_ptr_array_add(after, g_ptr_array_steal_index_fast(all, i--));
         }
-        if (next)
-                g_ptr_array_add(after, next);
+        if (owned)
+                g_ptr_array_add(after, g_steal_pointer(&owned));
         return after;
 }
 
 /* Someone else committed since our own last commit (or nobody can tell):
  * the event is one batch that rebuilds the table from the records, which
  * repairs whatever was edited in place (a set flushed or filled by hand,
- * a rule replaced, another tenant's chain). When that batch is refused,
- * FALSE: the caller does the event alone, and the table stays unverified
- * (no generation is recorded) until an event's rebuild commits. */
+ * a rule replaced, another tenant's chain). FALSE with error set when that
+ * batch is refused: the caller does the event alone, and the table stays
+ * unverified (no generation is recorded) until an event's rebuild
+ * commits. next is taken. */
 static gboolean
-rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone)
+rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone, GError **error)
 {
-        g_autoptr(GPtrArray) records = records_after(f->config, domain, next, NULL);
+        g_autoptr(GPtrArray) records = records_after(f->config, domain, next, error);
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GError) e = NULL;
 
         if (!records)
                 return FALSE;
         render_rebuild(out, f->config, records, gone);
-        if (!full_run(f, out->str, /* skeleton */ TRUE, &e)) {
-                g_warning(
-                        "domain '%s': the table could not be rebuilt from the records (blixard-netiso reconcile repairs it): %s",
-                        domain, e->message);
+        if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
-        }
         f->verified = TRUE;
         return TRUE;
+}
+
+/* After a refused rebuild the event alone committed: the refusal was not
+ * the event's own, so some record holds what the kernel refuses. */
+static void
+warn_unverified(const char *domain, const GError *refusal)
+{
+        g_warning(
+                "domain '%s': the table could not be rebuilt from the records (reconcile repairs it): %s",
+                domain, refusal->message);
 }
 
 /* ---- events ---- */
@@ -370,7 +390,8 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
 {
         const char *what = policy ? "install" : "remove";
         const char *domain = policy ? policy->domain : old->domain;
-        const char *mark = skeleton_mark(fw, config);
+        const char *key = skeleton(fw, config)->key;
+        g_autofree char *mark = NULL;
         g_autofree char *reason = NULL;
         g_autoptr(GError) local = NULL;
         guint32 generation = 0;
@@ -384,14 +405,14 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         }
         if (!nl)
                 return NETISO_NFT_FAST_DECLINED;
-        r = netiso_nft_fast_trust(nl, config, mark, &generation, &reason, error);
+        r = netiso_nft_fast_trust(nl, config, key, &generation, &mark, &reason, error);
         if (r == NETISO_NFT_FAST_DONE && !netiso_nft_fast_enabled())
                 return NETISO_NFT_FAST_DECLINED;
         if (r == NETISO_NFT_FAST_DONE && policy)
-                r = netiso_nft_fast_apply(nl, config, mark, generation, policy, old, &reason,
+                r = netiso_nft_fast_apply(nl, config, key, mark, generation, policy, old, &reason,
                                           error);
         else if (r == NETISO_NFT_FAST_DONE)
-                r = netiso_nft_fast_remove(nl, config, mark, generation, old, &reason, error);
+                r = netiso_nft_fast_remove(nl, config, key, mark, generation, old, &reason, error);
         if (r == NETISO_NFT_FAST_DECLINED || r == NETISO_NFT_FAST_UNTRUSTED)
                 netiso_nft_trace("%s slow %s: %s", what, domain, reason);
         else
@@ -408,6 +429,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) fast_error = NULL;
+        g_autoptr(GError) refused = NULL;
         NetisoNftFast r;
         Full f;
 
@@ -433,7 +455,8 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
         if (r == NETISO_NFT_FAST_UNTRUSTED &&
             rebuild(&f, policy->domain,
-                    netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES), old)) {
+                    netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES), old,
+                    &refused)) {
                 if (old && !g_str_equal(old->tenant, policy->tenant))
                         gc_tenant(&f, old->tenant);
                 full_end(&f);
@@ -455,6 +478,8 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 full_end(&f);
                 return FALSE;
         }
+        if (refused)
+                warn_unverified(policy->domain, refused);
         if (old && !g_str_equal(old->tenant, policy->tenant))
                 gc_tenant(&f, old->tenant);
         full_end(&f);
@@ -468,6 +493,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) first = NULL;
+        g_autoptr(GError) refused = NULL;
         gboolean ok = TRUE;
         NetisoNftFast r;
         Full f;
@@ -480,11 +506,13 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                 return TRUE;
         g_clear_error(&first);
         full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
-        if (r == NETISO_NFT_FAST_UNTRUSTED && rebuild(&f, old->domain, NULL, old)) {
+        if (r == NETISO_NFT_FAST_UNTRUSTED && rebuild(&f, old->domain, NULL, old, &refused)) {
                 gc_tenant(&f, old->tenant);
                 full_end(&f);
                 return TRUE;
         }
+        if (refused)
+                warn_unverified(old->domain, refused);
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, &first)) {

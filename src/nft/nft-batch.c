@@ -22,6 +22,10 @@
 /* What libnftables reserves in the receive buffer per command of a batch
  * (mnl_batch_talk): enough for an error for every one of them. */
 #define ANSWER_SIZE 1024
+/* The echo of the first command and the commit's NEWGEN, each a page. */
+#define ECHO_SIZE (2 * 8192)
+/* A buffer this small needs no sizing (grow_buffer). */
+#define SMALL_BUFFER (64 * 1024)
 /* nftnl_batch pages; one command of ours is well under a kilobyte. */
 #define BATCH_PAGE (128 * 1024)
 #define BATCH_OVERRUN 8192
@@ -200,6 +204,10 @@ grow_buffer(NetisoNl *nl, int *known, int option, int forced, int want)
         socklen_t len = sizeof(*known);
         int fd = mnl_socket_get_fd(nl->sock);
 
+        /* Below every default (net.core.[rw]mem_default, 208 KiB): no need
+         * to ask. The first answer always fits, and it decides. */
+        if (want <= SMALL_BUFFER)
+                return;
         if (*known == 0 && getsockopt(fd, SOL_SOCKET, option, known, &len) < 0)
                 *known = 0;
         if (*known >= want)
@@ -289,17 +297,19 @@ read_answers(NetisoNl *nl, Answers *a, GError **error)
         gboolean overrun = FALSE;
 
         while (!a->last_seen) {
-                ssize_t n;
+                ssize_t n = netiso_nl_receive(nl);
 
-                if (!a->decided && !overrun && !netiso_nl_wait(nl, deadline, error))
-                        return FALSE;
-                n = netiso_nl_receive(nl);
                 if (n < 0 && errno == ENOBUFS) {
                         overrun = TRUE;
                         continue;
                 }
-                if (n < 0 && errno == EAGAIN && !a->decided && !overrun)
+                /* Nothing queued: wait while undecided; once decided (or
+                 * answers were dropped) nothing more is coming. */
+                if (n < 0 && errno == EAGAIN && !a->decided && !overrun) {
+                        if (!netiso_nl_wait(nl, deadline, error))
+                                return FALSE;
                         continue;
+                }
                 if (n < 0)
                         break;
                 mnl_cb_run2(nl->buf, n, 0, nl->portid, answer_data, a, control,
@@ -341,7 +351,7 @@ netiso_nl_batch_commit(NetisoNl *nl, const NetisoNlBatch *batch, guint32 generat
         grow_buffer(nl, &nl->sndbuf, SO_SNDBUF, SO_SNDBUFFORCE,
                     (int)MIN(batch_bytes(iov, count) + 4096, G_MAXINT / 4));
         grow_buffer(nl, &nl->rcvbuf, SO_RCVBUF, SO_RCVBUFFORCE,
-                    (int)MIN((gsize)n * ANSWER_SIZE + 2 * NETISO_NL_RECV_SIZE, G_MAXINT / 4));
+                    (int)MIN((gsize)n * ANSWER_SIZE + ECHO_SIZE, G_MAXINT / 4));
         /* sendmsg(), not sendto(), as libnftables: the fault tests hold a
          * hook at its batch's sendmsg() on either path. */
         do

@@ -24,22 +24,25 @@ typedef enum {
 gboolean netiso_nft_fast_enabled(void);
 
 /* Whether the ruleset is still at the generation our own last commit left
- * with the skeleton of mark (netiso_nft_skeleton_facts()): DONE with
- * *ret_generation, UNTRUSTED with *ret_reason, or FAILED with error. */
-NetisoNftFast netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                                    guint32 *ret_generation, char **ret_reason, GError **error);
+ * with the skeleton of key (netiso_nft_generation_key()): DONE with
+ * *ret_generation and *ret_mark (the skeleton's mark then written),
+ * UNTRUSTED with *ret_reason, or FAILED with error. */
+NetisoNftFast netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *key,
+                                    guint32 *ret_generation, char **ret_mark, char **ret_reason,
+                                    GError **error);
 
 /* The event as one batch bound to generation, which netiso_nft_fast_trust()
- * found trusted. */
-NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                                    guint32 generation, const NetisoPolicy *policy,
-                                    const NetisoRecord *old, char **ret_reason, GError **error);
+ * found trusted with key and mark. */
+NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
+                                    const char *mark, guint32 generation,
+                                    const NetisoPolicy *policy, const NetisoRecord *old,
+                                    char **ret_reason, GError **error);
 
 /* Removes old's elements and, when they were its tenant's last jumps, the
  * tenant's chain and set in the same batch. */
-NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *mark,
-                                     guint32 generation, const NetisoRecord *old, char **ret_reason,
-                                     GError **error);
+NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key,
+                                     const char *mark, guint32 generation, const NetisoRecord *old,
+                                     char **ret_reason, GError **error);
 
 /* Tests: BLIXARD_NETISO_NFT_TRACE=FILE appends one line per event, the
  * path it took ("install fast DOMAIN", "remove slow DOMAIN: why"). */

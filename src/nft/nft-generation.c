@@ -1,11 +1,14 @@
 /* The generation record (nft-generation.h): STATE_DIR/nft-generation holds
- * one line, "BOOT-ID NETNS GENERATION MARK". Generations restart at boot
- * and are per network namespace, hence the first two fields. */
+ * one line, "BOOT-ID NETNS GENERATION KEY MARK" (the mark has spaces, the
+ * rest none). Generations restart at boot and are per network namespace,
+ * hence the first two fields. */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nft/nft-generation.h"
 
@@ -15,11 +18,20 @@
 static const char *
 boot_id(void)
 {
-        static char *boot; /* the same for the life of the process */
+        static char boot[64]; /* the same for the life of the process */
+        ssize_t n = 0;
+        int fd;
 
-        if (!boot && g_file_get_contents(BOOT_ID, &boot, NULL, NULL))
-                g_strstrip(boot);
-        return boot;
+        if (boot[0])
+                return boot;
+        fd = open(BOOT_ID, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                n = read(fd, boot, sizeof(boot) - 1);
+                close(fd);
+        }
+        boot[MAX(n, 0)] = '\0';
+        g_strstrip(boot);
+        return boot[0] ? boot : NULL;
 }
 
 /* This boot and network namespace, as the record's first two fields: the
@@ -40,45 +52,55 @@ where(NetisoNl *nl)
         return g_strdup_printf("%s i%" G_GUINT64_FORMAT, boot_id(), (guint64)st.st_ino);
 }
 
+char *
+netiso_nft_generation_key(const NetisoConfig *config)
+{
+        g_autofree char *digest = netiso_config_digest(config);
+
+        return g_strdup_printf("%s/%s", PACKAGE_VERSION, digest);
+}
+
 gboolean
 netiso_nft_generation_trusted(const char *state_dir, NetisoNl *nl, guint32 generation,
-                              const char *mark, char **ret_reason)
+                              const char *key, char **ret_mark, char **ret_reason)
 {
         g_autofree char *path = g_build_filename(state_dir, RECORD, NULL);
         g_autofree char *text = NULL;
         g_autofree char *here = where(nl);
-        g_autofree char *want = NULL;
+        g_auto(GStrv) f = NULL;
+        guint64 ours;
+        char *end = NULL;
 
         if (!g_file_get_contents(path, &text, NULL, NULL)) {
                 *ret_reason = g_strdup("no commit of ours is recorded");
                 return FALSE;
         }
-        want = g_strdup_printf("%s %u %s\n", here ? here : "?", generation, mark);
-        if (here && g_str_equal(text, want))
-                return TRUE;
-        if (here && g_str_has_prefix(text, here) && text[strlen(here)] == ' ') {
-                const char *rest = text + strlen(here) + 1;
-                char *end = NULL;
-                guint64 ours = g_ascii_strtoull(rest, &end, 10);
-
-                if (end != rest && *end == ' ' && ours != generation) {
-                        *ret_reason = g_strdup_printf(
-                                "the ruleset changed since our last commit (generation %u, ours %u)",
-                                generation, (guint)ours);
-                        return FALSE;
-                }
-                if (end != rest && *end == ' ') {
-                        *ret_reason = g_strdup("the skeleton is not this configuration's");
-                        return FALSE;
-                }
+        /* BOOT-ID, NETNS, GENERATION, KEY, MARK */
+        f = g_strsplit(g_strchomp(text), " ", 5);
+        if (!here || g_strv_length(f) != 5 || strlen(here) != strlen(f[0]) + 1 + strlen(f[1]) ||
+            !g_str_has_prefix(here, f[0]) || !g_str_equal(here + strlen(f[0]) + 1, f[1])) {
+                *ret_reason = g_strdup(
+                        "our last commit is recorded for another boot or network namespace");
+                return FALSE;
         }
-        *ret_reason = g_strdup("our last commit is recorded for another boot or network namespace");
-        return FALSE;
+        ours = g_ascii_strtoull(f[2], &end, 10);
+        if (end == f[2] || *end || ours != generation) {
+                *ret_reason = g_strdup_printf(
+                        "the ruleset changed since our last commit (generation %u, ours %u)",
+                        generation, (guint)ours);
+                return FALSE;
+        }
+        if (!g_str_equal(f[3], key)) {
+                *ret_reason = g_strdup("the skeleton is not this configuration's");
+                return FALSE;
+        }
+        *ret_mark = g_strdup(f[4]);
+        return TRUE;
 }
 
 void
 netiso_nft_generation_record(const char *state_dir, NetisoNl *nl, guint32 generation,
-                             const char *mark)
+                             const char *key, const char *mark)
 {
         g_autofree char *path = g_build_filename(state_dir, RECORD, NULL);
         g_autofree char *here = where(nl);
@@ -89,7 +111,7 @@ netiso_nft_generation_record(const char *state_dir, NetisoNl *nl, guint32 genera
                 netiso_nft_generation_forget(state_dir);
                 return;
         }
-        text = g_strdup_printf("%s %u %s\n", here, generation, mark);
+        text = g_strdup_printf("%s %u %s %s\n", here, generation, key, mark);
         /* Written in place, neither atomic nor durable: readers hold the
          * lock, a torn or lost line is only a mismatch (the full path once),
          * and the record is good until reboot anyway. */

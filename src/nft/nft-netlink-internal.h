@@ -19,6 +19,7 @@ struct NetisoNl {
         guint32 portid;
         guint32 seq;
         int rcvbuf, sndbuf; /* what the socket holds, 0 until asked */
+        guint64 netns;      /* SO_NETNS_COOKIE, 0 until asked */
         guint8 *buf;        /* NETISO_NL_RECV_SIZE */
 };
 

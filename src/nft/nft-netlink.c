@@ -78,12 +78,12 @@ netiso_nl_close(NetisoNl *nl)
 guint64
 netiso_nl_netns(NetisoNl *nl)
 {
-        guint64 cookie = 0;
-        socklen_t len = sizeof(cookie);
+        socklen_t len = sizeof(nl->netns);
 
-        if (getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
-                return 0;
-        return cookie;
+        if (nl->netns == 0 && getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_NETNS_COOKIE,
+                                         &nl->netns, &len) < 0)
+                nl->netns = 0;
+        return nl->netns;
 }
 
 /* ---- receiving ---- */
@@ -121,17 +121,25 @@ netiso_nl_receive(NetisoNl *nl)
 /* ---- queries ---- */
 
 typedef struct {
-        mnl_cb_t each; /* called for every answer message */
+        guint8 answer; /* the NFT_MSG_ type of an answer */
+        mnl_cb_t each; /* called for every answer */
         void *data;
         gboolean dump;
-        int err; /* the kernel's refusal, positive; 0 when none */
+        guint32 seq; /* the request's (set by ask()) */
+        int err;     /* the kernel's refusal, positive; 0 when none */
 } Query;
 
+/* Only answers to this request reach each: libmnl lets messages of
+ * sequence 0 through (notifications, such as the echo of a batch whose
+ * answers were not all read), and libnftnl's parsers exit() on a message
+ * of another type ("kernel ABI is broken"). */
 static int
 query_data(const struct nlmsghdr *h, void *data)
 {
         Query *q = data;
 
+        if (h->nlmsg_seq != q->seq || h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | q->answer))
+                return MNL_CB_OK;
         if (q->each && q->each(h, q->data) < MNL_CB_OK) {
                 errno = EBADMSG;
                 return MNL_CB_ERROR;
@@ -145,6 +153,8 @@ query_error(const struct nlmsghdr *h, void *data)
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
         Query *q = data;
 
+        if (h->nlmsg_seq != q->seq)
+                return MNL_CB_OK;
         q->err = h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ? EBADMSG : -e->error;
         return MNL_CB_STOP;
 }
@@ -176,22 +186,24 @@ ask(NetisoNl *nl, struct nlmsghdr *req, Query *q, const char *what, GError **err
         gboolean interrupted = FALSE;
 
         req->nlmsg_seq = seq;
+        q->seq = seq;
         q->err = 0;
         if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
                 netiso_nl_fail(error, "%s: send: %s", what, g_strerror(errno));
                 return FAILED;
         }
         for (;;) {
-                ssize_t n;
+                ssize_t n = netiso_nl_receive(nl);
                 int r;
 
-                if (!netiso_nl_wait(nl, deadline, error)) {
-                        g_prefix_error(error, "%s: ", what);
-                        return FAILED;
-                }
-                n = netiso_nl_receive(nl);
-                if (n < 0 && errno == EAGAIN)
+                /* The kernel mostly answers within the send: read first. */
+                if (n < 0 && errno == EAGAIN) {
+                        if (!netiso_nl_wait(nl, deadline, error)) {
+                                g_prefix_error(error, "%s: ", what);
+                                return FAILED;
+                        }
                         continue;
+                }
                 if (n < 0) {
                         netiso_nl_fail(error, "%s: receive: %s", what, g_strerror(errno));
                         return FAILED;
@@ -235,9 +247,12 @@ get(NetisoNl *nl, struct nlmsghdr *req, Query *q, const char *what, gboolean *re
 int
 netiso_nl_parse_generation(const struct nlmsghdr *h, void *data)
 {
-        struct nftnl_gen *gen = nftnl_gen_alloc();
+        struct nftnl_gen *gen;
         int r = MNL_CB_ERROR;
 
+        if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN))
+                return MNL_CB_ERROR;
+        gen = nftnl_gen_alloc();
         if (gen && nftnl_gen_nlmsg_parse(h, gen) == 0 && nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
                 *(guint32 *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
                 r = MNL_CB_OK;
@@ -252,7 +267,9 @@ netiso_nl_generation(NetisoNl *nl, guint32 *ret_generation, GError **error)
         char buf[REQUEST_SIZE];
         struct nlmsghdr *req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, 0);
         guint32 generation = 0;
-        Query q = { .each = netiso_nl_parse_generation, .data = &generation };
+        Query q = { .answer = NFT_MSG_NEWGEN,
+                    .each = netiso_nl_parse_generation,
+                    .data = &generation };
         gboolean found = FALSE;
 
         if (!get(nl, req, &q, "ruleset generation", &found, error))
@@ -279,7 +296,7 @@ netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chain, guint 
         struct nftnl_rule *r = nftnl_rule_alloc();
         struct nlmsghdr *req;
         guint count = 0;
-        Query q = { .each = each_count, .data = &count, .dump = TRUE };
+        Query q = { .answer = NFT_MSG_NEWRULE, .each = each_count, .data = &count, .dump = TRUE };
 
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
@@ -329,7 +346,7 @@ netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain, gboolean
         struct nftnl_chain *c = nftnl_chain_alloc();
         struct nlmsghdr *req;
         guint32 use = G_MAXUINT32;
-        Query q = { .each = each_chain_use, .data = &use };
+        Query q = { .answer = NFT_MSG_NEWCHAIN, .each = each_chain_use, .data = &use };
 
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
@@ -350,21 +367,6 @@ netiso_nl_set_named(const char *table, const char *set)
         nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
         nftnl_set_set_str(s, NFTNL_SET_NAME, set);
         return s;
-}
-
-gboolean
-netiso_nl_set_exists(NetisoNl *nl, const char *table, const char *set, gboolean *ret_found,
-                     GError **error)
-{
-        g_autofree char *what = g_strdup_printf("set %s", set);
-        char buf[REQUEST_SIZE];
-        struct nftnl_set *s = netiso_nl_set_named(table, set);
-        struct nlmsghdr *req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, 0, 0);
-        Query q = { 0 };
-
-        nftnl_set_nlmsg_build_payload(req, s);
-        nftnl_set_free(s);
-        return get(nl, req, &q, what, ret_found, error);
 }
 
 static int
@@ -403,7 +405,7 @@ netiso_nl_map_lookup(NetisoNl *nl, const char *table, const char *set, const voi
         struct nftnl_set_elem *e = nftnl_set_elem_alloc();
         struct nlmsghdr *req;
         GBytes *data = NULL;
-        Query q = { .each = each_element, .data = &data };
+        Query q = { .answer = NFT_MSG_NEWSETELEM, .each = each_element, .data = &data };
         gboolean found = FALSE;
 
         nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);

@@ -1,6 +1,6 @@
 /* The event fast path's nf_tables netlink client, on libmnl and libnftnl:
  * a socket and constant-cost queries (the ruleset generation, one chain,
- * one chain's rules, one set, one map element). Batches: nft-batch.h. */
+ * one chain's rules, one map element). Batches: nft-batch.h. */
 #pragma once
 
 #include <glib.h>
@@ -12,7 +12,7 @@ void netiso_nl_close(NetisoNl *nl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNl, netiso_nl_close)
 
 /* The network namespace the socket lives in: its cookie, unique until
- * reboot (0 when the kernel cannot tell). */
+ * reboot (0 when the kernel cannot tell, before 5.14). */
 guint64 netiso_nl_netns(NetisoNl *nl);
 
 /* The ruleset generation (NFT_MSG_GETGEN): every commit in this network
@@ -28,9 +28,6 @@ gboolean netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chai
  * *ret_found is FALSE when the chain or table does not exist. */
 gboolean netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain,
                              gboolean *ret_found, guint32 *ret_use, GError **error);
-
-gboolean netiso_nl_set_exists(NetisoNl *nl, const char *table, const char *set, gboolean *ret_found,
-                              GError **error);
 
 /* One element of a map, asked by its key (NFT_MSG_GETSETELEM): *ret_data
  * is its value, NULL when the set holds no such key. */

@@ -172,11 +172,12 @@ ok "after the owner stops, only g0's elements are left" \
 	test "$(nft_h list table inet blixard | grep -o '"vnet[0-9a-z]*"' | sort -u | tr -d '\n')" = '"vnet0"'
 
 # ---- a batch whose outcome nobody can tell ----
-# strace makes every poll() from the batch's on return 0, as if the kernel
-# never answered: the hook cannot tell whether its batch committed (it did)
-# and must settle it on the full path. With that one refused as well (its
-# sendmsg() fails), it must put the old state back: a failed start leaves
-# nothing, and no record claims anything.
+# strace makes the first read after the batch find nothing (EAGAIN) and every
+# poll() then time out, as if the kernel never answered: the hook cannot tell
+# whether its batch committed (it did) and must settle it on the full path
+# (libnftables waits with select(), not poll()). With that one refused as
+# well (its sendmsg() fails), it must put the old state back: a failed start
+# leaves nothing, and no record claims anything.
 if command -v strace >/dev/null 2>&1; then
 	# LeakSanitizer cannot run under ptrace: no leak check in an ASan build here.
 	noleak="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
@@ -184,14 +185,15 @@ if command -v strace >/dev/null 2>&1; then
 		domain_xml u$u A - 10.0.9.$u fd00:10::9:$u >"$WORK/u$u-prepare.xml"
 		domain_xml u$u A vnetu$u 10.0.9.$u fd00:10::9:$u >"$WORK/u$u.xml"
 	done
-	# The polls before the batch's sendmsg() on a fast start (the probe's).
-	in_ns "$H" env "$noleak" strace -f -e trace=poll,sendmsg -o "$WORK/polls" "$HOOK" u1 start begin - \
-		<"$WORK/u1.xml" 2>/dev/null
-	before=$(sed -n '/sendmsg(/q;/poll(/p' "$WORK/polls" | wc -l)
+	# The reads before the batch's sendmsg() on a fast start (the probe's).
+	in_ns "$H" env "$noleak" strace -f -e trace=recvmsg,sendmsg -o "$WORK/reads" "$HOOK" u1 start \
+		begin - <"$WORK/u1.xml" 2>/dev/null
+	before=$(sed -n '/sendmsg(/q;/recvmsg(/p' "$WORK/reads" | wc -l)
+	lost="-e inject=recvmsg:error=EAGAIN:when=$((before + 1)) -e inject=poll:retval=0:when=1+"
 	libvirt_stop u1
 	: >"$TRACE"
-	in_ns "$H" env "$noleak" strace -f -o /dev/null -e trace=poll \
-		-e inject=poll:retval=0:when=$((before + 1))+ \
+	# shellcheck disable=SC2086
+	in_ns "$H" env "$noleak" strace -f -o /dev/null -e trace=recvmsg,poll $lost \
 		"$HOOK" u1 start begin - <"$WORK/u1.xml" 2>"$WORK/u1.err"
 	status=$?
 	ok "no answer to the batch: the start succeeds all the same (exit $status)" test "$status" = 0
@@ -203,9 +205,10 @@ if command -v strace >/dev/null 2>&1; then
 	ok "its stop leaves nothing" test "$(elements_of vnetu1)" -eq 0
 
 	: >"$TRACE"
-	in_ns "$H" env "$noleak" strace -f -o /dev/null -e trace=poll,sendmsg \
-		-e inject=poll:retval=0:when=$((before + 1))+ -e inject=sendmsg:error=ENOBUFS:when=2 \
-		"$HOOK" u2 start begin - <"$WORK/u2.xml" 2>"$WORK/u2.err"
+	# shellcheck disable=SC2086
+	in_ns "$H" env "$noleak" strace -f -o /dev/null -e trace=recvmsg,poll,sendmsg $lost \
+		-e inject=sendmsg:error=ENOBUFS:when=2 "$HOOK" u2 start begin - <"$WORK/u2.xml" \
+		2>"$WORK/u2.err"
 	status=$?
 	ok "no answer to the batch, then the full path refused: the start fails (exit $status)" \
 		test "$status" -ne 0
