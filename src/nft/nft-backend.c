@@ -30,9 +30,26 @@ element_pair(GString *out, gboolean tolerant_delete, const char *set, const char
                 g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
 }
 
+/* The tap's flow id (nft-skeleton.c, guest_flow): what zone and mark its
+ * connections get, and the pairs that bind them. A record without an id
+ * (written by an older version) gets none: its tap has no flows. */
+static void
+render_flow_id(GString *out, gboolean remove, const char *qtap, guint16 flow_id)
+{
+        g_autofree char *map = g_strdup_printf("%s : %u", qtap, flow_id);
+        g_autofree char *pair = g_strdup_printf("%s . %u", qtap, flow_id);
+
+        if (flow_id == 0)
+                return;
+        element_pair(out, remove, "zone_by_tap", map, qtap);
+        element_pair(out, remove, "mark_by_tap", map, qtap);
+        element_pair(out, remove, "flow_zone", pair, pair);
+        element_pair(out, remove, "flow_mark", pair, pair);
+}
+
 static void
 render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
-            const char *tenant, const GArray *addresses)
+            const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
         g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
@@ -43,6 +60,7 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
                 element_pair(out, remove, "guest_drops", qtap, qtap);
         element_pair(out, remove, "guest_tenant", vmap, qtap);
         element_pair(out, remove, tset, qtap, qtap);
+        render_flow_id(out, remove, qtap, flow_id);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
                 g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
@@ -62,7 +80,7 @@ render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy 
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                 render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
-                            old->tenant, p->addresses);
+                            old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -243,7 +261,7 @@ render_record_install(GString *out, const NetisoRecord *rec)
         for (guint i = 0; i < rec->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
                 render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap, rec->tenant,
-                            p->addresses);
+                            rec->flow_id, p->addresses);
         }
 }
 
@@ -276,8 +294,9 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
 static const char *const guest_sets[][2] = {
         { "set", "guest_ifs" },     { "set", "guest_src_v4" },  { "set", "guest_src_v6" },
         { "map", "addr_owner_v4" }, { "map", "addr_owner_v6" }, { "map", "guest_tenant" },
+        { "map", "zone_by_tap" },   { "map", "mark_by_tap" },   { "set", "flow_zone" },
+        { "set", "flow_mark" },
 };
-
 /* The table as the records say, over what someone else may have edited in
  * place: the skeleton, every recorded tenant's chain rewritten and its set
  * refilled, every per-guest set refilled. One batch, so no packet sees it
@@ -308,7 +327,7 @@ render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, p->addresses);
+                                    rec->tenant, rec->flow_id, p->addresses);
                         g_hash_table_add(taps, p->tap);
                 }
         }
@@ -469,7 +488,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                            policy->tenant, p->addresses);
+                            policy->tenant, policy->flow_id, p->addresses);
         }
         if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
@@ -524,7 +543,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         netiso_nft_render_skeleton(one, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
                         render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
-                                    old->tenant, p->addresses);
+                                    old->tenant, old->flow_id, p->addresses);
                         if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
@@ -560,7 +579,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, p->addresses);
+                                    rec->tenant, rec->flow_id, p->addresses);
                 }
         }
         full_begin(&f, fw, config, /* verified */ TRUE);
