@@ -110,6 +110,24 @@ e2e_l2_checks() {
 	l2_intact "the host's neighbour entry for a2's $a26 is still a2's MAC" "$(e2e_bknown "$na")" "$m2" "$(e2e_host_neigh "$E2E_NAT_BR" "$a26")"
 	l2_intact "a2's neighbour entry for the gateway $E2E_NAT4 is still virbr0's MAC" "" "$brmac" "$(e2e_gcmd a2 neigh "$E2E_NAT4")"
 	l2_intact "a2's neighbour entry for the gateway $E2E_NAT6 is still virbr0's MAC" "$(e2e_bknown "$na")" "$brmac" "$(e2e_gcmd a2 neigh "$E2E_NAT6")"
+	# Interception: whatever the neighbour tables now say (nwfilter cannot stop the
+	# advertisements above), the host's traffic for a2 and a2's for the gateway never
+	# reach a1's port. Tokens go to a port nobody serves: only a1's observer could log them.
+	e2e_log "after the attacks: the host's entries for a2: $(e2e_host_neigh "$E2E_NAT_BR" "$a2") $(e2e_host_neigh "$E2E_NAT_BR" "$a26"); a2's for the gateway: $(e2e_gcmd a2 neigh "$E2E_NAT4") $(e2e_gcmd a2 neigh "$E2E_NAT6")"
+	e2e_ns "$E2E_NS_HOST" "$E2E_NETPROBE" send udp "$a2" 5555 icpthost4 - 300 1 >/dev/null 2>&1
+	e2e_ns "$E2E_NS_HOST" "$E2E_NETPROBE" send udp "$a26" 5555 icpthost6 - 300 1 >/dev/null 2>&1
+	e2e_gcmd a2 flow "$E2E_INET4" 5555 40126 >/dev/null
+	e2e_gcmd a2 flow "$E2E_INET6" 5555 40127 >/dev/null
+	e2e_barrier a1
+	for c in "host's IPv4 packet for a2|token=icpthost4 " "host's IPv6 packet for a2|token=icpthost6 " \
+		"IPv4 packet a2 sends to the internet|from=$a2 token=flow" \
+		"IPv6 packet a2 sends to the internet|from=$a26 token=flow"; do
+		IFS='|' read -r desc pat <<<"$c"
+		seen=blocked
+		e2e_seen a1 "kind=udp .*$pat" && seen=ok
+		E2E_TAPDETAIL="a1 $([ $seen = ok ] && echo saw || echo did not see) it" \
+			e2e_tap "the $desc never reaches a1 after the poisoning attempts (no interception)" "$(e2e_want blocked)" "$seen"
+	done
 
 	# Controls: the same frames from a legitimate sender reach the observer.
 	exp=ok

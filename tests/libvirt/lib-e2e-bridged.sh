@@ -332,7 +332,9 @@ E2E_CMDN=0
 e2e_gcmd() {
 	local g=$1 cmd=$2 id deadline
 	shift 2
-	E2E_CMDN=$((E2E_CMDN + 1))
+	# a counter in a file: callers run this in $(...), where a variable would not count
+	E2E_CMDN=$(($(cat "$E2E_T/gcmd.n" 2>/dev/null || echo 0) + 1))
+	echo "$E2E_CMDN" >"$E2E_T/gcmd.n"
 	id=c$E2E_CMDN
 	echo "$cmd $id $*" >"$E2E_T/$g.cmdbuf"
 	e2e_guest_send "$g" "$E2E_T/$g.cmdbuf" || return 1

@@ -142,8 +142,8 @@ ether(Frame *f, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
 /* IPv4 or IPv6 header + an L4 payload already at l3 + header size; fills lengths and
  * checksums (the L4 checksum field at offset csum_off of the payload, or none). */
 static void
-ip_finish(Frame *f, int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
-          uint8_t ttl, size_t l4len, int csum_off)
+ip_finish(Frame *f, int family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint8_t ttl,
+          size_t l4len, int csum_off)
 {
         uint8_t *l3 = f->b + f->len;
         size_t hl = family == AF_INET ? 20 : 40;
@@ -303,15 +303,15 @@ build_ra(Frame *f, char **a, int n)
                 return -1;
         link_local(own_mac, src);
         multicast_mac6(dst, dmac);
-        body[0] = 64;              /* hop limit */
-        put16(body + 2, 1800);     /* router lifetime */
-        body[12] = 1;              /* source link-layer address option */
+        body[0] = 64;          /* hop limit */
+        put16(body + 2, 1800); /* router lifetime */
+        body[12] = 1;          /* source link-layer address option */
         body[13] = 1;
         memcpy(body + 14, own_mac, 6);
-        body[20] = 3;              /* prefix information */
+        body[20] = 3; /* prefix information */
         body[21] = 4;
         body[22] = 64;
-        body[23] = 0xc0;           /* on-link, autonomous */
+        body[23] = 0xc0; /* on-link, autonomous */
         put32(body + 24, 86400);
         put32(body + 28, 14400);
         memcpy(body + 36, prefix, 16);

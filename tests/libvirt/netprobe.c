@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -435,8 +436,17 @@ dns_probe(int argc, char **argv)
                 size_t got = 0, off = tcp ? 2 : 0;
                 ssize_t n;
 
+                struct timeval tv = { .tv_sec = timeout_ms / 1000,
+                                      .tv_usec = (timeout_ms % 1000) * 1000 };
+
+                /* SO_SNDTIMEO bounds a blocking connect too: a dropped SYN costs the
+                 * timeout, not the kernel's two minutes of retries */
+                if (fd >= 0)
+                        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
                 if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dlen) < 0) {
-                        why = errno == ECONNREFUSED ? "refused" : "connect";
+                        why = errno == ECONNREFUSED  ? "refused"
+                              : errno == EINPROGRESS ? "timeout"
+                                                     : "connect";
                         if (fd >= 0)
                                 close(fd);
                         continue;
@@ -458,7 +468,8 @@ dns_probe(int argc, char **argv)
                                 break;
                 }
                 close(fd);
-                if (got >= off + 12 && r[off] == q[2] && r[off + 1] == q[3] && (r[off + 2] & 0x80)) {
+                if (got >= off + 12 && r[off] == q[2] && r[off + 1] == q[3] &&
+                    (r[off + 2] & 0x80)) {
                         unsigned rcode = r[off + 3] & 0xf, answers = r[off + 6] << 8 | r[off + 7];
 
                         if (rcode == 0 && answers > 0) {
