@@ -129,6 +129,7 @@ netiso_cli_purge(NetisoCliOptions *options, int argc, char **argv)
         g_autoptr(NetisoConfig) config = NULL;
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(NetisoLock) lock = NULL;
         g_autoptr(GError) error = NULL;
         int status = 0;
 
@@ -137,6 +138,11 @@ netiso_cli_purge(NetisoCliOptions *options, int argc, char **argv)
         config = netiso_cli_load_config(options, &status);
         if (!config)
                 return status;
+        /* The hook's lock: a purge between a hook's record and its commit
+         * would leave the hook's elements with no record. */
+        lock = netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, &error);
+        if (!lock)
+                return netiso_cli_fail(error);
         for (int b = 0; b < _NETISO_BACKEND_MAX; b++) {
                 g_autoptr(GError) e = NULL;
                 if (!netiso_backend_ops(b)->purge(fw, &e) && b == (int)config->backend && !error)

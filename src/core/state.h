@@ -64,7 +64,9 @@ GPtrArray *netiso_state_list(const char *state_dir, GPtrArray **ret_problems, GE
 
 /* An exclusive flock() on STATE_DIR/lock. A killed holder releases it with
  * its file descriptor, so a stale lock file never blocks. Waits at most
- * timeout_ms (libvirt gives other calls on a domain 30 s). */
+ * timeout_ms (libvirt gives other calls on a domain 30 s); everything that
+ * changes the firewall or the records waits NETISO_LOCK_TIMEOUT_MS. */
+#define NETISO_LOCK_TIMEOUT_MS 20000
 typedef struct NetisoLock NetisoLock;
 NetisoLock *netiso_lock_acquire(const char *state_dir, guint timeout_ms, GError **error);
 void netiso_lock_release(NetisoLock *lock);

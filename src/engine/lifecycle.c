@@ -14,9 +14,6 @@
 #include "engine/lifecycle.h"
 #include "util/error.h"
 
-/* libvirt gives other calls on a domain 30 s; stay well inside that. */
-#define LOCK_TIMEOUT_MS 20000
-
 /* Fault tests kill the process at named points of an event to prove that
  * a crash leaves the old or the new state, never a mix. */
 static void
@@ -359,7 +356,7 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         policy = netiso_policy_new_for_domain(config, domain, error);
         if (!policy || !netiso_policy_has_all_taps(policy, error))
                 return FALSE;
-        lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        lock = netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         if (!lock)
                 return FALSE;
         if (!netiso_state_load(config->state_dir, domain->name, &old, error) ||
@@ -432,7 +429,8 @@ gboolean
 netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_name,
                               gint64 before_usec, NetisoFirewall *fw, GError **error)
 {
-        g_autoptr(NetisoLock) lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        g_autoptr(NetisoLock) lock =
+                netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         g_autoptr(NetisoRecord) record = NULL;
 
         if (!lock)

@@ -11,8 +11,8 @@ libnetiso_engine_la_SOURCES = \
 libnetiso_engine_la_CFLAGS = $(AM_CFLAGS) $(LIBNETFILTER_CONNTRACK_CFLAGS)
 
 # Everything the hook runs, as one library: the hook, the command-line tool and
-# every test link it. GLib and libc (libnftables and libnetfilter-conntrack
-# come with dlopen).
+# every test link it. GLib, libc, libnftnl and libmnl (libnftables and
+# libnetfilter-conntrack come with dlopen).
 noinst_LTLIBRARIES += libnetiso.la
 libnetiso_la_SOURCES =
 libnetiso_la_LIBADD = \

@@ -16,9 +16,6 @@
 #include "engine/reconcile.h"
 #include "util/error.h"
 
-/* Hooks wait at most 20 s for the lock; reconcile does the same. */
-#define LOCK_TIMEOUT_MS 20000
-
 void
 netiso_desired_free(NetisoDesired *desired)
 {
@@ -455,7 +452,8 @@ netiso_reconcile(const NetisoConfig *config, const NetisoRunning *running, Netis
                  gboolean do_commit, NetisoReconcileReport **ret_report, GError **error)
 {
         g_autoptr(NetisoReconcileReport) report = report_new();
-        g_autoptr(NetisoLock) lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        g_autoptr(NetisoLock) lock =
+                netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         g_autoptr(GPtrArray) problems = NULL;
         g_autoptr(GPtrArray) installed = NULL;
         g_autoptr(NetisoDesired) desired = NULL;
@@ -503,7 +501,8 @@ netiso_reconcile(const NetisoConfig *config, const NetisoRunning *running, Netis
 gboolean
 netiso_reconcile_from_records(const NetisoConfig *config, NetisoFirewall *fw, GError **error)
 {
-        g_autoptr(NetisoLock) lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, error);
+        g_autoptr(NetisoLock) lock =
+                netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         g_autoptr(GPtrArray) records = NULL;
 
         if (!lock)

@@ -212,11 +212,11 @@ ok "table deleted underneath: status says so and exits 1" \
 	status_reports "table inet blixard is missing"
 xml_for 4 C
 ok "table deleted underneath: the next event rebuilds the table" ghook 4 start begin
-ok "table deleted underneath: status names each guest whose elements are gone" \
-	status_reports "domain 'g1': guest_ifs lacks" "domain 'g2': guest_src_v6 lacks" \
-	"domain 'g3': chain tenant-B is missing or altered"
+# Someone else committed since our last commit (the ruleset generation):
+# that event rebuilt every guest of the records, not only its own.
+ok "table deleted underneath: after that one event every guest is back, status is clean" status_
 for n in 1 2 3; do ghook "$n" reconnect begin; done
-ok "table deleted underneath: reconnect events (a libvirtd restart) repair the rest" status_
+ok "table deleted underneath: reconnect events (a libvirtd restart) change nothing more" status_
 
 handle=$(nft_h -a list chain inet blixard from_guest | awk '/ct state invalid/ {print $NF; exit}')
 nft_h delete rule inet blixard from_guest handle "$handle"

@@ -10,6 +10,8 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/fast-path-batch.sh \
+	tests/netns/fast-path-generation.sh \
 	tests/netns/flow-binding.sh \
 	tests/netns/spoof-fragments.sh \
 	tests/netns/why.sh \
