@@ -313,7 +313,8 @@ read_iface_child(const IfaceReader *r, const NetisoXmlNode *child, GError **erro
                         return fail(error, r->where, "mac address '%s' %s", value, why);
                 iface->mac = g_ascii_strdown(text, -1);
         } else if (is_element(child, "source")) {
-                if (netiso_iface_type_is_bridged(iface->type) && !read_bridge_source(r, child, error))
+                if (netiso_iface_type_is_bridged(iface->type) &&
+                    !read_bridge_source(r, child, error))
                         return FALSE;
                 for (const NetisoXmlNode *ip = child->children; ip; ip = ip->next)
                         if (is_element(ip, "ip") && !read_source_ip(r, ip, error))
@@ -408,13 +409,15 @@ resolve_iface(const char *who, NetisoIface *iface, GError **error)
         if (!net)
                 return FALSE;
         if (!net->bridge)
-                return fail(error, who,
-                            "interface %u: libvirt network '%s' (forward mode %s) has no bridge: its guests bypass the host firewall",
-                            iface->index, iface->network, net->forward);
+                return fail(
+                        error, who,
+                        "interface %u: libvirt network '%s' (forward mode %s) has no bridge: its guests bypass the host firewall",
+                        iface->index, iface->network, net->forward);
         if (iface->bridge && !g_str_equal(iface->bridge, net->bridge))
-                return fail(error, who,
-                            "interface %u: source bridge '%s' is not the bridge '%s' of libvirt network '%s'",
-                            iface->index, iface->bridge, net->bridge, iface->network);
+                return fail(
+                        error, who,
+                        "interface %u: source bridge '%s' is not the bridge '%s' of libvirt network '%s'",
+                        iface->index, iface->bridge, net->bridge, iface->network);
         if (!iface->bridge)
                 iface->bridge = g_strdup(net->bridge);
         iface->net = g_steal_pointer(&net);

@@ -153,8 +153,8 @@ read_ip(const char *where, NetisoNetwork *net, const NetisoXmlNode *ip, GError *
         bits = v4 ? 24 : 64;
         if (netmask && (!v4 || !netmask_prefix(netmask, &bits)))
                 return fail(error, where, "ip address '%s' has an invalid netmask", value);
-        if (prefix && (!g_ascii_string_to_unsigned(prefix, 10, 0, netiso_family_bits(addr.family),
-                                                   &n, NULL)))
+        if (prefix &&
+            (!g_ascii_string_to_unsigned(prefix, 10, 0, netiso_family_bits(addr.family), &n, NULL)))
                 return fail(error, where, "ip address '%s' has an invalid prefix", value);
         if (prefix)
                 bits = (unsigned)n;
@@ -192,7 +192,8 @@ read_network(const char *filename, NetisoNetwork *net, const NetisoXmlNode *node
         where = g_strdup_printf("%s: network '%s'", filename, net->name);
         net->forward = g_strdup(forward && netiso_xml_node_attr(forward, "mode")
                                         ? netiso_xml_node_attr(forward, "mode")
-                                        : forward ? "nat" : "none");
+                                : forward ? "nat"
+                                          : "none");
         if (bridge && netiso_xml_node_attr(bridge, "name")) {
                 const char *b = netiso_xml_node_attr(bridge, "name");
                 const char *why = netiso_ifname_problem(b);

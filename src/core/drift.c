@@ -79,12 +79,13 @@ bridged_drift(const char *domain, const NetisoRecordPort *have, const NetisoReco
         guint before = lines->len;
 
         if (g_strcmp0(have->bridge, want->bridge) != 0)
-                g_ptr_array_add(lines, g_strdup_printf("domain '%s': tap %s: installed %s%s, now %s%s",
-                                                       domain, want->tap,
-                                                       have->bridge ? "on bridge " : "routed",
-                                                       have->bridge ? have->bridge : "",
-                                                       want->bridge ? "on bridge " : "routed",
-                                                       want->bridge ? want->bridge : ""));
+                g_ptr_array_add(lines,
+                                g_strdup_printf("domain '%s': tap %s: installed %s%s, now %s%s",
+                                                domain, want->tap,
+                                                have->bridge ? "on bridge " : "routed",
+                                                have->bridge ? have->bridge : "",
+                                                want->bridge ? "on bridge " : "routed",
+                                                want->bridge ? want->bridge : ""));
         else if (want->bridge && g_strcmp0(have->mac, want->mac) != 0)
                 g_ptr_array_add(lines,
                                 g_strdup_printf("domain '%s': tap %s: installed for mac %s, now %s",

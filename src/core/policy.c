@@ -209,8 +209,7 @@ add_unique(GArray *list, const NetisoCidr *addr)
  * prefix of the network that has no DHCPv6, and the link-local address,
  * all derived from what libvirt wrote, never from what the guest sends. */
 static gboolean
-add_bridged(NetisoPolicy *policy, const NetisoIface *iface, NetisoPolicyPort *port,
-            GError **error)
+add_bridged(NetisoPolicy *policy, const NetisoIface *iface, NetisoPolicyPort *port, GError **error)
 {
         const NetisoNetwork *net = iface->net;
         const NetisoCidr *reserved = net ? netiso_network_reservation(net, iface->mac) : NULL;
@@ -223,8 +222,8 @@ add_bridged(NetisoPolicy *policy, const NetisoIface *iface, NetisoPolicyPort *po
                 return FALSE;
         }
         port->bridge = g_strdup(iface->bridge);
-        port->host_bridge = iface->type == NETISO_IFACE_BRIDGE ||
-                            (net && !netiso_network_is_private(net));
+        port->host_bridge =
+                iface->type == NETISO_IFACE_BRIDGE || (net && !netiso_network_is_private(net));
         if (reserved) {
                 if (!check_address(policy, iface, reserved, error))
                         return FALSE;
@@ -239,8 +238,8 @@ add_bridged(NetisoPolicy *policy, const NetisoIface *iface, NetisoPolicyPort *po
                 add_unique(port->addresses, c);
         }
         for (guint i = 0; net && i < net->ra_only_v6->len; i++)
-                if (netiso_addr_eui64(iface->mac,
-                                      &g_array_index(net->ra_only_v6, NetisoCidr, i), &derived)) {
+                if (netiso_addr_eui64(iface->mac, &g_array_index(net->ra_only_v6, NetisoCidr, i),
+                                      &derived)) {
                         if (!check_address(policy, iface, &derived, error))
                                 return FALSE;
                         add_unique(port->addresses, &derived);

@@ -90,8 +90,7 @@ netiso_record_new_from_policy(const NetisoPolicy *policy, NetisoBackend backend)
                         port->bridge = g_strdup(pp->bridge);
                         port->host_bridge = pp->host_bridge;
                         g_array_append_vals(port->learned, pp->learned->data, pp->learned->len);
-                        g_array_append_vals(port->services.addresses,
-                                            pp->services.addresses->data,
+                        g_array_append_vals(port->services.addresses, pp->services.addresses->data,
                                             pp->services.addresses->len);
                         port->services.dns = pp->services.dns;
                         port->services.dhcp4 = pp->services.dhcp4;

@@ -98,7 +98,8 @@ keep_learned(NetisoPolicy *policy, const NetisoRecord *old, GError **error)
                 for (guint k = 0; k < old->ports->len; k++) {
                         const NetisoRecordPort *o = g_ptr_array_index(old->ports, k);
 
-                        if (g_strcmp0(o->tap, p->tap) == 0 && g_strcmp0(o->bridge, p->bridge) == 0 &&
+                        if (g_strcmp0(o->tap, p->tap) == 0 &&
+                            g_strcmp0(o->bridge, p->bridge) == 0 &&
                             g_strcmp0(o->mac, p->mac) == 0 && o->learned->len > 0 &&
                             !netiso_policy_add_learned(policy, i, o->learned, error))
                                 return FALSE;

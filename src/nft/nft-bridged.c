@@ -112,7 +112,8 @@ static gboolean
 parse_mac(const char *mac, guint8 ret[6])
 {
         for (int i = 0; i < 6; i++) {
-                int hi = g_ascii_xdigit_value(mac[3 * i]), lo = g_ascii_xdigit_value(mac[3 * i + 1]);
+                int hi = g_ascii_xdigit_value(mac[3 * i]),
+                    lo = g_ascii_xdigit_value(mac[3 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return FALSE;
                 ret[i] = (guint8)(hi << 4 | lo);

@@ -13,9 +13,9 @@
 #define B NETISO_NFT_BRIDGE
 
 static const char *const shared_chains[] = {
-        "drop_l2",  "drop_guest", "drop_inbound", "from_port", "port_arp",      "port_ip4",
-        "port_ip6", "port_na",    "peer",         "from_guest", "to_guest", "host_to_guest",
-        "guest_flow",
+        "drop_l2",  "drop_guest",    "drop_inbound", "from_port", "port_arp",
+        "port_ip4", "port_ip6",      "port_na",      "peer",      "from_guest",
+        "to_guest", "host_to_guest", "guest_flow",
 };
 /* prerouting runs before the bridge learns the source MAC (a dropped frame
  * poisons no forwarding table) and before bridge conntrack (-200), so a
@@ -151,8 +151,7 @@ render_peers(GString *out, const char *chain, NetisoPeers peers)
  * everything that leaves the bridge is routed, and tracked, by the IP
  * layer. */
 static void
-render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r,
-                  gboolean stateful)
+render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r, gboolean stateful)
 {
         const char *c = "from_guest";
 
@@ -279,27 +278,26 @@ render_sets(GString *out, const NetisoConfig *config, const NetisoRules *r)
         g_string_append(out, "add set " B " ethertypes { type ether_type; }\n"
                              "flush set " B " ethertypes\n");
         for (guint i = 0; i < config->allowed_ethertypes->len; i++)
-                g_string_append_printf(out, "%s0x%04x%s", i ? ", " : "add element " B " ethertypes { ",
+                g_string_append_printf(out, "%s0x%04x%s",
+                                       i ? ", " : "add element " B " ethertypes { ",
                                        g_array_index(config->allowed_ethertypes, guint16, i),
                                        i + 1 == config->allowed_ethertypes->len ? " }\n" : "");
         /* Per guest port: created if missing, never flushed here. */
-        g_string_append(
-                out,
-                "add set " B " guest_ifs { type ifname; }\n"
-                "add set " B " guest_drops { type ifname; counter; }\n"
-                "add set " B " guest_mac { type ifname . ether_addr; }\n"
-                "add set " B " dhcp_chaddr { typeof iifname . @th,288,48; }\n"
-                "add set " B " guest_src_v4 { type ifname . ipv4_addr; }\n"
-                "add set " B " guest_src_v6 { type ifname . ipv6_addr; }\n"
-                "add set " B " nd_target_v6 { typeof iifname . @th,64,128; }\n"
-                "add set " B " owned_v4 { type ipv4_addr; }\n"
-                "add set " B " owned_v6 { type ipv6_addr; }\n"
-                "add set " B " owned_nd_v6 { typeof @th,64,128; }\n"
-                "add map " B " guest_tenant { type ifname : verdict; }\n"
-                "add map " B " zone_by_port { typeof iifname : ct zone; }\n"
-                "add map " B " mark_by_port { type ifname : mark; }\n"
-                "add set " B " flow_zone { typeof iifname . ct original zone; }\n"
-                "add set " B " flow_mark { type ifname . mark; }\n");
+        g_string_append(out, "add set " B " guest_ifs { type ifname; }\n"
+                             "add set " B " guest_drops { type ifname; counter; }\n"
+                             "add set " B " guest_mac { type ifname . ether_addr; }\n"
+                             "add set " B " dhcp_chaddr { typeof iifname . @th,288,48; }\n"
+                             "add set " B " guest_src_v4 { type ifname . ipv4_addr; }\n"
+                             "add set " B " guest_src_v6 { type ifname . ipv6_addr; }\n"
+                             "add set " B " nd_target_v6 { typeof iifname . @th,64,128; }\n"
+                             "add set " B " owned_v4 { type ipv4_addr; }\n"
+                             "add set " B " owned_v6 { type ipv6_addr; }\n"
+                             "add set " B " owned_nd_v6 { typeof @th,64,128; }\n"
+                             "add map " B " guest_tenant { type ifname : verdict; }\n"
+                             "add map " B " zone_by_port { typeof iifname : ct zone; }\n"
+                             "add map " B " mark_by_port { type ifname : mark; }\n"
+                             "add set " B " flow_zone { typeof iifname . ct original zone; }\n"
+                             "add set " B " flow_mark { type ifname . mark; }\n");
 }
 
 void

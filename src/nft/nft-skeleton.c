@@ -208,8 +208,10 @@ render_guest_to_host(GString *out)
         /* The DNS and DHCP of a bridged guest's libvirt network, on the
          * bridge's own addresses: per guest address, so a stop removes
          * exactly its own (nft-bridged.c). */
-        rule(out, c, "iifname . ip saddr . ip daddr . meta l4proto . th dport @net_services_v4 accept");
-        rule(out, c, "iifname . ip6 saddr . ip6 daddr . meta l4proto . th dport @net_services_v6 accept");
+        rule(out, c,
+             "iifname . ip saddr . ip daddr . meta l4proto . th dport @net_services_v4 accept");
+        rule(out, c,
+             "iifname . ip6 saddr . ip6 daddr . meta l4proto . th dport @net_services_v6 accept");
         rule(out, c, "meta l4proto . th dport @ports_out accept");
         rule(out, c, "jump drop_guest");
 }
@@ -448,10 +450,10 @@ render_skeleton(GString *out, const NetisoConfig *config, gboolean stateful, con
 /* The tenant chains' rules, the other thing the fast path takes as given:
  * accept towards the tenant's routed taps and bridged guest addresses
  * (inet), and towards its bridged guests' ports (bridge). */
-#define TENANT_RULES                                                                   \
-        "add rule " T " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"                 \
-        "add rule " T " tenant-%1$s oifname . ip daddr @tenant-%1$s-v4 accept\n"       \
-        "add rule " T " tenant-%1$s oifname . ip6 daddr @tenant-%1$s-v6 accept\n"      \
+#define TENANT_RULES                                                                               \
+        "add rule " T " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"                             \
+        "add rule " T " tenant-%1$s oifname . ip daddr @tenant-%1$s-v4 accept\n"                   \
+        "add rule " T " tenant-%1$s oifname . ip6 daddr @tenant-%1$s-v6 accept\n"                  \
         "add rule " NETISO_NFT_BRIDGE " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"
 
 /* The mark covers the rendered skeleton and the tenant chain's template:
@@ -501,8 +503,8 @@ rule_counts(const char *rendered)
                             strncmp(rest, tables[t], strlen(tables[t])) != 0)
                                 continue;
                         rest += strlen(tables[t]);
-                        g_autofree char *chain = g_strdup_printf(
-                                "%s%.*s", prefixes[t], (int)strcspn(rest, " \n"), rest);
+                        g_autofree char *chain = g_strdup_printf("%s%.*s", prefixes[t],
+                                                                 (int)strcspn(rest, " \n"), rest);
                         guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, chain));
 
                         g_hash_table_replace(counts, g_steal_pointer(&chain),

@@ -9,7 +9,8 @@
 #include "core/policy.h"
 
 #define NETISO_NFT_TABLE "blixard"
-#define NETISO_NFT_BRIDGE "bridge " NETISO_NFT_TABLE /* the bridge family's table, as nft names it */
+#define NETISO_NFT_BRIDGE                                                                          \
+        "bridge " NETISO_NFT_TABLE /* the bridge family's table, as nft names it */
 
 /* The text of the batch that (re)creates the configuration-derived part of
  * both tables: sets from the configuration, the shared chains and their
@@ -30,8 +31,7 @@ void netiso_nft_skeleton_facts(const NetisoConfig *config, gboolean stateful, ch
 void netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite);
 
 /* table bridge blixard's part of the skeleton (nft-skeleton-bridge.c). */
-void netiso_nft_render_bridge_skeleton(GString *out, const NetisoConfig *config,
-                                       gboolean stateful);
+void netiso_nft_render_bridge_skeleton(GString *out, const NetisoConfig *config, gboolean stateful);
 
 /* The configuration's sets (cluster and VM networks, allowed ports) and
  * the drop counters per reason, in table ("inet blixard", NETISO_NFT_BRIDGE):
