@@ -39,11 +39,11 @@ typedef struct {
         char *host_v6;
         char *filterref; /* <filterref filter=...> name ([A-Za-z0-9._-]), NULL if none */
         /* Bridged interfaces (type='bridge' and type='network'): */
-        char *bridge;        /* <source bridge=...>, or the network's once resolved */
-        char *network;       /* type='network': <source network=...> */
-        NetisoNetwork *net;  /* type='network': its status, set by netiso_domain_resolve() */
-        GArray *learned;     /* of NetisoCidr: addresses of the network's DHCP leases for this
-                              * MAC, set by the caller (watch); NULL: not known here */
+        char *bridge;       /* <source bridge=...>, or the network's once resolved */
+        char *network;      /* type='network': <source network=...> */
+        NetisoNetwork *net; /* type='network': its status, set by netiso_domain_resolve() */
+        GArray *learned;    /* of NetisoCidr: addresses of the network's DHCP leases for this
+                             * MAC, set by the caller (watch); NULL: not known here */
 } NetisoIface;
 
 typedef struct {

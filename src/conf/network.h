@@ -19,8 +19,8 @@ typedef struct {
 
 typedef struct {
         char *name;
-        char *forward;      /* <forward mode>: "nat", "route", "open", "bridge", ...; "none" without */
-        char *bridge;       /* <bridge name>, NULL when the network has none (macvtap, hostdev) */
+        char *forward; /* <forward mode>: "nat", "route", "open", "bridge", ...; "none" without */
+        char *bridge;  /* <bridge name>, NULL when the network has none (macvtap, hostdev) */
         GArray *addresses;  /* of NetisoCidr, the bridge's own, with the network's prefix */
         gboolean dns;       /* dnsmasq answers DNS on them (no <dns enable='no'/>) */
         gboolean dhcp4;     /* an IPv4 <ip> has <dhcp> */

@@ -35,9 +35,9 @@ typedef struct {
         GArray *addresses; /* of NetisoCidr: the only sources this port may use; bridged
                             * ports: declared, reserved, learned, SLAAC and link-local */
         /* Bridged ports (routed == FALSE): */
-        char *bridge;         /* NULL until known (the start phase for type='network') */
-        gboolean host_bridge; /* the bridge has ports that are no guest's (an uplink) */
-        GArray *learned;      /* of NetisoCidr: those of addresses from DHCP leases */
+        char *bridge;           /* NULL until known (the start phase for type='network') */
+        gboolean host_bridge;   /* the bridge has ports that are no guest's (an uplink) */
+        GArray *learned;        /* of NetisoCidr: those of addresses from DHCP leases */
         gboolean learned_known; /* the caller said which (watch); else the record's stay */
         NetisoNetServices services;
 } NetisoPolicyPort;

@@ -176,7 +176,8 @@ netiso_addr_guest_refusal(const NetisoCidr *a)
 gboolean
 netiso_addr_is_link_local_v6(const NetisoCidr *a)
 {
-        return a->family == NETISO_FAMILY_IPV6 && a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+        return a->family == NETISO_FAMILY_IPV6 && a->bytes[0] == 0xfe &&
+               (a->bytes[1] & 0xc0) == 0x80;
 }
 
 gboolean
@@ -188,7 +189,8 @@ netiso_addr_eui64(const char *mac, const NetisoCidr *prefix, NetisoCidr *ret_add
         if (!mac || strlen(mac) != 17)
                 return FALSE;
         for (int i = 0; i < 6; i++) {
-                int hi = g_ascii_xdigit_value(mac[3 * i]), lo = g_ascii_xdigit_value(mac[3 * i + 1]);
+                int hi = g_ascii_xdigit_value(mac[3 * i]),
+                    lo = g_ascii_xdigit_value(mac[3 * i + 1]);
                 if (hi < 0 || lo < 0 || (i < 5 && mac[3 * i + 2] != ':'))
                         return FALSE;
                 m[i] = (guint8)(hi << 4 | lo);
