@@ -64,7 +64,8 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                 return 2;
         }
         domain = netiso_domain_new_from_file(xml_path, &error);
-        if (!domain)
+        if (!domain ||
+            (config->backend != NETISO_BACKEND_IPTABLES && !netiso_domain_resolve(domain, &error)))
                 return netiso_cli_fail(error);
         fw = firewall_for(dry_run);
         if (dry_run) {

@@ -128,8 +128,14 @@ static NetisoDomain *
 parse_live(const char *name, const char *xml, GError **error)
 {
         g_autofree char *source = g_strdup_printf("libvirt domain '%s'", name);
+        g_autoptr(NetisoDomain) domain =
+                netiso_domain_new_from_xml(source, xml, strlen(xml), error);
 
-        return netiso_domain_new_from_xml(source, xml, strlen(xml), error);
+        /* A running domain's libvirt networks are running too: their status
+         * files say which bridge, services and reservations it has. */
+        if (!domain || !netiso_domain_resolve(domain, error))
+                return NULL;
+        return g_steal_pointer(&domain);
 }
 
 NetisoRunning *
