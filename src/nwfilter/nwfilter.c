@@ -20,7 +20,9 @@
 enum {
         PRIO_GUARDS = 40,         /* what a guest never sends: ICMP redirects */
         PRIO_NEIGHBOUR = 50,      /* IPv6 neighbour discovery, before link-local is dropped */
+        PRIO_DHCP6 = 60,          /* DHCPv6 clients (link-local), whatever allow_internet says */
         PRIO_CLUSTER = 100,       /* cluster networks: dropped both ways, whatever the state */
+        PRIO_DHCP4 = 120,         /* DHCP clients, whatever allow_internet says */
         PRIO_PEERS_RELATED = 150, /* tenant filter: ICMP errors from other guests */
         PRIO_ESTABLISHED = 200,   /* replies, and ICMP errors about accepted connections */
         PRIO_PORTS_OUT = 300,
@@ -250,6 +252,49 @@ established(Writer *wr, gboolean ipv6)
         }
 }
 
+/* A guest's DHCP client talks to whatever server answers on its link (libvirt's
+ * dnsmasq, a LAN's server), without an allowed port and with allow_internet =
+ * false, as with the hook. Server messages from guests never get here: the
+ * ebtables guards drop them first. DHCPv6 runs between link-local addresses,
+ * which the default cluster networks drop, so it comes first, and only to the
+ * servers' multicast group. */
+static void
+dhcp_clients(Writer *wr, gboolean ipv6)
+{
+        comment(wr, " DHCP clients and the answers they get ");
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "out",
+                          .priority = PRIO_DHCP4,
+                          .protocol = "udp",
+                          .state = "NEW",
+                          .attrs = { { "srcportstart", "68" }, { "dstportstart", "67" } } });
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "in",
+                          .priority = PRIO_DHCP4,
+                          .protocol = "udp",
+                          .state = "NEW",
+                          .attrs = { { "srcportstart", "67" }, { "dstportstart", "68" } } });
+        if (!ipv6)
+                return;
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "out",
+                          .priority = PRIO_DHCP6,
+                          .protocol = "udp-ipv6",
+                          .attrs = { { "srcipaddr", "fe80::" },
+                                     { "srcipmask", "10" },
+                                     { "dstipaddr", "ff02::1:2" },
+                                     { "srcportstart", "546" },
+                                     { "dstportstart", "547" } } });
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "in",
+                          .priority = PRIO_DHCP6,
+                          .protocol = "udp-ipv6",
+                          .attrs = { { "srcipaddr", "fe80::" },
+                                     { "srcipmask", "10" },
+                                     { "srcportstart", "547" },
+                                     { "dstportstart", "546" } } });
+}
+
 static gboolean
 has_ports(const NetisoConfig *config, NetisoDirection direction)
 {
@@ -424,6 +469,7 @@ render_base(const NetisoConfig *config, gboolean ipv6, GError **error)
                 netiso_nwfilter_writer_filterref(wr, NETISO_NWFILTER_IPV6);
                 neighbour_discovery(wr);
         }
+        dhcp_clients(wr, ipv6);
         comment(wr, " cluster networks: never reached by guests, never reaching them ");
         drop_networks(wr, config->cluster_networks, PRIO_CLUSTER);
         established(wr, ipv6);
