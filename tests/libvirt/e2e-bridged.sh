@@ -38,8 +38,14 @@ e2e_log "mode: $E2E_BMODE; hook: $E2E_HOOK_DESC; expectations: $E2E_EXPECT"
 
 # ---------------------------------------------------------------- libvirt's network
 # Guests first (the reservations go into the network's definition), then the network.
-a2how=dynamic
-[ "$E2E_BMODE" = nwfilter ] && a2how=reserved # nwfilter's tenant lists need every address up front
+# a2 takes a dynamic lease where addresses are learned from the network's leases: the
+# oracle's watch, or the product's with NETISO_E2E_LEASES=1 (blixard-netiso(8): "addresses
+# it obtains from a dynamic DHCP range pass nothing until they are declared or reserved").
+# nwfilter's tenant lists need every address up front.
+a2how=reserved
+if [ "$E2E_BMODE" = hook ] && { [ -n "${NETISO_E2E_WATCH:-}" ] || [ "${NETISO_E2E_LEASES:-}" = 1 ]; }; then
+	a2how=dynamic
+fi
 e2e_bguest_add a1 A 11 default reserved
 e2e_bguest_add a2 A 12 default "$a2how"
 e2e_bguest_add b1 B 13 default reserved
@@ -86,6 +92,14 @@ for g in $GUESTS; do
 	e2e_guest_running "$g" || e2e_bail "guest $g is not running; the rest needs every guest (see above)"
 done
 e2e_bguest_wait $GUESTS || e2e_bail "guests did not boot or got no DHCP lease"
+if [ "$E2E_BMODE" = hook ] && [ -n "${E2E_CLI_PID:-}" ]; then
+	# The product's watch applies each started guest again (and may end its flows): wait
+	# for it before the probes, which it would otherwise cut.
+	for g in $GUESTS; do
+		e2e_wait_for 120 grep -q "domain=$g .*event=started" "$E2E_T/watch.log" ||
+			e2e_log "watch did not report guest $g started"
+	done
+fi
 e2e_log "guests up after $(($(date +%s) - E2E_T0)) s: $(for g in $GUESTS; do printf '%s=%s,%s ' "$g" "${E2E_B4[$g]}" "${E2E_B6[$g]}"; done)"
 for g in $GUESTS; do
 	[ "${E2E_BHOW[$g]}" = reserved ] &&
@@ -131,6 +145,13 @@ e2e_l2_checks
 # A new guest applies the changed configuration (the hook reads it on every event; the
 # nwfilter filters are defined again). DHCP and DNS to dnsmasq need no internet.
 e2e_bridged_config false
+if [ "$E2E_BMODE" = hook ] && [ -n "${E2E_CLI_PID:-}" ]; then
+	# The product's watch keeps the configuration it read and re-applies guests with it:
+	# tell it, as `systemctl reload blixard-netiso-watch` does (SIGHUP: read and reconcile).
+	kill -HUP "$E2E_CLI_PID"
+	e2e_wait_for 120 sh -c '[ "$(grep -c "event=reload" "$1")" -ge 2 ]' - "$E2E_T/watch.log" ||
+		e2e_log "watch did not reload and reconcile: $(tail -n 2 "$E2E_T/watch.log" | tr '\n' ' ')"
+fi
 if [ "$E2E_BMODE" = nwfilter ]; then
 	e2e_cli nwfilter --tenant A --tenant B --define >"$E2E_T/nwfilter-define2.out" 2>&1 ||
 		e2e_bail "blixard-netiso nwfilter --define failed: $(cat "$E2E_T/nwfilter-define2.out")"
@@ -142,6 +163,17 @@ e2e_virsh net-update "$E2E_NET" add ip-dhcp-host \
 e2e_bguest_start a4 || e2e_bail "guest a4 did not start: $(cat "$E2E_T/a4.start")"
 e2e_bguest_wait a4 || e2e_bail "guest a4 did not boot or got no DHCP lease (allow_internet = false)"
 e2e_tap "a4 got its reserved ${E2E_B4[a4]} by DHCP with allow_internet = false" ok ok
+if [ "$E2E_BMODE" = hook ] && [ -n "${E2E_CLI_PID:-}" ]; then
+	e2e_wait_for 120 grep -q "domain=a4 .*event=started" "$E2E_T/watch.log" ||
+		e2e_log "watch did not report guest a4 started"
+fi
+if [ "$E2E_BMODE" = nwfilter ]; then
+	# The tenant's other guests learn of a4 only when told (the hook needs no such step).
+	for g in a1 a2 a3; do
+		e2e_bguest_refilter "$g" ||
+			E2E_TAPDETAIL=$(tr '\n' ' ' <"$E2E_T/$g.update") e2e_tap "virsh update-device $g: TENANT_IPS with a4" ok failed
+	done
+fi
 e2e_new_plan 3
 for g in a4 a1 a3; do
 	for f in 4 6; do

@@ -289,6 +289,15 @@ e2e_bguest_start() {
 	e2e_guest_start "$1"
 }
 
+# e2e_bguest_refilter NAME: nwfilter's way to tell a running guest that its tenant
+# changed (doc/nwfilter.md, "Connecting an interface"): its interface again, with the
+# tenant lists of now, by virsh update-device (libvirt re-applies the filter).
+e2e_bguest_refilter() {
+	e2e_bguest_xml "$1"
+	sed -n "/<interface type=/,/<\/interface>/p" "$E2E_T/$1.xml" >"$E2E_T/$1.iface.xml"
+	e2e_virsh update-device "$1" "$E2E_T/$1.iface.xml" --live >"$E2E_T/$1.update" 2>&1
+}
+
 # The tap of a bridged guest (vnetN), and the port's bridge.
 e2e_bguest_tap() {
 	e2e_virsh domiflist "$1" 2>/dev/null | awk '$2 == "network" || $2 == "bridge" {print $1; exit}'
