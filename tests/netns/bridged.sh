@@ -11,6 +11,7 @@ require_root_tier "$HOOK" "$CLI"
 
 # libvirt's own files, under a root of the test's (network.h)
 export BLIXARD_NETISO_LIBVIRT_ROOT="$WORK/libvirt"
+export BLIXARD_NETISO_NFT_TRACE="$WORK/trace" # which path each event took (nft-fast.c)
 mkdir -p "$BLIXARD_NETISO_LIBVIRT_ROOT/run/libvirt/network"
 STATUS="$BLIXARD_NETISO_LIBVIRT_ROOT/run/libvirt/network/default.xml"
 # as libvirtd writes it for the running NAT network: a2's IPv4 address is a
@@ -178,6 +179,8 @@ ok "a2's reservation is bound at both layers" \
 	sh -c "ip netns exec '$H' nft list set bridge blixard guest_src_v4 | grep -q '\"vnet2\" . 192.168.122.12' &&
 		ip netns exec '$H' nft list map inet blixard addr_owner_v4 | grep -q '192.168.122.12 : \"vnet2\"'"
 ok "status is clean with bridged guests installed" status_clean
+diag "events: $(grep -c ' fast ' "$WORK/trace") fast, $(grep -c ' slow ' "$WORK/trace") slow: $(grep ' slow ' "$WORK/trace" | tr '\n' ';')"
+ok "a bridged guest joining its tenant took the fast path" grep -q '^install fast a2' "$WORK/trace"
 
 # ================= traffic matrix =================
 for fam in 4 6; do
