@@ -1,5 +1,6 @@
 ## src/cli: the command-line tool, the only part that uses the libvirt API
-## (reconcile, tag, watch, nwfilter --define).
+## (reconcile, tag, watch, nwfilter --define). watch also follows nf_tables'
+## notifications (libmnl, libnftnl) and tells systemd when it is ready.
 sbin_PROGRAMS += blixard-netiso
 blixard_netiso_SOURCES = \
 	src/cli/cli-main.c src/cli/cli.h \
@@ -11,6 +12,10 @@ blixard_netiso_SOURCES = \
 	src/cli/json-writer.c src/cli/json-writer.h \
 	src/cli/virt.c src/cli/virt.h \
 	src/cli/watch.c src/cli/watch.h \
+	src/cli/watch-firewall.c src/cli/watch-firewall.h \
+	src/cli/nft-monitor.c src/cli/nft-monitor.h \
 	$(NULL)
-blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS)
-blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS)
+blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS) \
+	$(LIBSYSTEMD_CFLAGS)
+blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS) $(LIBMNL_LIBS) \
+	$(LIBNFTNL_LIBS) $(LIBSYSTEMD_LIBS)

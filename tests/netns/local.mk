@@ -10,6 +10,7 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/watch-flush.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -18,6 +19,8 @@ netns_iptables_tests = \
 	tests/netns/events-iptables.sh \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
+	tests/netns/watch-flush-iptables.sh \
+	tests/netns/watch-flush-iptables-legacy.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh
