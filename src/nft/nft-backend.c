@@ -255,28 +255,56 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         return ok;
 }
 
-static gboolean
-nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+/* The records' tenants (chain rule rewritten) and elements; with flush,
+ * every per-guest set and map and those tenants' sets are emptied first. */
+static void
+render_records(GString *out, GPtrArray *records, gboolean flush)
 {
-        g_autoptr(GString) out = g_string_new(NULL);
+        static const char *const sets[] = { "guest_ifs", "guest_drops", "guest_src_v4",
+                                            "guest_src_v6" };
+        static const char *const maps[] = { "addr_owner_v4", "addr_owner_v6", "guest_tenant" };
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
 
-        /* Deleting and recreating the table in one batch replaces it
-         * atomically: no packet ever sees a half-built table. */
-        g_string_append(out, "add table " T "\ndelete table " T "\n");
-        netiso_nft_render_skeleton(out, config);
+        for (gsize i = 0; flush && i < G_N_ELEMENTS(sets); i++)
+                g_string_append_printf(out, "flush set " T " %s\n", sets[i]);
+        for (gsize i = 0; flush && i < G_N_ELEMENTS(maps); i++)
+                g_string_append_printf(out, "flush map " T " %s\n", maps[i]);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
 
                 if (rec->backend != NETISO_BACKEND_NFTABLES)
                         continue;
-                if (g_hash_table_add(tenants, rec->tenant))
+                if (g_hash_table_add(tenants, rec->tenant)) {
                         netiso_nft_render_tenant(out, rec->tenant, TRUE);
+                        if (flush)
+                                g_string_append_printf(out, "flush set " T " tenant-%s-ifs\n",
+                                                       rec->tenant);
+                }
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         render_port(out, FALSE, FALSE, p->tap, rec->tenant, p->addresses);
                 }
         }
+}
+
+void
+netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records)
+{
+        netiso_nft_render_skeleton(out, config);
+        render_records(out, records, /* flush */ TRUE);
+}
+
+static gboolean
+nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        /* Deleting and recreating the table in one batch replaces it in one
+         * commit, tenants nobody names included (but see
+         * netiso_nft_render_refill on interval sets). */
+        g_string_append(out, "add table " T "\ndelete table " T "\n");
+        netiso_nft_render_skeleton(out, config);
+        render_records(out, records, /* flush */ FALSE);
         return netiso_nft_run(fw, out->str, error);
 }
 
