@@ -506,3 +506,90 @@ netiso_nft_current_generation(guint32 *ret_gen, GError **error)
                 mnl_socket_close(nl);
         return r >= 0 && n > 0;
 }
+
+/* ---- the chains of a table ---- */
+
+typedef struct {
+        const char *table;
+        GPtrArray *names;
+} ChainDump;
+
+static int
+on_chain(const struct nlmsghdr *nlh, void *data)
+{
+        ChainDump *dump = data;
+        struct nftnl_chain *c = nftnl_chain_alloc();
+
+        if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+            g_strcmp0(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), dump->table) == 0)
+                g_ptr_array_add(dump->names, g_strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)));
+        nftnl_chain_free(c);
+        return MNL_CB_OK;
+}
+
+/* NLM_F_DUMP_INTR: the ruleset changed during the dump, which is then torn. */
+static gboolean
+interrupted(const char *buf, ssize_t len)
+{
+        int left = (int)len;
+
+        for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+             h = mnl_nlmsg_next(h, &left))
+                if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+                        return TRUE;
+        return FALSE;
+}
+
+/* One dump; FALSE with errno set, EINTR when it was torn. */
+static gboolean
+dump_chains(struct mnl_socket *nl, guint32 family, ChainDump *dump)
+{
+        gsize size = 65536;
+        g_autofree char *buf = g_malloc(size);
+        guint32 seq = (guint32)g_get_monotonic_time();
+        struct nlmsghdr *nlh =
+                nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, (uint16_t)family, NLM_F_DUMP, seq);
+        int r = MNL_CB_OK;
+
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return FALSE;
+        while (r > MNL_CB_STOP) {
+                ssize_t n = mnl_socket_recvfrom(nl, buf, size);
+
+                if (n <= 0)
+                        return FALSE;
+                if (interrupted(buf, n)) {
+                        errno = EINTR;
+                        return FALSE;
+                }
+                r = mnl_cb_run(buf, n, seq, mnl_socket_get_portid(nl), on_chain, dump);
+        }
+        return r == MNL_CB_STOP;
+}
+
+GPtrArray *
+netiso_nft_list_chains(guint32 family, const char *table, GError **error)
+{
+        struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+        ChainDump dump = { table, NULL };
+        gboolean ok = FALSE;
+
+        if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0) {
+                for (int attempt = 0; !ok && attempt < 10; attempt++) {
+                        g_clear_pointer(&dump.names, g_ptr_array_unref);
+                        dump.names = g_ptr_array_new_with_free_func(g_free);
+                        ok = dump_chains(nl, family, &dump);
+                        if (!ok && errno != EINTR)
+                                break;
+                }
+        }
+        if (!ok) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                            "cannot list the chains of table %s: %s", table,
+                            g_strerror(errno ? errno : EIO));
+                g_clear_pointer(&dump.names, g_ptr_array_unref);
+        }
+        if (nl)
+                mnl_socket_close(nl);
+        return dump.names;
+}

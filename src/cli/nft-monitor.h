@@ -40,3 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNftMonitor, netiso_nft_monitor_free)
 /* The kernel's current ruleset generation (NFT_MSG_GETGEN): every batch
  * committed before the call has a generation at most this. */
 gboolean netiso_nft_current_generation(guint32 *ret_gen, GError **error);
+
+/* The chain names of one table of family (NFPROTO_*), from one dump
+ * (NFT_MSG_GETCHAIN), retried when the ruleset changed during it. */
+GPtrArray *netiso_nft_list_chains(guint32 family, const char *table, GError **error);

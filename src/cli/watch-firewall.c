@@ -8,6 +8,7 @@
  * notifications of the restore itself never start another. */
 #include "autoconfig.h"
 
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,6 +128,7 @@ restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms
                 netiso_lock_acquire(wf->config->state_dir, LOCK_TIMEOUT_MS, error);
         g_autoptr(GString) text = g_string_new(NULL);
         g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(GPtrArray) chains = NULL;
 
         if (!lock)
                 return FALSE;
@@ -137,8 +139,11 @@ restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms
         records = netiso_state_list(wf->config->state_dir, NULL, error);
         if (!records)
                 return FALSE;
+        chains = netiso_nft_list_chains(NFPROTO_INET, NETISO_NFT_TABLE, error);
+        if (!chains)
+                return FALSE;
         g_string_truncate(text, 0);
-        netiso_nft_render_refill(text, wf->config, records);
+        netiso_nft_render_refill(text, wf->config, records, chains);
         return netiso_nft_run(fw, text->str, error);
 }
 

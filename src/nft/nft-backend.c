@@ -13,6 +13,7 @@
 #include "nft/nft-lib.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
+#include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
 
@@ -288,10 +289,31 @@ render_records(GString *out, GPtrArray *records, gboolean flush)
 }
 
 void
-netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records)
+netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records,
+                         const GPtrArray *chains)
 {
+        g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+
         netiso_nft_render_skeleton(out, config);
         render_records(out, records, /* flush */ TRUE);
+        for (guint i = 0; i < records->len; i++)
+                g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        /* Nothing jumps to the others once guest_tenant is refilled. */
+        for (guint i = 0; chains && i < chains->len; i++) {
+                const char *chain = g_ptr_array_index(chains, i);
+                const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
+
+                g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
+
+                /* Names from the kernel reach the text only if valid. */
+                if (!tenant || problem || g_hash_table_contains(wanted, tenant))
+                        continue;
+                g_string_append_printf(out,
+                                       "flush chain " T " %s\ndelete chain " T " %s\n"
+                                       "add set " T " %s-ifs { type ifname; }\n"
+                                       "delete set " T " %s-ifs\n",
+                                       chain, chain, chain, chain);
+        }
 }
 
 static gboolean

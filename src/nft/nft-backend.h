@@ -20,13 +20,14 @@ NetisoInspection *netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *con
                                      GPtrArray *records, GError **error);
 
 /* The whole table rewritten in place, one batch (watch's restore): the
- * skeleton, then every per-guest set and map flushed and refilled from the
- * records. Unlike the sync, which deletes and recreates the table, it never
- * creates an interval set: on kernels whose interval sets publish their
- * elements only at the end of a commit (6.18 was seen to), a new cluster_v4
- * matches nothing for as long as the batch takes to commit, about a
- * millisecond per thousand elements. A tenant no record names keeps its
- * chain and set, inert once guest_tenant no longer jumps there. */
-void netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records);
+ * skeleton, every per-guest set and map flushed and refilled from the
+ * records, and the tenant chains among chains (the table's, as listed) that
+ * no record names deleted with their sets. Unlike the sync, which deletes
+ * and recreates the table, it never creates an interval set: on kernels
+ * whose interval sets publish their elements only at the end of a commit
+ * (6.18 was seen to), a new cluster_v4 matches nothing for as long as the
+ * batch takes to commit, about a millisecond per thousand elements. */
+void netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records,
+                              const GPtrArray *chains);
 
 extern const NetisoBackendOps netiso_backend_nft;

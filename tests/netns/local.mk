@@ -11,6 +11,7 @@ netns_tests = \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
 	tests/netns/watch-flush.sh \
+	tests/netns/tap-names.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -21,6 +22,7 @@ netns_iptables_tests = \
 	tests/netns/iptables-repair.sh \
 	tests/netns/watch-flush-iptables.sh \
 	tests/netns/watch-flush-iptables-legacy.sh \
+	tests/netns/tap-names-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh
