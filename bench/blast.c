@@ -1,11 +1,6 @@
-/* Small-packet sender for the data path benchmark: 64-byte UDP datagrams
- * from guest 1 to guest 2 of several hosts, in short slices that alternate
- * between the hosts, counting what arrives at guest 2's interface. Short
- * alternating slices keep a busy machine's load alike for all hosts.
- * "new": the flow is one-way, so conntrack never sees a reply and every
- * packet walks the host's whole ruleset, as a connection's first packet does.
- * "established": guest 2 answers once first, so every packet takes the
- * firewall's established path, as the packets of a busy connection do. */
+/* Small-packet sender for bench/data-path.sh: 64-byte UDP datagrams from
+ * guest 1 to guest 2 of several hosts in alternating slices, counting what
+ * arrives ("new": one-way flows; "established": answered once first). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>

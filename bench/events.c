@@ -1,8 +1,6 @@
-/* Times a libvirt qemu hook the way libvirtd runs it: the whole process,
- * from spawn to exit, for a guest's "start begin" and then its "stopped end",
- * with the domain XML on standard input. Several targets (a hook in a
- * network namespace with its configuration) are measured in interleaved
- * rounds, so that a busy machine slows all of them alike. */
+/* Times a libvirt qemu hook the way libvirtd runs it, spawn to exit, for
+ * "start begin" then "stopped end", over several targets in interleaved
+ * rounds (bench/event-latency.sh). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -71,7 +69,7 @@ run_once(const Target *t, gsize event, Sample *ret)
                 fprintf(stderr, "%s: setns: %s\n", t->label, strerror(errno));
                 return -1;
         }
-        g_setenv("BLIXARD_NETISO_CONFIG", t->config, TRUE);
+        g_setenv("BLIXARD_NETISO_CONFIG", t->config, /* overwrite */ TRUE);
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, 0, t->xml, O_RDONLY, 0);
         start = now_ms();
@@ -102,7 +100,8 @@ compare_double(gconstpointer a, gconstpointer b)
 static GArray *
 sorted_field(const GArray *samples, gboolean cpu)
 {
-        GArray *v = g_array_sized_new(FALSE, FALSE, sizeof(double), samples->len);
+        GArray *v = g_array_sized_new(/* zero_terminated */ FALSE, /* clear */ FALSE,
+                                      sizeof(double), samples->len);
 
         for (guint i = 0; i < samples->len; i++) {
                 const Sample *s = &g_array_index(samples, Sample, i);
@@ -139,8 +138,8 @@ static void
 report(const Target *t, gsize event, FILE *samples_file)
 {
         const GArray *samples = t->samples[event];
-        g_autoptr(GArray) wall = sorted_field(samples, FALSE);
-        g_autoptr(GArray) cpu = sorted_field(samples, TRUE);
+        g_autoptr(GArray) wall = sorted_field(samples, /* cpu */ FALSE);
+        g_autoptr(GArray) cpu = sorted_field(samples, /* cpu */ TRUE);
         long maxrss = 0;
 
         for (guint i = 0; i < samples->len; i++) {
@@ -179,7 +178,8 @@ parse_target(const char *spec, Target *t)
         t->domain = g_strdup(f[4]);
         t->xml = g_strdup(f[5]);
         for (gsize e = 0; e < N_EVENTS; e++)
-                t->samples[e] = g_array_new(FALSE, FALSE, sizeof(Sample));
+                t->samples[e] =
+                        g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(Sample));
         return TRUE;
 }
 

@@ -1,12 +1,6 @@
-/* The iptables backend's dispatch at scale, for bench/ipt-dispatch.sh:
- * renders the rules for N taps (vnet0..vnetN-1, tenants round robin) and
- * either prints a batch for iptables-restore or walks packets through the
- * in-memory table of tests/unit/ipt-sim.c and counts the rules evaluated.
- *
- *   ipt-walk count N TENANTS                      rules per packet, min/avg/max
- *   ipt-walk rebuild N TENANTS TAP ADDR           the whole IPv4 table, TAP holding ADDR
- *   ipt-walk event N TENANTS TAP ADDR NEW NEWADDR that table's batch for one more guest
- */
+/* The iptables dispatch at scale for bench/ipt-dispatch.sh: renders N taps
+ * and prints a restore batch (rebuild, event) or counts the rules packets
+ * walk in tests/ipt/ipt-sim.c (count): ipt-walk count|rebuild|event N TENANTS ... */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -38,7 +32,8 @@ taps(guint n, guint tenants, const char *tap, const char *addr)
                 g_autofree char *name = g_strdup_printf("vnet%u", i);
                 g_autofree char *tenant = g_strdup_printf("t%u", i % tenants);
                 g_autofree char *a = g_strcmp0(name, tap) == 0 ? g_strdup(addr) : guest_address(i);
-                g_autoptr(GArray) addrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                g_autoptr(GArray) addrs = g_array_new(/* zero_terminated */ FALSE,
+                                                      /* clear */ FALSE, sizeof(NetisoCidr));
                 NetisoCidr c;
 
                 g_assert(netiso_addr_parse(a, &c, NULL));
@@ -143,7 +138,8 @@ main(int argc, char **argv)
         } else if (g_str_equal(argv[1], "event") && argc >= 8) {
                 g_autoptr(NetisoIptSet) before = taps(n, tenants, argv[4], argv[5]);
                 g_autoptr(NetisoIptSet) after = netiso_ipt_set_copy(before);
-                g_autoptr(GArray) addrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                g_autoptr(GArray) addrs = g_array_new(/* zero_terminated */ FALSE,
+                                                      /* clear */ FALSE, sizeof(NetisoCidr));
                 g_autoptr(GPtrArray) verify = g_ptr_array_new();
                 NetisoCidr c;
 
@@ -153,7 +149,7 @@ main(int argc, char **argv)
                 g_assert(netiso_ipt_set_finish(after, NULL));
                 g_ptr_array_add(verify, argv[6]);
                 netiso_ipt_batch_event(out, config, before, after, verify, NETISO_FAMILY_IPV4,
-                                       TRUE);
+                                       /* hooks */ TRUE);
         } else {
                 return 2;
         }

@@ -73,7 +73,8 @@ static const char *
 skip_prefix(const char *line)
 {
         static const char *const verbs[] = { "add ", "flush ", "delete " };
-        static const char *const objects[] = { "chain ", "set ", "map ", "element ", "rule " };
+        static const char *const objects[] = { "chain ",   "set ",  "map ",
+                                               "element ", "rule ", "counter " };
         const char *p = NULL;
 
         if (g_str_equal(line, "add table inet blixard"))

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the XML reader under the domain reader (xmlread.c):
+/* libFuzzer harness for the XML reader under the domain reader (conf/xml-reader.c):
  * a refused input gives a one-line error; an accepted one gives a tree within
  * the limits, with resolved names, no control characters, consistent links. */
 #include "autoconfig.h"
@@ -55,16 +55,16 @@ check_node(const NetisoXmlNode *node, unsigned depth)
 
         if (depth > limits.max_depth)
                 die("nesting beyond the limit", node->name);
-        check_name("element local name", node->name, FALSE);
-        check_name("element prefix", node->prefix, TRUE);
+        check_name("element local name", node->name, /* may_be_null */ FALSE);
+        check_name("element prefix", node->prefix, /* may_be_null */ TRUE);
         if (node->ns && !*node->ns)
                 die("empty namespace URI", node->name);
         if (node->n_attrs > limits.max_attrs)
                 die("attributes beyond the limit", node->name);
         for (guint i = 0; i < node->n_attrs; i++) {
                 const NetisoXmlAttr *a = &node->attrs[i];
-                check_name("attribute local name", a->name, FALSE);
-                check_name("attribute prefix", a->prefix, TRUE);
+                check_name("attribute local name", a->name, /* may_be_null */ FALSE);
+                check_name("attribute prefix", a->prefix, /* may_be_null */ TRUE);
                 if (!a->prefix != !a->ns)
                         die("attribute namespace without a prefix or the reverse", a->name);
                 check_chars("attribute value", a->value);

@@ -1,10 +1,9 @@
-/* The libvirt qemu hook: `qemu-hook DOMAIN OPERATION SUB-OPERATION EXTRA`
- * with the domain XML on stdin. Exit 0 lets libvirt go on; non-zero on a
- * validating or installing event refuses the guest. It never talks to
- * libvirtd and never writes to stdout (migrate/restore read it as XML). */
+/* The libvirt qemu hook: `qemu-hook DOMAIN OPERATION SUB-OPERATION EXTRA`,
+ * the domain XML on stdin; non-zero on a validating or installing event
+ * refuses the guest. Never talks to libvirtd, never writes to stdout. */
 #include "autoconfig.h"
 
-#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "core/backend.h"
 #include "engine/lifecycle.h"
 #include "util/error.h"
+#include "util/input.h"
 #include "util/log.h"
 
 /* Tests point the hook at their own configuration; libvirtd clears the
@@ -24,29 +24,21 @@ config_path(void)
         return env && *env ? env : NETISO_DEFAULT_CONFIG_PATH;
 }
 
+/* libvirt's writer never sees EPIPE: everything is read, the limit plus
+ * one byte kept (the reader reports the size). */
 static char *
 read_stdin(gsize *ret_len, GError **error)
 {
         g_autoptr(GString) buf = g_string_sized_new(16384);
-        char chunk[65536];
-        ssize_t n;
+        int err = netiso_read_bounded(STDIN_FILENO, NETISO_DOMAIN_XML_MAX, /* drain */ TRUE, buf);
 
-        while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_DOMAIN, "standard input: %s",
-                                    g_strerror(errno));
-                        return NULL;
-                }
-                /* Keep reading past the limit so libvirt's writer never sees
-                 * EPIPE, but keep only the limit plus one byte for the check. */
-                if (buf->len <= NETISO_DOMAIN_XML_MAX)
-                        g_string_append_len(buf, chunk,
-                                            MIN((gsize)n, NETISO_DOMAIN_XML_MAX + 1 - buf->len));
+        if (err) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_DOMAIN, "standard input: %s",
+                            g_strerror(err));
+                return NULL;
         }
         *ret_len = buf->len;
-        return g_string_free(g_steal_pointer(&buf), FALSE);
+        return g_string_free(g_steal_pointer(&buf), /* free_segment */ FALSE);
 }
 
 static int
@@ -80,6 +72,10 @@ main(int argc, char **argv)
         NetisoAction action;
         gsize len = 0;
 
+        /* A firewall tool that exits before reading all of its batch (a refusal)
+         * must be an error, not a SIGPIPE that kills the hook between the IPv4
+         * and the IPv6 commit, before the undo and the record's rollback. */
+        signal(SIGPIPE, SIG_IGN);
         netiso_log_open("blixard-netiso-hook");
         if (argc < 4) {
                 fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n", argv[0]);

@@ -58,8 +58,7 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                 return status;
         if (!config->enabled) {
                 fprintf(stderr,
-                        "blixard-netiso: %s: isolation is disabled (enabled = false): "
-                        "nothing applied\n",
+                        "blixard-netiso: %s: isolation is disabled (enabled = false): nothing applied\n",
                         options->config_path);
                 return 2;
         }
@@ -78,7 +77,7 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                 return finish(fw, dry_run, error);
         }
         netiso_lifecycle_install(config, domain, fw, &error);
-        return finish(fw, FALSE, error);
+        return finish(fw, /* dry_run */ FALSE, error);
 }
 
 int
@@ -114,7 +113,7 @@ netiso_cli_remove(NetisoCliOptions *options, int argc, char **argv)
                 return finish(fw, dry_run, error);
         }
         netiso_lifecycle_remove(config, name, fw, &error);
-        return finish(fw, FALSE, error);
+        return finish(fw, /* dry_run */ FALSE, error);
 }
 
 int

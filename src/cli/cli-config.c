@@ -73,8 +73,7 @@ netiso_cli_check_config(NetisoCliOptions *options, int argc, char **argv)
         config = netiso_cli_load_config(options, &status);
         if (!config)
                 return status;
-        printf("%s: ok (isolation %s, backend %s, %u cluster networks, %u VM networks, %u allowed "
-               "ports)\n",
+        printf("%s: ok (isolation %s, backend %s, %u cluster networks, %u VM networks, %u allowed ports)\n",
                options->config_path, config->enabled ? "enabled" : "disabled",
                netiso_backend_to_string(config->backend), config->cluster_networks->len,
                config->vm_networks->len, config->allowed_ports->len);

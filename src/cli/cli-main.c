@@ -3,6 +3,7 @@
  * interface contract (0 ok, 1 failure or drift, 2 usage or configuration). */
 #include "autoconfig.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ static const struct {
         { "nwfilter", netiso_cli_nwfilter,
           "generate libvirt nwfilter XML ([--tenant NAME] [--define])" },
         { "watch", netiso_cli_watch, "follow libvirt events and apply changes live" },
+        { "why", netiso_cli_why,
+          "would a packet pass, and which rule decides (--from X --to Y[:PORT])" },
         { "purge", netiso_cli_purge, "remove every firewall object and record of blixard-netiso" },
 };
 
@@ -36,8 +39,8 @@ usage(FILE *f)
         fprintf(f, "usage: blixard-netiso [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
         for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
                 fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'blixard-netiso COMMAND --help' describes each command; see "
-                   "blixard-netiso(8)\n");
+        fprintf(f,
+                "\n'blixard-netiso COMMAND --help' describes each command; see blixard-netiso(8)\n");
 }
 
 int
@@ -54,6 +57,9 @@ main(int argc, char **argv)
         const char *env = g_getenv("BLIXARD_NETISO_CONFIG");
         int i = 1;
 
+        /* As in the hook: a firewall tool that stops reading its batch is an
+         * error, not a SIGPIPE in the middle of a transaction. */
+        signal(SIGPIPE, SIG_IGN);
         netiso_log_open("blixard-netiso");
         if (env && *env)
                 options.config_path = env;

@@ -3,21 +3,22 @@
  * configuration itself is wrong. */
 #include "autoconfig.h"
 
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/json-writer.h"
-#include "core/backend.h"
+#include "core/metrics.h"
+#include "core/stamps.h"
 #include "core/state.h"
-#include "engine/backends.h"
+#include "engine/inspectors.h"
 #include "util/error.h"
 
 #define CAP_NET_ADMIN_BIT 12
 
-static gboolean
-has_net_admin(void)
+gboolean
+netiso_cli_has_net_admin(void)
 {
         g_autofree char *status = NULL;
         const char *line;
@@ -73,83 +74,128 @@ count_tenants(const StatusReport *r)
         return tenants;
 }
 
+/* json-glib takes strings as UTF-8: what came from outside (records) is
+ * made valid first, so the document always parses. */
 static void
-json_strings(NetisoJson *j, const char *key, GPtrArray *items)
+add_string(JsonBuilder *b, const char *key, const char *value)
 {
-        netiso_json_begin_array(j, key);
-        for (guint i = 0; items && i < items->len; i++)
-                netiso_json_string(j, NULL, g_ptr_array_index(items, i));
-        netiso_json_end_array(j);
+        g_autofree char *valid = value ? g_utf8_make_valid(value, -1) : NULL;
+
+        if (key)
+                json_builder_set_member_name(b, key);
+        if (valid)
+                json_builder_add_string_value(b, valid);
+        else
+                json_builder_add_null_value(b);
 }
 
 static void
-json_guest(NetisoJson *j, const StatusReport *r, const NetisoRecord *rec)
+add_bool(JsonBuilder *b, const char *key, gboolean value)
 {
-        netiso_json_begin_object(j, NULL);
-        netiso_json_string(j, "domain", rec->domain);
-        netiso_json_string(j, "uuid", rec->uuid);
-        netiso_json_string(j, "tenant", rec->tenant);
-        netiso_json_string(j, "backend", netiso_backend_to_string(rec->backend));
-        netiso_json_begin_array(j, "interfaces");
+        json_builder_set_member_name(b, key);
+        json_builder_add_boolean_value(b, value);
+}
+
+static void
+add_uint(JsonBuilder *b, const char *key, guint64 value)
+{
+        json_builder_set_member_name(b, key);
+        json_builder_add_int_value(b, (gint64)MIN(value, (guint64)G_MAXINT64));
+}
+
+static void
+add_strings(JsonBuilder *b, const char *key, GPtrArray *items)
+{
+        json_builder_set_member_name(b, key);
+        json_builder_begin_array(b);
+        for (guint i = 0; items && i < items->len; i++)
+                add_string(b, NULL, g_ptr_array_index(items, i));
+        json_builder_end_array(b);
+}
+
+static void
+add_guest(JsonBuilder *b, const StatusReport *r, const NetisoRecord *rec)
+{
+        json_builder_begin_object(b);
+        add_string(b, "domain", rec->domain);
+        add_string(b, "uuid", rec->uuid);
+        add_string(b, "tenant", rec->tenant);
+        add_string(b, "backend", netiso_backend_to_string(rec->backend));
+        json_builder_set_member_name(b, "interfaces");
+        json_builder_begin_array(b);
         for (guint i = 0; i < rec->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
                 const NetisoTapStatus *t = tap_status(r, p->tap);
 
-                netiso_json_begin_object(j, NULL);
-                netiso_json_string(j, "tap", p->tap);
-                netiso_json_string(j, "mac", p->mac);
-                netiso_json_begin_array(j, "addresses");
+                json_builder_begin_object(b);
+                add_string(b, "tap", p->tap);
+                add_string(b, "mac", p->mac);
+                json_builder_set_member_name(b, "addresses");
+                json_builder_begin_array(b);
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), FALSE);
-                        netiso_json_string(j, NULL, s);
+                        g_autofree char *s =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
+                                                      /* with_host_prefix */ FALSE);
+                        add_string(b, NULL, s);
                 }
-                netiso_json_end_array(j);
-                netiso_json_bool(j, "installed", t && t->present);
-                netiso_json_uint(j, "drop_packets", t ? t->drop_packets : 0);
-                netiso_json_uint(j, "drop_bytes", t ? t->drop_bytes : 0);
-                netiso_json_end_object(j);
+                json_builder_end_array(b);
+                add_bool(b, "installed", t && t->present);
+                add_uint(b, "drop_packets", t ? t->drop_packets : 0);
+                add_uint(b, "drop_bytes", t ? t->drop_bytes : 0);
+                json_builder_end_object(b);
         }
-        netiso_json_end_array(j);
-        netiso_json_end_object(j);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
 }
 
+static void
+add_firewall(JsonBuilder *b, const StatusReport *r)
+{
+        json_builder_set_member_name(b, "firewall");
+        json_builder_begin_object(b);
+        add_bool(b, "present", r->inspection && r->inspection->objects_present);
+        add_bool(b, "intact", r->inspection && r->inspection->objects_intact);
+        add_string(b, "error", r->inspection_error);
+        add_strings(b, "problems", r->inspection ? r->inspection->problems : NULL);
+        add_strings(b, "warnings", r->inspection ? r->inspection->warnings : NULL);
+        json_builder_end_object(b);
+}
+
+/* One line of compact JSON (the shape is documented in blixard-netiso(8)). */
 static void
 print_json(const StatusReport *r)
 {
         g_autoptr(GHashTable) tenants = count_tenants(r);
         g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(tenants), (GCompareFunc)strcmp);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
-        NetisoJson j;
 
-        netiso_json_init(&j);
-        netiso_json_begin_object(&j, NULL);
-        netiso_json_uint(&j, "schema", 1);
-        netiso_json_string(&j, "version", PACKAGE_VERSION);
-        netiso_json_bool(&j, "active", is_active(r));
-        netiso_json_string(&j, "config", r->config_path);
-        netiso_json_bool(&j, "enabled", r->config->enabled);
-        netiso_json_string(&j, "backend", netiso_backend_to_string(r->config->backend));
-        netiso_json_bool(&j, "privileged", r->privileged);
-        netiso_json_begin_object(&j, "firewall");
-        netiso_json_bool(&j, "present", r->inspection && r->inspection->objects_present);
-        netiso_json_bool(&j, "intact", r->inspection && r->inspection->objects_intact);
-        netiso_json_string(&j, "error", r->inspection_error);
-        json_strings(&j, "problems", r->inspection ? r->inspection->problems : NULL);
-        json_strings(&j, "warnings", r->inspection ? r->inspection->warnings : NULL);
-        netiso_json_end_object(&j);
-        netiso_json_begin_array(&j, "guests");
+        json_builder_begin_object(b);
+        add_uint(b, "schema", 1);
+        add_string(b, "version", PACKAGE_VERSION);
+        add_bool(b, "active", is_active(r));
+        add_string(b, "config", r->config_path);
+        add_bool(b, "enabled", r->config->enabled);
+        add_string(b, "backend", netiso_backend_to_string(r->config->backend));
+        add_bool(b, "privileged", r->privileged);
+        add_firewall(b, r);
+        json_builder_set_member_name(b, "guests");
+        json_builder_begin_array(b);
         for (guint i = 0; i < r->records->len; i++)
-                json_guest(&j, r, g_ptr_array_index(r->records, i));
-        netiso_json_end_array(&j);
-        netiso_json_begin_object(&j, "tenants");
+                add_guest(b, r, g_ptr_array_index(r->records, i));
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "tenants");
+        json_builder_begin_object(b);
         for (GList *l = names; l; l = l->next)
-                netiso_json_uint(&j, l->data,
-                                 GPOINTER_TO_UINT(g_hash_table_lookup(tenants, l->data)));
-        netiso_json_end_object(&j);
-        netiso_json_end_object(&j);
-        text = netiso_json_finish(&j);
-        fputs(text, stdout);
+                add_uint(b, l->data, GPOINTER_TO_UINT(g_hash_table_lookup(tenants, l->data)));
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        json_generator_set_root(gen, root);
+        text = json_generator_to_data(gen, NULL);
+        printf("%s\n", text);
 }
 
 static void
@@ -187,7 +233,8 @@ print_text(const StatusReport *r)
                         g_autoptr(GString) addrs = g_string_new(NULL);
                         for (guint a = 0; a < p->addresses->len; a++) {
                                 g_autofree char *s = netiso_cidr_to_string(
-                                        &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                                        &g_array_index(p->addresses, NetisoCidr, a),
+                                        /* with_host_prefix */ FALSE);
                                 g_string_append_printf(addrs, "%s%s", a ? " " : "", s);
                         }
                         printf("      %s %s [%s] dropped %" G_GUINT64_FORMAT " packets\n", p->tap,
@@ -197,12 +244,33 @@ print_text(const StatusReport *r)
         }
 }
 
+/* --prometheus (core/metrics.h): exit 0 whenever the metrics were written,
+ * so that a textfile collector's "status > file && mv" keeps reporting a
+ * broken firewall instead of going stale. */
+static int
+print_prometheus(const StatusReport *r)
+{
+        NetisoMetricsInput in = {
+                .config = r->config,
+                .records = r->records,
+                .inspection = r->inspection,
+                .last_event_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_EVENT),
+                .last_repair_usec = netiso_stamp_read(r->config->state_dir, NETISO_STAMP_REPAIR),
+        };
+        g_autofree char *text = netiso_metrics_render(&in);
+
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
 {
-        gboolean json = FALSE;
+        gboolean json = FALSE, prometheus = FALSE;
         GOptionEntry entries[] = {
                 { "json", 0, 0, G_OPTION_ARG_NONE, &json, "machine-readable output", NULL },
+                { "prometheus", 0, 0, G_OPTION_ARG_NONE, &prometheus,
+                  "Prometheus text format (node_exporter's textfile collector)", NULL },
                 { NULL },
         };
         g_autoptr(NetisoConfig) config = NULL;
@@ -213,7 +281,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
         StatusReport r = { 0 };
         int status = 0;
 
-        if (!netiso_cli_parse(options, "[--json]", entries, &argc, &argv, &status))
+        if (!netiso_cli_parse(options, "[--json|--prometheus]", entries, &argc, &argv, &status))
                 return status;
         config = netiso_cli_load_config(options, &status);
         if (!config)
@@ -223,17 +291,19 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 return netiso_cli_fail(error);
         r.config = config;
         r.config_path = options->config_path;
-        r.privileged = has_net_admin();
+        r.privileged = netiso_cli_has_net_admin();
         r.records = records;
         if (r.privileged) {
-                inspection =
-                        netiso_backend_ops(config->backend)->inspect(fw, config, records, &error);
+                inspection = netiso_backend_inspect(config->backend)
+                                     ->inspect(fw, config, records, &error);
                 if (!inspection)
                         r.inspection_error = error->message;
         } else {
                 r.inspection_error = "not privileged";
         }
         r.inspection = inspection;
+        if (prometheus)
+                return print_prometheus(&r);
         if (json)
                 print_json(&r);
         else

@@ -37,8 +37,7 @@ load_enabled_config(const NetisoCliOptions *options, const char *command, int *r
 
         if (config && !config->enabled) {
                 fprintf(stderr,
-                        "blixard-netiso: %s: isolation is disabled (enabled = false): "
-                        "nothing to %s\n",
+                        "blixard-netiso: %s: isolation is disabled (enabled = false): nothing to %s\n",
                         options->config_path, command);
                 netiso_config_free(config);
                 *ret_status = 2;
@@ -197,8 +196,7 @@ netiso_cli_tag(NetisoCliOptions *options, int argc, char **argv)
         netiso_log(LOG_INFO, &fields, "tenant set (%s)", scope_text(scope));
         printf("domain '%s': tenant set to %s (%s)\n", argv[1], tenant, scope_text(scope));
         if (scope & NETISO_TAG_LIVE)
-                printf("its isolation follows at once where 'blixard-netiso watch' runs; "
-                       "otherwise at the next 'blixard-netiso reconcile' or guest restart\n");
+                printf("its isolation follows at once where 'blixard-netiso watch' runs; otherwise at the next 'blixard-netiso reconcile' or guest restart\n");
         return 0;
 }
 

@@ -22,6 +22,7 @@ int netiso_cli_reconcile(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_tag(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_nwfilter(NetisoCliOptions *options, int argc, char **argv);
 int netiso_cli_watch(NetisoCliOptions *options, int argc, char **argv);
+int netiso_cli_why(NetisoCliOptions *options, int argc, char **argv); /* cli-why.c */
 
 /* Print "blixard-netiso: MESSAGE" on stderr; return the exit status for it. */
 int netiso_cli_fail(GError *error);
@@ -30,6 +31,9 @@ int netiso_cli_fail(GError *error);
  * Returns FALSE after printing the error; *ret_status is then the exit status. */
 gboolean netiso_cli_parse(NetisoCliOptions *options, const char *usage, GOptionEntry *entries,
                           int *argc, char ***argv, int *ret_status);
+
+/* Root, or CAP_NET_ADMIN in the effective set (cli-status.c). */
+gboolean netiso_cli_has_net_admin(void);
 
 /* Load the configuration named by the options; NULL after printing the error. */
 NetisoConfig *netiso_cli_load_config(const NetisoCliOptions *options, int *ret_status);

@@ -9,13 +9,18 @@ blixard_netiso_SOURCES = \
 	src/cli/cli-status.c \
 	src/cli/cli-virt.c \
 	src/cli/cli-nwfilter.c \
-	src/cli/json-writer.c src/cli/json-writer.h \
 	src/cli/virt.c src/cli/virt.h \
 	src/cli/watch.c src/cli/watch.h \
 	src/cli/watch-firewall.c src/cli/watch-firewall.h \
 	src/cli/nft-monitor.c src/cli/nft-monitor.h \
 	$(NULL)
-blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS) \
-	$(LIBSYSTEMD_CFLAGS)
-blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso.la $(LIBVIRT_LIBS) $(LIBMNL_LIBS) \
-	$(LIBNFTNL_LIBS) $(LIBSYSTEMD_LIBS)
+# why (issue 16): the command, its output (json-glib) and its route lookups (libmnl).
+blixard_netiso_SOURCES += \
+	src/cli/cli-why.c \
+	src/cli/why-output.c src/cli/why-output.h \
+	src/cli/why-kernel.c src/cli/why-kernel.h \
+	$(NULL)
+blixard_netiso_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(JSON_GLIB_CFLAGS) $(LIBMNL_CFLAGS) \
+	$(LIBNFTNL_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+blixard_netiso_LDADD = libnetiso-nwfilter.la libnetiso-inspect.la libnetiso.la \
+	$(LIBVIRT_LIBS) $(JSON_GLIB_LIBS) $(LIBMNL_LIBS) $(LIBNFTNL_LIBS) $(LIBSYSTEMD_LIBS)

@@ -187,7 +187,7 @@ netiso_virt_running_domain(virConnectPtr conn, const char *name, NetisoDomain **
                            GError **error)
 {
         g_autoptr(GError) local = NULL;
-        g_autoptr(virDomain) dom = lookup(conn, name, TRUE, &local);
+        g_autoptr(virDomain) dom = lookup(conn, name, /* quiet_if_missing */ TRUE, &local);
         g_autofree char *xml = NULL;
 
         *ret_domain = NULL;
@@ -209,7 +209,7 @@ gboolean
 netiso_virt_set_tenant(virConnectPtr conn, const char *domain, const char *tenant,
                        NetisoTagScope *ret_scope, GError **error)
 {
-        g_autoptr(virDomain) dom = lookup(conn, domain, FALSE, error);
+        g_autoptr(virDomain) dom = lookup(conn, domain, /* quiet_if_missing */ FALSE, error);
         g_autofree char *element = NULL;
         unsigned int flags = 0;
         NetisoTagScope scope = 0;

@@ -16,7 +16,7 @@
 #include "cli/nft-monitor.h"
 #include "cli/watch-firewall.h"
 #include "core/state.h"
-#include "engine/backends.h"
+#include "engine/inspectors.h"
 #include "engine/reconcile.h"
 #include "nft/nft-backend.h"
 #include "nft/nft-lib.h"
@@ -192,7 +192,7 @@ void
 netiso_watch_firewall_verify(NetisoWatchFirewall *wf, const char *event)
 {
         NetisoLogFields f = { .event = event };
-        const NetisoBackendOps *ops = netiso_backend_ops(wf->config->backend);
+        const NetisoBackendInspect *ops = netiso_backend_inspect(wf->config->backend);
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GPtrArray) drift = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) records = NULL;
@@ -281,7 +281,7 @@ on_timer(gpointer data)
 {
         NetisoWatchFirewall *wf = data;
         NetisoLogFields f = { .event = "table-check" };
-        const NetisoBackendOps *ops = netiso_backend_ops(wf->config->backend);
+        const NetisoBackendInspect *ops = netiso_backend_inspect(wf->config->backend);
         g_autoptr(NetisoFirewall) fw = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *problem = NULL;

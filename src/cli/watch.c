@@ -1,8 +1,6 @@
-/* watch: libvirt's event loop runs on a thread of its own and only queues
- * domain names; the GLib main loop does all the work (libvirt queries,
- * the locked install, conntrack), so libnftables is used from one thread.
- * Every event is handled level-triggered: the domain's current live XML
- * decides, not the event, so late or repeated events are harmless. */
+/* watch: libvirt's events on a thread that only queues domain names, the
+ * work (libvirt queries, locked installs, conntrack) on the GLib main loop;
+ * each domain's current live XML decides (DEVELOPERS.md). */
 #include "autoconfig.h"
 
 #include <glib-unix.h>
@@ -17,6 +15,7 @@
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/conntrack.h"
+#include "engine/inspectors.h"
 #include "engine/lifecycle.h"
 #include "util/error.h"
 
@@ -124,11 +123,10 @@ run_reconcile(Watch *w, const char *event)
                 }
                 f.outcome = "repaired";
                 netiso_log(LOG_NOTICE, &f,
-                           "restored the firewall from the records (libvirtd "
-                           "unavailable)");
+                           "restored the firewall from the records (libvirtd unavailable)");
                 return;
         }
-        if (!netiso_reconcile(w->config, running, fw, TRUE, &report, &error)) {
+        if (!netiso_reconcile(w->config, running, fw, /* commit */ TRUE, &report, &error)) {
                 f.outcome = "failed";
                 log_failure(w, &f, error->message);
                 return;
@@ -160,7 +158,8 @@ remove_stopped(Watch *w, NetisoLogFields *f, const NetisoRecord *old, gint64 ask
 {
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GError) error = NULL;
-        g_autoptr(GArray) revoked = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) revoked =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
         f->tenant = old->tenant;
         if (!netiso_lifecycle_remove_older(w->config, old->domain, asked_usec, fw, &error)) {
@@ -189,7 +188,8 @@ handle_domain(Watch *w, const char *name, const char *event)
         g_autoptr(NetisoDomain) domain = NULL;
         g_autoptr(NetisoRecord) old = NULL;
         g_autoptr(NetisoRecord) want = NULL;
-        g_autoptr(GArray) revoked = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) revoked =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         g_autoptr(GError) error = NULL;
         g_autofree char *refusal = NULL;
         g_autofree char *note = NULL;
@@ -499,7 +499,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         }
         for (int i = 0; i < _EV_MAX; i++)
                 w.callbacks[i] = -1;
-        w.loop = g_main_loop_new(NULL, FALSE);
+        w.loop = g_main_loop_new(NULL, /* is_running */ FALSE);
         w.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_mutex_init(&w.mutex);
         w.event_thread_run = 1;

@@ -1,7 +1,5 @@
-/* watch: follow libvirtd's events and keep isolation in step with what runs
- * no qemu hook (a tenant set on a running guest, interfaces hot-plugged or
- * removed), and restore the table when someone flushed or deleted it.
- * CLI only: it talks to libvirtd. */
+/* watch: keep isolation in step with what runs no qemu hook (retags,
+ * hot-plug) and restore a flushed table. CLI only: it talks to libvirtd. */
 #pragma once
 
 #include <glib.h>

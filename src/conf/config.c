@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "conf/toml.h"
 #include "util/error.h"
+#include "util/input.h"
 
 #define SECTION "vm.network_isolation"
 #define IFNAME_MAX 15 /* IFNAMSIZ without the terminating NUL */
@@ -66,7 +67,8 @@ netiso_config_free(NetisoConfig *config)
 static GArray *
 cidrs_new_from_strings(const char *const *texts, gsize n)
 {
-        GArray *cidrs = g_array_sized_new(FALSE, FALSE, sizeof(NetisoCidr), (guint)n);
+        GArray *cidrs = g_array_sized_new(/* zero_terminated */ FALSE, /* clear */ FALSE,
+                                          sizeof(NetisoCidr), (guint)n);
 
         for (gsize i = 0; i < n; i++) {
                 NetisoCidr cidr;
@@ -103,7 +105,8 @@ config_new(const char *path)
         config->inter_vm_isolation = FALSE;
         config->tenant_isolation = TRUE;
         config->allow_internet = TRUE;
-        config->allowed_ports = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
+        config->allowed_ports =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoPort));
         g_array_append_vals(config->allowed_ports, dns, G_N_ELEMENTS(dns));
         config->guest_interface_patterns = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(config->guest_interface_patterns, g_strdup("vnet*"));
@@ -196,7 +199,8 @@ static gboolean
 read_cidr_array(const char *filename, const char *key, const NetisoTomlValue *value,
                 gboolean allow_empty, GArray **ret_cidrs, GError **error)
 {
-        g_autoptr(GArray) cidrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) cidrs =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
         if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of CIDR strings", error))
                 return FALSE;
@@ -245,7 +249,7 @@ read_cluster_networks(const char *filename, const char *key, const NetisoTomlVal
         GArray *cidrs = NULL;
 
         /* Allowed empty: a host may have no cluster network to hide from guests. */
-        if (!read_cidr_array(filename, key, value, TRUE, &cidrs, error))
+        if (!read_cidr_array(filename, key, value, /* allow_empty */ TRUE, &cidrs, error))
                 return FALSE;
         g_array_unref(config->cluster_networks);
         config->cluster_networks = cidrs;
@@ -261,12 +265,13 @@ read_vm_network(const char *filename, const char *key, const NetisoTomlValue *va
 
         /* The seed writes one network as a string; an array allows IPv4 and IPv6. */
         if (value->type == NETISO_TOML_ARRAY) {
-                if (!read_cidr_array(filename, key, value, FALSE, &cidrs, error))
+                if (!read_cidr_array(filename, key, value, /* allow_empty */ FALSE, &cidrs, error))
                         return FALSE;
         } else if (value->type == NETISO_TOML_STRING) {
                 if (!read_cidr(filename, key, value, &cidr, error))
                         return FALSE;
-                cidrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                cidrs = g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE,
+                                    sizeof(NetisoCidr));
                 g_array_append_val(cidrs, cidr);
         } else {
                 return key_error(filename, key, value, error,
@@ -345,7 +350,8 @@ static gboolean
 read_allowed_ports(const char *filename, const char *key, const NetisoTomlValue *value,
                    NetisoConfig *config, GError **error)
 {
-        g_autoptr(GArray) ports = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
+        g_autoptr(GArray) ports =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoPort));
 
         /* Written as [[...]] tables, or as [] for "no ports at all". */
         if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of tables", error))
@@ -403,10 +409,10 @@ read_guest_interface_patterns(const char *filename, const char *key, const Netis
                 if (!check_type(filename, name, item, NETISO_TOML_STRING, "a string", error))
                         return FALSE;
                 if (!is_ifname_pattern(item->string))
-                        return key_error(filename, name, item, error,
-                                         "\"%s\" is not an interface name pattern (1 to %d of "
-                                         "A-Za-z0-9_.- and an optional trailing '*')",
-                                         item->string, IFNAME_MAX);
+                        return key_error(
+                                filename, name, item, error,
+                                "\"%s\" is not an interface name pattern (1 to %d of A-Za-z0-9_.- and an optional trailing '*')",
+                                item->string, IFNAME_MAX);
                 g_ptr_array_add(patterns, g_strdup(item->string));
         }
         g_ptr_array_unref(config->guest_interface_patterns);
@@ -511,34 +517,13 @@ netiso_config_new_from_data(const char *filename, const char *data, gsize len, G
         return g_steal_pointer(&config);
 }
 
-/* Reads at most one byte past the size limit, so that the parser reports
- * the size instead of this function reading a runaway file into memory. */
-static int
-read_bounded(int fd, GString *out)
-{
-        char buf[16384];
-
-        while (out->len <= NETISO_TOML_MAX_SIZE) {
-                gsize want = MIN(sizeof(buf), NETISO_TOML_MAX_SIZE + 1 - out->len);
-                gssize n = read(fd, buf, want);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return errno;
-                if (n == 0)
-                        break;
-                g_string_append_len(out, buf, n);
-        }
-        return 0;
-}
-
 NetisoConfig *
 netiso_config_new_from_file(const char *path, GError **error)
 {
         g_autoptr(GString) data = g_string_new(NULL);
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        int err = fd < 0 ? errno : read_bounded(fd, data);
+        int err = fd < 0 ? errno
+                         : netiso_read_bounded(fd, NETISO_TOML_MAX_SIZE, /* drain */ FALSE, data);
 
         if (fd >= 0)
                 close(fd);
@@ -572,8 +557,8 @@ append_cidrs(GString *out, const char *name, const GArray *cidrs)
 {
         g_string_append_printf(out, "%s=", name);
         for (guint i = 0; i < cidrs->len; i++) {
-                g_autofree char *text =
-                        netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, i), TRUE);
+                g_autofree char *text = netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, i),
+                                                              /* with_host_prefix */ TRUE);
                 g_string_append_printf(out, "%s%s", i ? "," : "", text);
         }
         g_string_append_c(out, '\n');

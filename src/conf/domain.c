@@ -1,6 +1,6 @@
 /* Domain XML reader: the XML libvirt gives the hook becomes a NetisoDomain.
  * Tenant and tap names are validated here, before any renderer sees them;
- * the XML itself is parsed by xmlread.c with hostile-input limits. */
+ * the XML itself is parsed by xml-reader.c with hostile-input limits. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "conf/domain.h"
 #include "conf/xml-reader.h"
 #include "util/error.h"
+#include "util/input.h"
 #include "util/names.h"
 #include "util/quote.h"
 
@@ -197,10 +198,11 @@ read_source_ip(const IfaceReader *r, const NetisoXmlNode *ip, GError **error)
         }
         host_slot = host.family == NETISO_FAMILY_IPV4 ? &r->iface->host_v4 : &r->iface->host_v6;
         if (!*host_slot)
-                *host_slot = netiso_cidr_to_string(&host, FALSE);
+                *host_slot = netiso_cidr_to_string(&host, /* with_host_prefix */ FALSE);
         /* libvirt parses the peer in the address's family; so do we. */
         if (peer)
-                return add_guest_addr(r, "source ip peer", peer, TRUE, host.family, error);
+                return add_guest_addr(r, "source ip peer", peer, /* allow_host_prefix */ TRUE,
+                                      host.family, error);
         return TRUE;
 }
 
@@ -215,9 +217,7 @@ read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **er
         if (filter && (!*filter || strspn(filter, FILTER_NAME_CHARS) != strlen(filter))) {
                 g_autofree char *value = netiso_quote(filter);
                 return fail(error, r->where,
-                            "filterref filter '%s' is invalid: only "
-                            "A-Za-z0-9._- allowed",
-                            value);
+                            "filterref filter '%s' is invalid: only A-Za-z0-9._- allowed", value);
         }
         if (!r->iface->filterref)
                 r->iface->filterref = g_steal_pointer(&filter);
@@ -240,7 +240,7 @@ read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **er
                 value = attr(p, "value");
                 if (!value)
                         return fail(error, r->where, "%s has no value", what);
-                if (!add_guest_addr(r, what, value, FALSE, family, error))
+                if (!add_guest_addr(r, what, value, /* allow_host_prefix */ FALSE, family, error))
                         return FALSE;
         }
         return TRUE;
@@ -291,7 +291,8 @@ read_iface(const char *who, const NetisoXmlNode *node, unsigned index, NetisoIfa
         IfaceReader r = { .where = where, .iface = iface };
 
         iface->index = index;
-        iface->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        iface->addresses =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         iface->type_name = attr(node, "type");
         if (!iface->type_name)
                 return fail(error, where, "no type attribute");
@@ -347,7 +348,9 @@ netiso_iface_free(NetisoIface *iface)
 /* ---- metadata ---- */
 
 /* Ours is found by namespace URI whatever the prefix (virsh makes --key the
- * prefix). An element of any other namespace, or none, is someone else's. */
+ * prefix). An element of any other namespace, or none, is someone else's.
+ * Only the first <metadata> counts: libvirt keeps that one and drops the
+ * others (./metadata[1] in virDomainDefParseXML). */
 static gboolean
 find_isolation(const char *where, const NetisoXmlNode *root, const NetisoXmlNode **ret,
                GError **error)
@@ -368,6 +371,7 @@ find_isolation(const char *where, const NetisoXmlNode *root, const NetisoXmlNode
                                 return fail(error, where, "more than one isolation element");
                         found = n;
                 }
+                break;
         }
         *ret = found;
         return TRUE;
@@ -501,8 +505,7 @@ netiso_domain_new_from_file(const char *path, GError **error)
 {
         gboolean is_stdin = strcmp(path, "-") == 0;
         const char *name = is_stdin ? "<stdin>" : path;
-        g_autoptr(GByteArray) buf = g_byte_array_new();
-        guint8 chunk[65536];
+        g_autoptr(GString) buf = g_string_new(NULL);
         int fd, saved_errno = 0;
 
         fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -511,25 +514,14 @@ netiso_domain_new_from_file(const char *path, GError **error)
                 fail(error, name, "cannot open: %s", g_strerror(saved_errno));
                 return NULL;
         }
-        /* One byte past the limit tells that the input is too large. */
-        while (buf->len <= NETISO_DOMAIN_XML_MAX) {
-                gsize want = MIN(sizeof(chunk), (gsize)NETISO_DOMAIN_XML_MAX + 1 - buf->len);
-                ssize_t n = read(fd, chunk, want);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        saved_errno = errno;
-                if (n <= 0)
-                        break;
-                g_byte_array_append(buf, chunk, (guint)n);
-        }
+        saved_errno = netiso_read_bounded(fd, NETISO_DOMAIN_XML_MAX, /* drain */ FALSE, buf);
         if (!is_stdin)
                 close(fd);
         if (saved_errno) {
                 fail(error, name, "cannot read: %s", g_strerror(saved_errno));
                 return NULL;
         }
-        return netiso_domain_new_from_xml(name, (const char *)buf->data, buf->len, error);
+        return netiso_domain_new_from_xml(name, buf->str, buf->len, error);
 }
 
 void

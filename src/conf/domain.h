@@ -1,5 +1,5 @@
 /* The parts of a libvirt domain XML that isolation needs, read with our own
- * reader on GMarkup (xmlread.h): no network, no DTD, no entities but XML's
+ * reader on GMarkup (xml-reader.h): no network, no DTD, no entities but XML's
  * five, bounded size, depth, element and attribute counts. */
 #pragma once
 

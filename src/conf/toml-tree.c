@@ -173,7 +173,8 @@ key_clear(NetisoTomlKey *key)
 GArray *
 netiso_toml_keys_new(void)
 {
-        GArray *keys = g_array_new(FALSE, TRUE, sizeof(NetisoTomlKey));
+        GArray *keys =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ TRUE, sizeof(NetisoTomlKey));
 
         g_array_set_clear_func(keys, (GDestroyNotify)key_clear);
         return keys;
@@ -207,7 +208,7 @@ netiso_toml_keys_to_string(const GArray *keys, guint first, guint n)
                         g_string_append_printf(out, "\"%s\"", escaped);
                 }
         }
-        return g_string_free(g_steal_pointer(&out), FALSE);
+        return g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE);
 }
 
 /* The last table of an array of tables: where [[a]] then [a.b] puts b. */

@@ -1,7 +1,5 @@
-/* The TOML reader's tree of values, each remembering where it was written,
- * with TOML's rules on where a [header], [[header]] or dotted key lands and
- * what counts as a redefinition. toml.c reads the syntax and builds the tree
- * with these; readers of a parsed document use the accessors. */
+/* The TOML reader's tree of values, each with where it was written, and
+ * TOML's rules on where headers and dotted keys land (toml.c builds it). */
 #pragma once
 
 #include <glib.h>

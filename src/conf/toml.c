@@ -225,7 +225,7 @@ parse_string(Parser *P, char **ret_string, GError **error)
                 P->p++;
         }
         P->p++;
-        *ret_string = g_string_free(g_steal_pointer(&out), FALSE);
+        *ret_string = g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE);
         return TRUE;
 }
 

@@ -1,4 +1,4 @@
-/* The GMarkup side of the XML reader (xmlread.h): callbacks that resolve
+/* The GMarkup side of the XML reader (xml-reader.h): callbacks that resolve
  * namespaces, check attributes and the limits, refuse DOCTYPEs and foreign
  * declarations, and build the tree. */
 #include "autoconfig.h"

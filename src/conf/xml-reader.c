@@ -109,8 +109,10 @@ netiso_xml_doc_new_from_data(const char *filename, const char *xml, gsize len,
         g_autoptr(NetisoXmlDoc) doc = NULL;
         g_autoptr(GMarkupParseContext) context = NULL;
         g_autoptr(GError) markup = NULL;
-        g_autoptr(GArray) bindings = g_array_new(FALSE, FALSE, sizeof(NetisoXmlBinding));
-        g_autoptr(GArray) marks = g_array_new(FALSE, FALSE, sizeof(guint));
+        g_autoptr(GArray) bindings = g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE,
+                                                 sizeof(NetisoXmlBinding));
+        g_autoptr(GArray) marks =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(guint));
         NetisoXmlReader r = {
                 .filename = filename, .limits = limits, .bindings = bindings, .marks = marks
         };

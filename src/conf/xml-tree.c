@@ -24,7 +24,7 @@ netiso_xml_doc_free(NetisoXmlDoc *doc)
         if (doc->strings)
                 g_string_chunk_free(doc->strings);
         if (doc->text)
-                g_string_free(doc->text, TRUE);
+                g_string_free(doc->text, /* free_segment */ TRUE);
         if (doc->blocks)
                 g_ptr_array_unref(doc->blocks);
         g_free(doc);

@@ -48,7 +48,8 @@ missing_addresses(const GArray *from, const GArray *in)
         for (guint i = 0; i < from->len; i++) {
                 const NetisoCidr *c = &g_array_index(from, NetisoCidr, i);
                 if (!has_address(in, c))
-                        g_ptr_array_add(out, netiso_cidr_to_string(c, FALSE));
+                        g_ptr_array_add(out,
+                                        netiso_cidr_to_string(c, /* with_host_prefix */ FALSE));
         }
         return out;
 }
@@ -68,16 +69,16 @@ port_drift(const char *domain, const NetisoRecordPort *have, const NetisoRecordP
         g_autoptr(GPtrArray) extra = missing_addresses(have->addresses, want->addresses);
 
         for (guint i = 0; i < absent->len; i++)
-                g_ptr_array_add(lines, g_strdup_printf("domain '%s': tap %s: address %s is not "
-                                                       "installed",
-                                                       domain, want->tap,
-                                                       (const char *)g_ptr_array_index(absent, i)));
-        for (guint i = 0; i < extra->len; i++)
                 g_ptr_array_add(lines,
-                                g_strdup_printf("domain '%s': tap %s: address %s is installed "
-                                                "but no longer configured",
-                                                domain, have->tap,
-                                                (const char *)g_ptr_array_index(extra, i)));
+                                g_strdup_printf("domain '%s': tap %s: address %s is not installed",
+                                                domain, want->tap,
+                                                (const char *)g_ptr_array_index(absent, i)));
+        for (guint i = 0; i < extra->len; i++)
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf(
+                                "domain '%s': tap %s: address %s is installed but no longer configured",
+                                domain, have->tap, (const char *)g_ptr_array_index(extra, i)));
         return absent->len + extra->len;
 }
 
@@ -88,16 +89,17 @@ domain_drift(const NetisoRecord *have, const NetisoRecord *want, GPtrArray *line
         guint before = lines->len;
 
         if (uuid_differs(have, want))
-                g_ptr_array_add(lines,
-                                g_strdup_printf("domain '%s': installed for another domain of "
-                                                "that name (uuid %s, running %s)",
-                                                d, have->uuid, want->uuid));
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf(
+                                "domain '%s': installed for another domain of that name (uuid %s, running %s)",
+                                d, have->uuid, want->uuid));
         if (have->backend != want->backend)
-                g_ptr_array_add(lines,
-                                g_strdup_printf("domain '%s': installed with the %s backend, "
-                                                "configured %s",
-                                                d, netiso_backend_to_string(have->backend),
-                                                netiso_backend_to_string(want->backend)));
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf("domain '%s': installed with the %s backend, configured %s",
+                                        d, netiso_backend_to_string(have->backend),
+                                        netiso_backend_to_string(want->backend)));
         if (g_strcmp0(have->tenant, want->tenant) != 0)
                 g_ptr_array_add(lines, g_strdup_printf("domain '%s': tenant changed from %s to %s",
                                                        d, have->tenant, want->tenant));
@@ -115,16 +117,18 @@ domain_drift(const NetisoRecord *have, const NetisoRecord *want, GPtrArray *line
         for (guint i = 0; i < have->ports->len; i++) {
                 const NetisoRecordPort *h = g_ptr_array_index(have->ports, i);
                 if (!find_port(want, h->tap))
-                        g_ptr_array_add(lines,
-                                        g_strdup_printf("domain '%s': tap %s is installed but "
-                                                        "no longer the domain's",
-                                                        d, h->tap));
+                        g_ptr_array_add(
+                                lines,
+                                g_strdup_printf(
+                                        "domain '%s': tap %s is installed but no longer the domain's",
+                                        d, h->tap));
         }
         /* Only worth a line of its own when nothing above explains it. */
         if (lines->len == before && g_strcmp0(have->config_digest, want->config_digest) != 0)
-                g_ptr_array_add(lines, g_strdup_printf("domain '%s': installed under a different "
-                                                       "configuration",
-                                                       d));
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf("domain '%s': installed under a different configuration",
+                                        d));
         return lines->len - before;
 }
 
@@ -168,13 +172,13 @@ netiso_drift_records(GPtrArray *installed, GPtrArray *wanted, GPtrArray *ret_lin
                 const NetisoRecord *want = netiso_records_find(wanted, name);
 
                 if (!want)
-                        g_ptr_array_add(ret_lines, g_strdup_printf("domain '%s' is installed but "
-                                                                   "not running",
-                                                                   name));
+                        g_ptr_array_add(
+                                ret_lines,
+                                g_strdup_printf("domain '%s' is installed but not running", name));
                 else if (!have)
-                        g_ptr_array_add(ret_lines, g_strdup_printf("domain '%s' is running but not "
-                                                                   "installed",
-                                                                   name));
+                        g_ptr_array_add(
+                                ret_lines,
+                                g_strdup_printf("domain '%s' is running but not installed", name));
                 else
                         domain_drift(have, want, ret_lines);
         }

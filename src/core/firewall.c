@@ -46,7 +46,7 @@ netiso_firewall_free(NetisoFirewall *fw)
 {
         if (!fw)
                 return;
-        g_string_free(fw->captured, TRUE);
+        g_string_free(fw->captured, /* free_segment */ TRUE);
         g_hash_table_unref(fw->handles);
         g_free(fw);
 }

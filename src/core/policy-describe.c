@@ -10,11 +10,12 @@ join_networks(const GArray *networks)
         g_autoptr(GString) out = g_string_new(NULL);
 
         for (guint i = 0; networks && i < networks->len; i++) {
-                g_autofree char *s =
-                        netiso_cidr_to_string(&g_array_index(networks, NetisoCidr, i), TRUE);
+                g_autofree char *s = netiso_cidr_to_string(&g_array_index(networks, NetisoCidr, i),
+                                                           /* with_host_prefix */ TRUE);
                 g_string_append_printf(out, "%s%s", i ? ", " : "", s);
         }
-        return out->len ? g_string_free(g_steal_pointer(&out), FALSE) : g_strdup("(none)");
+        return out->len ? g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE)
+                        : g_strdup("(none)");
 }
 
 static char *
@@ -27,7 +28,8 @@ join_ports(const GArray *ports)
                 g_string_append_printf(out, "%s%s/%u", i ? ", " : "",
                                        netiso_proto_to_string(p->protocol), p->port);
         }
-        return out->len ? g_string_free(g_steal_pointer(&out), FALSE) : g_strdup("(none)");
+        return out->len ? g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE)
+                        : g_strdup("(none)");
 }
 
 static void
@@ -41,7 +43,8 @@ describe_ports(GString *out, const NetisoPolicy *policy)
 
                 for (guint a = 0; a < port->addresses->len; a++) {
                         g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(port->addresses, NetisoCidr, a), FALSE);
+                                &g_array_index(port->addresses, NetisoCidr, a),
+                                /* with_host_prefix */ FALSE);
                         g_string_append_printf(addrs, "%s%s", a ? ", " : "", s);
                 }
                 g_string_append_printf(out, "  interface %u: %s, tap %s, mac %s\n",
@@ -52,8 +55,9 @@ describe_ports(GString *out, const NetisoPolicy *policy)
                                        addrs->len ? addrs->str
                                                   : "(no address: IP traffic dropped)");
                 if (!port->routed)
-                        g_string_append(out, "    bridged: the hook cannot isolate it; use "
-                                             "`blixard-netiso nwfilter` for bridged guests\n");
+                        g_string_append(
+                                out,
+                                "    bridged: the hook cannot isolate it; use `blixard-netiso nwfilter` for bridged guests\n");
         }
 }
 
@@ -83,12 +87,13 @@ describe_outbound(GString *out, const NetisoPolicy *policy, const char *ports_ou
         else
                 g_string_append_printf(out, "  the internet only on allowed outbound ports: %s\n",
                                        ports_out);
-        g_string_append_printf(out,
-                               "  the host only on allowed outbound ports: %s, and IPv6 "
-                               "neighbour discovery\n",
-                               ports_out);
-        g_string_append(out, "  replies to its own connections (established; ICMP errors judged "
-                             "like new packets)\n");
+        g_string_append_printf(
+                out,
+                "  the host only on allowed outbound ports: %s, and IPv6 neighbour discovery\n",
+                ports_out);
+        g_string_append(
+                out,
+                "  replies to its own connections (established; ICMP errors judged like new packets)\n");
 }
 
 static void
@@ -152,5 +157,5 @@ netiso_policy_describe(const NetisoPolicy *policy)
                                 out, "  %s\n",
                                 (const char *)g_ptr_array_index(policy->warnings, i));
         }
-        return g_string_free(g_steal_pointer(&out), FALSE);
+        return g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE);
 }

@@ -38,8 +38,10 @@ netiso_rules_new(const NetisoConfig *config)
         rules->internet = config->allow_internet;
         rules->cluster_networks = config->cluster_networks;
         rules->vm_networks = config->vm_networks;
-        rules->ports_out = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
-        rules->ports_in = g_array_new(FALSE, FALSE, sizeof(NetisoPort));
+        rules->ports_out =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoPort));
+        rules->ports_in =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoPort));
         for (guint i = 0; config->allowed_ports && i < config->allowed_ports->len; i++) {
                 const NetisoPort *p = &g_array_index(config->allowed_ports, NetisoPort, i);
                 g_array_append_val(p->direction == NETISO_DIRECTION_INBOUND ? rules->ports_in
@@ -99,7 +101,7 @@ static gboolean
 check_address(const NetisoPolicy *policy, const NetisoIface *iface, const NetisoCidr *addr,
               GError **error)
 {
-        g_autofree char *text = netiso_cidr_to_string(addr, FALSE);
+        g_autofree char *text = netiso_cidr_to_string(addr, /* with_host_prefix */ FALSE);
         const char *why = netiso_addr_guest_refusal(addr);
 
         if (why) {
@@ -180,7 +182,7 @@ check_unique(const NetisoPolicy *policy, const NetisoPolicyPort *port, Claims *c
         }
         for (guint a = 0; a < port->addresses->len; a++) {
                 char *text = netiso_cidr_to_string(&g_array_index(port->addresses, NetisoCidr, a),
-                                                   FALSE);
+                                                   /* with_host_prefix */ FALSE);
 
                 g_ptr_array_add(texts, text);
                 other = GPOINTER_TO_UINT(g_hash_table_lookup(claims->addresses, text));
@@ -206,12 +208,12 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError 
         NetisoPolicyPort *port;
 
         if (!netiso_iface_type_is_filterable(iface->type)) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                            "domain '%s': interface %u of type '%s' bypasses the host firewall "
-                            "and cannot be isolated",
-                            policy->domain, iface->index,
-                            iface->type_name ? iface->type_name
-                                             : netiso_iface_type_to_string(iface->type));
+                g_set_error(
+                        error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                        "domain '%s': interface %u of type '%s' bypasses the host firewall and cannot be isolated",
+                        policy->domain, iface->index,
+                        iface->type_name ? iface->type_name
+                                         : netiso_iface_type_to_string(iface->type));
                 return FALSE;
         }
         if (!check_tap_name(policy, iface, error))
@@ -227,7 +229,8 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError 
         port->routed = iface->type == NETISO_IFACE_ETHERNET;
         port->tap = g_strdup(iface->tap);
         port->mac = g_strdup(iface->mac);
-        port->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->addresses =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         if (iface->addresses)
                 g_array_append_vals(port->addresses, iface->addresses->data, iface->addresses->len);
 
@@ -236,10 +239,11 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError 
                 return FALSE;
         }
         if (port->addresses->len == 0)
-                g_ptr_array_add(policy->warnings,
-                                g_strdup_printf("interface %u has no guest address: all its IP "
-                                                "traffic is dropped as spoofed",
-                                                iface->index));
+                g_ptr_array_add(
+                        policy->warnings,
+                        g_strdup_printf(
+                                "interface %u has no guest address: all its IP traffic is dropped as spoofed",
+                                iface->index));
         g_ptr_array_add(policy->ports, port);
         return TRUE;
 }
@@ -285,16 +289,34 @@ netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap)
 }
 
 gboolean
+netiso_policy_is_routed(const NetisoPolicy *policy, const char *seen_by, GError **error)
+{
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                if (p->routed)
+                        continue;
+                g_set_error(
+                        error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                        "domain '%s': interface %u of type '%s' is bridged: %s cannot see traffic between bridge ports; use a routed type='ethernet' interface, or nwfilter for bridged guests",
+                        policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
+                        seen_by);
+                return FALSE;
+        }
+        return netiso_policy_has_all_taps(policy, error);
+}
+
+gboolean
 netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error)
 {
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *port = g_ptr_array_index(policy->ports, i);
 
                 if (!port->tap) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                    "domain '%s': interface %u has no <target dev>: the tap is not "
-                                    "known yet",
-                                    policy->domain, port->iface_index);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                "domain '%s': interface %u has no <target dev>: the tap is not known yet",
+                                policy->domain, port->iface_index);
                         return FALSE;
                 }
         }

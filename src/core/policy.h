@@ -68,6 +68,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoPolicy, netiso_policy_free)
 /* Every port has a tap name (the start phase and later). */
 gboolean netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error);
 
+/* What a host firewall backend can install: every port routed (bridged
+ * traffic between ports never reaches the host's forward path; the error
+ * says that seen_by, e.g. "table inet blixard", cannot see it) and every
+ * port with its tap. */
+gboolean netiso_policy_is_routed(const NetisoPolicy *policy, const char *seen_by, GError **error);
+
 /* Does one of policy's ports use tap? FALSE for a NULL policy. */
 gboolean netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap);
 

@@ -106,7 +106,7 @@ netiso_record_to_data(const NetisoRecord *record, gsize *ret_len)
                 for (guint a = 0; a < port->addresses->len; a++)
                         g_ptr_array_add(addrs, netiso_cidr_to_string(&g_array_index(port->addresses,
                                                                                     NetisoCidr, a),
-                                                                     FALSE));
+                                                                     /* with_host_prefix */ FALSE));
                 g_key_file_set_string_list(kf, group, "addresses",
                                            (const char *const *)addrs->pdata, addrs->len);
         }
@@ -155,7 +155,8 @@ load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *rec
         g_ptr_array_add(record->ports, port);
         port->tap = g_strdup(tap);
         port->mac = g_key_file_get_string(kf, group, "mac", NULL);
-        port->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->addresses =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         addrs = g_key_file_get_string_list(kf, group, "addresses", &n, NULL);
         for (gsize i = 0; i < n; i++) {
                 NetisoCidr c;
@@ -245,7 +246,7 @@ static char *
 record_path(const char *state_dir, const char *domain)
 {
         g_autofree char *dir = domains_dir(state_dir);
-        g_autofree char *escaped = g_uri_escape_string(domain, NULL, FALSE);
+        g_autofree char *escaped = g_uri_escape_string(domain, NULL, /* allow_utf8 */ FALSE);
         g_autofree char *file = g_strconcat(escaped, ".state", NULL);
 
         if (strlen(file) > NAME_MAX) {
@@ -303,7 +304,8 @@ netiso_state_tap_owner(const char *state_dir, const char *tap, char **ret_domain
 static gboolean
 link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
 {
-        g_autofree char *escaped = g_uri_escape_string(record->domain, NULL, FALSE);
+        g_autofree char *escaped =
+                g_uri_escape_string(record->domain, NULL, /* allow_utf8 */ FALSE);
 
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);

@@ -72,14 +72,14 @@ netiso_conntrack_flush(const GArray *addresses, guint *ret_deleted, GError **err
                 return TRUE;
         tool = find_conntrack();
         if (!tool) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "conntrack not found (install conntrack): established flows of "
-                            "changed guests were not ended");
+                g_set_error(
+                        error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                        "conntrack not found (install conntrack): established flows of changed guests were not ended");
                 return FALSE;
         }
         for (guint i = 0; i < addresses->len; i++) {
-                g_autofree char *a =
-                        netiso_cidr_to_string(&g_array_index(addresses, NetisoCidr, i), FALSE);
+                g_autofree char *a = netiso_cidr_to_string(&g_array_index(addresses, NetisoCidr, i),
+                                                           /* with_host_prefix */ FALSE);
 
                 if (!delete_entries(tool, "-s", a, &deleted, error) ||
                     !delete_entries(tool, "-d", a, &deleted, error))

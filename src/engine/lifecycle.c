@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/policy.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/lifecycle.h"
@@ -80,12 +81,11 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 if (!p->routed) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                    "domain '%s': interface %u of type '%s' is bridged: the hook "
-                                    "isolates routed type='ethernet' interfaces only; use nwfilter "
-                                    "for bridged guests",
-                                    policy->domain, p->iface_index,
-                                    netiso_iface_type_to_string(p->type));
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                "domain '%s': interface %u of type '%s' is bridged: the hook isolates routed type='ethernet' interfaces only; use nwfilter for bridged guests",
+                                policy->domain, p->iface_index,
+                                netiso_iface_type_to_string(p->type));
                         return FALSE;
                 }
         }
@@ -236,6 +236,7 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         failpoint("install-before-commit");
         if (netiso_backend_ops(config->backend)->apply(fw, config, policy, old, error)) {
                 failpoint("install-after-commit");
+                netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
                 return TRUE;
         }
         /* The transaction changed nothing: put the record back as it was. */
@@ -273,5 +274,6 @@ netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_nam
         if (!netiso_backend_ops(record->backend)->remove(fw, config, record, error))
                 return FALSE;
         failpoint("remove-after-commit");
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
         return netiso_state_remove(config->state_dir, domain_name, error);
 }

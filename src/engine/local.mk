@@ -1,10 +1,10 @@
 ## src/engine: what the hook and the command-line tool do with the backends:
-## lifecycle events, reconcile, ending tracked connections.
+## lifecycle events and ending tracked connections (the hook's library), and
+## reconcile over the inspection operations (the command-line tool's).
 noinst_LTLIBRARIES += libnetiso-engine.la
 libnetiso_engine_la_SOURCES = \
 	src/engine/backends.c src/engine/backends.h \
 	src/engine/lifecycle.c src/engine/lifecycle.h \
-	src/engine/reconcile.c src/engine/reconcile.h \
 	src/engine/conntrack.c src/engine/conntrack.h \
 	$(NULL)
 
@@ -29,4 +29,19 @@ netiso_lib_sources = \
 	$(libnetiso_nft_la_SOURCES) \
 	$(libnetiso_ipt_la_SOURCES) \
 	$(libnetiso_engine_la_SOURCES) \
+	$(NULL)
+
+# Reading the firewall back and reconcile, which builds on it: the
+# command-line tool and the tests link it, the hook never does. json-glib
+# comes in here and nowhere in libnetiso.la, so a hook that reached for
+# inspection code would fail to link instead of mapping json-glib.
+noinst_LTLIBRARIES += libnetiso-inspect.la
+libnetiso_inspect_la_SOURCES = \
+	src/engine/inspectors.c src/engine/inspectors.h \
+	src/engine/reconcile.c src/engine/reconcile.h \
+	$(NULL)
+libnetiso_inspect_la_LIBADD = \
+	libnetiso-nft-inspect.la \
+	libnetiso-ipt-inspect.la \
+	$(JSON_GLIB_LIBS) \
 	$(NULL)

@@ -7,8 +7,10 @@
 
 #include "core/drift.h"
 #include "core/policy.h"
+#include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
+#include "engine/inspectors.h"
 #include "engine/lifecycle.h"
 #include "engine/reconcile.h"
 #include "util/error.h"
@@ -88,7 +90,7 @@ is_listed(const NetisoRunning *running, const char *name)
 static GArray *
 entries_new(const NetisoRunning *running, GPtrArray *installed)
 {
-        GArray *entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+        GArray *entries = g_array_new(/* zero_terminated */ FALSE, /* clear */ TRUE, sizeof(Entry));
         GHashTableIter it;
         gpointer key, value;
 
@@ -135,15 +137,15 @@ claim(GHashTable *claims, const NetisoRecord *record)
                         return g_strdup_printf("tap %s is already claimed by domain '%s'", p->tap,
                                                owner);
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                        g_autofree char *s =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
+                                                      /* with_host_prefix */ FALSE);
                         g_autofree char *akey = claim_key("addr", s);
 
                         owner = g_hash_table_lookup(claims, akey);
                         if (owner)
-                                return g_strdup_printf("address %s is already claimed by domain "
-                                                       "'%s'",
-                                                       s, owner);
+                                return g_strdup_printf(
+                                        "address %s is already claimed by domain '%s'", s, owner);
                 }
         }
         for (guint i = 0; i < record->ports->len; i++) {
@@ -151,8 +153,9 @@ claim(GHashTable *claims, const NetisoRecord *record)
 
                 g_hash_table_insert(claims, claim_key("tap", p->tap), record->domain);
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                        g_autofree char *s =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
+                                                      /* with_host_prefix */ FALSE);
                         g_hash_table_insert(claims, claim_key("addr", s), record->domain);
                 }
         }
@@ -210,10 +213,11 @@ entry_record(const NetisoConfig *config, const NetisoRunning *running, const Ent
 
         *ret_kept = FALSE;
         if (e->have && e->have->installed_usec >= running->listed_usec) {
-                g_ptr_array_add(desired->notes,
-                                g_strdup_printf("domain '%s' was installed while libvirtd was "
-                                                "asked: its record is kept",
-                                                e->name));
+                g_ptr_array_add(
+                        desired->notes,
+                        g_strdup_printf(
+                                "domain '%s' was installed while libvirtd was asked: its record is kept",
+                                e->name));
                 return record_copy(e->have, config->backend);
         }
         if (e->domain)
@@ -273,7 +277,8 @@ netiso_desired_new(const NetisoConfig *config, const NetisoRunning *running, GPt
 {
         NetisoDesired *desired = g_new0(NetisoDesired, 1);
         g_autoptr(GArray) entries = entries_new(running, installed);
-        g_autoptr(GArray) candidates = g_array_new(FALSE, TRUE, sizeof(Candidate));
+        g_autoptr(GArray) candidates =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ TRUE, sizeof(Candidate));
         g_autoptr(GHashTable) claims = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
         desired->records = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
@@ -293,10 +298,11 @@ netiso_desired_new(const NetisoConfig *config, const NetisoRunning *running, GPt
                 g_autofree char *conflict = claim(claims, record);
 
                 if (conflict) {
-                        g_ptr_array_add(desired->refused,
-                                        g_strdup_printf("domain '%s' cannot be isolated: %s (its "
-                                                        "taps stay blocked)",
-                                                        c->entry->name, conflict));
+                        g_ptr_array_add(
+                                desired->refused,
+                                g_strdup_printf(
+                                        "domain '%s' cannot be isolated: %s (its taps stay blocked)",
+                                        c->entry->name, conflict));
                         continue;
                 }
                 g_ptr_array_add(desired->records, g_steal_pointer(&record));
@@ -317,7 +323,8 @@ report_new(void)
         report->notes = g_ptr_array_new_with_free_func(g_free);
         report->warnings = g_ptr_array_new_with_free_func(g_free);
         report->changes = g_ptr_array_new_with_free_func((GDestroyNotify)change_free);
-        report->revoked = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        report->revoked =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         return report;
 }
 
@@ -342,7 +349,7 @@ backend_has_state(NetisoFirewall *fw, const NetisoConfig *config, NetisoBackend 
                 if (((const NetisoRecord *)g_ptr_array_index(installed, i))->backend == backend)
                         return TRUE;
         /* A backend that cannot even be inspected holds nothing we could remove. */
-        in = netiso_backend_ops(backend)->inspect(fw, config, installed, NULL);
+        in = netiso_backend_inspect(backend)->inspect(fw, config, installed, NULL);
         return in && in->objects_present;
 }
 
@@ -389,6 +396,7 @@ commit(const NetisoConfig *config, GPtrArray *installed, const NetisoDesired *de
                 return FALSE;
         }
         report->committed = TRUE;
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_REPAIR); /* status --prometheus */
         for (guint i = 0; i < written->len; i++) {
                 const NetisoRecord *want = g_ptr_array_index(written, i);
                 const NetisoRecord *have = netiso_records_find(installed, want->domain);
@@ -449,7 +457,7 @@ netiso_reconcile(const NetisoConfig *config, const NetisoRunning *running, Netis
                 return FALSE;
         desired = netiso_desired_new(config, running, installed);
         netiso_drift_records(installed, desired->records, report->drift);
-        if (!netiso_backend_ops(config->backend)
+        if (!netiso_backend_inspect(config->backend)
                      ->check(fw, config, installed, report->drift, error))
                 return FALSE;
         for (int b = 0; b < _NETISO_BACKEND_MAX; b++) {
@@ -490,7 +498,8 @@ netiso_reconcile_from_records(const NetisoConfig *config, NetisoFirewall *fw, GE
         if (!lock)
                 return FALSE;
         records = netiso_state_list(config->state_dir, NULL, error);
-        if (!records)
+        if (!records || !netiso_backend_ops(config->backend)->sync(fw, config, records, error))
                 return FALSE;
-        return netiso_backend_ops(config->backend)->sync(fw, config, records, error);
+        netiso_stamp_touch(config->state_dir, NETISO_STAMP_REPAIR); /* status --prometheus */
+        return TRUE;
 }

@@ -7,7 +7,7 @@
 
 #include "conf/config.h"
 #include "conf/domain.h"
-#include "core/backend.h"
+#include "core/firewall.h"
 #include "core/state.h"
 
 /* What the running domains should have installed. */

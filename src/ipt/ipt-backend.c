@@ -1,49 +1,6 @@
-/* iptables backend: the policy of table inet blixard, rendered for the
- * filter tables of iptables and ip6tables and applied per event with one
- * iptables-restore --noflush batch per family.
- *
- * Chains. BLIXARD_VM_FWD, BLIXARD_VM_IN and BLIXARD_VM_OUT are jumped to
- * from the top of FORWARD, INPUT and OUTPUT. Each first dispatches by
- * interface name into a radix trie (ipt-trie.c), then drops guest-like names
- * nobody installed (fail closed). Trie nodes are chains named for the name
- * prefix where installed names part (BLXFI-vnet1); a node holds a goto per
- * branch and the leaf rules of the names that end there. A packet walks
- * down its name, so the rules it passes grow with the name's length and the
- * branching of the names, never with the number of guests; ipset is not
- * needed. nf_tables nests at most 16 chains, so each trie has a depth
- * budget (ipt-trie.c). Five tries share one shape: forwarded from a guest
- * (BLXFI-), to the host from a guest (BLXII-), forwarded to a guest
- * (BLXFO-), "accept towards a guest" (BLXOO-) and "drop towards another
- * guest" (BLXDM-, for taps no guest pattern covers); each
- * tenant has a trie of its own taps (BLXK<id>-) behind its head chain
- * (BLXG<id>), id being the first 8 hex digits of SHA-256 of the tenant name,
- * recorded in a comment, collisions refused. A tap's "from" leaf is its
- * anti-spoofing (-s ADDR -i TAP -j policy, then drop), so sources are bound
- * to taps. Policy chains return to the leaf to refuse, and the leaf's next
- * rule drops, which gives per-tap drop counters. The shared chains (BLX-*)
- * carry the configuration and are rewritten on every event, like the
- * skeleton of table inet blixard; tenant and trie chains carry none.
- *
- * Events. iptables-restore has no "add if missing", so an event renders the
- * trie nodes on the paths of the taps it changes twice, from the records
- * before and after (the other guests' taps come from the state directory),
- * and commits the difference: -N/-X for nodes that appear or go, -D/-A for
- * the items (a tap's leaf, a link) that differ. Unchanged items keep their
- * rules and counters. The batch is strict, so a kernel that disagrees with
- * the records (first event after boot, someone flushed our chains, a crash
- * between record and commit) refuses it; the family is then rebuilt from
- * the records in one batch (iptables-save tells what to delete). Each event
- * also moves the three jumps to the top of FORWARD/INPUT/OUTPUT (-D then
- * -I), which fails when a jump is missing and so triggers the rebuild.
- *
- * Families. The IPv4 batch runs first, then IPv6; each is atomic, the pair
- * is not. If IPv6 fails after IPv4 succeeded, apply puts IPv4 back as it
- * was before returning the error, so the guest is refused and the kernel
- * matches the record lifecycle.c restores. Removal never reverts.
- *
- * Removal renders the same delta towards the records without the guest:
- * its leaves, its tenant's chains if it was the last, and the trie nodes
- * only it needed go, so no rule names its tap or addresses afterwards. */
+/* The iptables backend's operations: each event as one iptables-restore
+ * --noflush delta per family, IPv4 first, rebuilt from the records when the
+ * kernel disagrees (design: DEVELOPERS.md, the iptables backend). */
 #include "autoconfig.h"
 
 #include <string.h>
@@ -125,8 +82,7 @@ commit_event(NetisoFirewall *fw, const NetisoConfig *config, const NetisoIptSet 
                 if (netiso_ipt_restore(fw, netiso_ipt_families[f].restore, out->str, &refused))
                         continue;
                 /* Expected on the first event after boot, so not a warning. */
-                g_info("%s: the kernel does not hold what the records say (%s): rebuilding from "
-                       "the records",
+                g_info("%s: the kernel does not hold what the records say (%s): rebuilding from the records",
                        netiso_ipt_families[f].label, refused->message);
                 if (rebuild(fw, config, after, f, &failed))
                         continue;
@@ -137,7 +93,7 @@ commit_event(NetisoFirewall *fw, const NetisoConfig *config, const NetisoIptSet 
                         g_autoptr(GError) ignored = NULL;
 
                         netiso_ipt_batch_event(undo, config, after, before, NULL,
-                                               netiso_ipt_families[0].family, FALSE);
+                                               netiso_ipt_families[0].family, /* hooks */ FALSE);
                         if (!netiso_ipt_restore(fw, netiso_ipt_families[0].restore, undo->str,
                                                 &ignored))
                                 rebuild(fw, config, before, 0, NULL);
@@ -146,24 +102,6 @@ commit_event(NetisoFirewall *fw, const NetisoConfig *config, const NetisoIptSet 
                 return FALSE;
         }
         return TRUE;
-}
-
-static gboolean
-check_routed(const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                if (p->routed)
-                        continue;
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                            "domain '%s': interface %u of type '%s' is bridged: iptables' FORWARD "
-                            "chain cannot see traffic between bridge ports; use a routed "
-                            "type='ethernet' interface, or nwfilter for bridged guests",
-                            policy->domain, p->iface_index, netiso_iface_type_to_string(p->type));
-                return FALSE;
-        }
-        return netiso_policy_has_all_taps(policy, error);
 }
 
 /* table inet blixard refuses an address owned by another tap (its
@@ -179,23 +117,24 @@ check_conflicts(const NetisoPolicy *policy, const NetisoIptSet *others, GError *
                         g_hash_table_insert(
                                 owners,
                                 netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
-                                                      FALSE),
+                                                      /* with_host_prefix */ FALSE),
                                 p->tap);
         }
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
 
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *s = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                        g_autofree char *s =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, a),
+                                                      /* with_host_prefix */ FALSE);
                         const char *owner = g_hash_table_lookup(owners, s);
 
                         if (!owner || g_str_equal(owner, p->tap))
                                 continue;
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "domain '%s': address %s of interface %u is already "
-                                    "installed for another guest's tap",
-                                    policy->domain, s, p->iface_index);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "domain '%s': address %s of interface %u is already installed for another guest's tap",
+                                policy->domain, s, p->iface_index);
                         return FALSE;
                 }
         }
@@ -211,7 +150,7 @@ ipt_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         g_autoptr(NetisoIptSet) after = NULL;
         g_autoptr(GPtrArray) verify = g_ptr_array_new();
 
-        if (!check_routed(policy, error))
+        if (!netiso_policy_is_routed(policy, "iptables' FORWARD chain", error))
                 return FALSE;
         others = netiso_ipt_load_set(config, NULL, policy->domain, error);
         if (!others || !netiso_ipt_set_finish(others, error))
@@ -231,7 +170,7 @@ ipt_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         }
         if (!netiso_ipt_set_finish(before, error) || !netiso_ipt_set_finish(after, error))
                 return FALSE;
-        return commit_event(fw, config, before, after, verify, TRUE, error);
+        return commit_event(fw, config, before, after, verify, /* install */ TRUE, error);
 }
 
 static gboolean
@@ -248,7 +187,7 @@ ipt_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         if (!netiso_ipt_set_add_record(before, old, &local))
                 return TRUE;
         if (!netiso_ipt_set_finish(before, &local) || !netiso_ipt_set_finish(after, &local) ||
-            !commit_event(fw, config, before, after, NULL, FALSE, &local)) {
+            !commit_event(fw, config, before, after, NULL, /* install */ FALSE, &local)) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                             "domain '%s': its iptables rules may remain: %s", old->domain,
                             local->message);
@@ -297,7 +236,5 @@ const NetisoBackendOps netiso_backend_ipt = {
         .apply = ipt_apply,
         .remove = ipt_remove,
         .sync = ipt_sync,
-        .check = netiso_ipt_check,
-        .inspect = netiso_ipt_inspect,
         .purge = ipt_purge,
 };

@@ -1,6 +1,6 @@
 /* The iptables backend: chains BLIXARD_VM_FWD/IN/OUT for iptables and
  * ip6tables, applied per event with iptables-restore --noflush. The rest
- * of this header is shared by backend-ipt.c and ipt-check.c. */
+ * of this header is shared by ipt-backend.c and ipt-check.c. */
 #pragma once
 
 #include "core/backend.h"
@@ -26,10 +26,5 @@ NetisoIptSet *netiso_ipt_load_set(const NetisoConfig *config, GPtrArray *records
 
 /* One family's filter table as iptables-save -c prints it. */
 NetisoIptRuleset *netiso_ipt_read_table(NetisoFirewall *fw, gsize family_index, GError **error);
-
-gboolean netiso_ipt_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
-                          GPtrArray *ret_drift, GError **error);
-NetisoInspection *netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config,
-                                     GPtrArray *records, GError **error);
 
 extern const NetisoBackendOps netiso_backend_ipt;

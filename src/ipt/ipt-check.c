@@ -1,26 +1,17 @@
-/* Drift and status of the iptables backend: both filter tables are read
- * back with iptables-save -c and compared, chain by chain, with the full
- * rendering of the records; the per-tap drop counters are summed from the
- * leaf rules that drop. */
+/* Drift and status of the iptables backend: both filter tables read back
+ * with iptables-save -c and compared with the full rendering of the
+ * records; per-tap drop counters summed from the leaf rules that drop. */
 #include "autoconfig.h"
 
 #include <string.h>
 
 #include "ipt/ipt-backend.h"
+#include "ipt/ipt-check.h"
 #include "ipt/ipt-render.h"
 
 /* Chains that differ are reported one per line up to this many per family,
  * then counted: a flushed table should not print thousands of lines. */
 #define DRIFT_CHAINS_MAX 20
-
-static const struct {
-        const char *builtin;
-        const char *ours;
-} hooks[] = {
-        { "FORWARD", NETISO_IPT_FWD },
-        { "INPUT", NETISO_IPT_IN },
-        { "OUTPUT", NETISO_IPT_OUT },
-};
 
 static gboolean
 read_tables(NetisoFirewall *fw, NetisoIptRuleset *ret[NETISO_IPT_FAMILIES], GError **error)
@@ -120,9 +111,10 @@ check_chains(GPtrArray *drift, const char *label, const NetisoIptRuleset *want,
                 if (!netiso_ipt_chain_is_ours(chain) || netiso_ipt_ruleset_has_chain(want, chain))
                         continue;
                 if (reported++ < DRIFT_CHAINS_MAX)
-                        g_ptr_array_add(drift, g_strdup_printf("%s: chain %s is not explained by "
-                                                               "any record",
-                                                               label, chain));
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf("%s: chain %s is not explained by any record",
+                                                label, chain));
                 else
                         more++;
         }
@@ -133,9 +125,9 @@ check_chains(GPtrArray *drift, const char *label, const NetisoIptRuleset *want,
 static void
 check_hooks(GPtrArray *drift, const char *label, const NetisoIptRuleset *have)
 {
-        for (gsize h = 0; h < G_N_ELEMENTS(hooks); h++) {
-                g_autofree char *spec = g_strconcat("-j ", hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, hooks[h].builtin);
+        for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
+                g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
                 guint n = 0, first = 0;
 
                 for (guint i = 0; rules && i < rules->len; i++)
@@ -145,16 +137,19 @@ check_hooks(GPtrArray *drift, const char *label, const NetisoIptRuleset *have)
                                 first = i;
                 /* What a rule above the jump accepts bypasses every drop of ours. */
                 if (n == 1 && first > 0)
-                        g_ptr_array_add(drift, g_strdup_printf("%s: %u rules in %s come before "
-                                                               "the jump to %s",
-                                                               label, first, hooks[h].builtin,
-                                                               hooks[h].ours));
+                        g_ptr_array_add(drift,
+                                        g_strdup_printf("%s: %u rules in %s come before "
+                                                        "the jump to %s",
+                                                        label, first, netiso_ipt_hooks[h].builtin,
+                                                        netiso_ipt_hooks[h].ours));
                 if (n == 0)
                         g_ptr_array_add(drift, g_strdup_printf("%s: %s does not jump to %s", label,
-                                                               hooks[h].builtin, hooks[h].ours));
+                                                               netiso_ipt_hooks[h].builtin,
+                                                               netiso_ipt_hooks[h].ours));
                 else if (n > 1)
                         g_ptr_array_add(drift, g_strdup_printf("%s: %s jumps to %s %u times", label,
-                                                               hooks[h].builtin, hooks[h].ours, n));
+                                                               netiso_ipt_hooks[h].builtin,
+                                                               netiso_ipt_hooks[h].ours, n));
         }
 }
 
@@ -194,17 +189,19 @@ check_taps(GPtrArray *drift, const char *label, const NetisoIptRuleset *have,
                      k++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, k);
                         if (!g_hash_table_contains(installed, p->tap))
-                                g_ptr_array_add(drift,
-                                                g_strdup_printf("domain '%s': %s: tap %s is not "
-                                                                "installed",
-                                                                rec->domain, label, p->tap));
+                                g_ptr_array_add(
+                                        drift,
+                                        g_strdup_printf("domain '%s': %s: tap %s is not installed",
+                                                        rec->domain, label, p->tap));
                 }
         }
         for (GList *l = names; l; l = l->next)
                 if (!netiso_ipt_set_lookup(set, l->data))
-                        g_ptr_array_add(drift, g_strdup_printf("%s: tap %s is installed but no "
-                                                               "domain record claims it",
-                                                               label, (const char *)l->data));
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf(
+                                        "%s: tap %s is installed but no domain record claims it",
+                                        label, (const char *)l->data));
 }
 
 static void
@@ -269,6 +266,57 @@ is_drop_target(const char *target)
                g_strcmp0(target, NETISO_IPT_INBOUND) == 0;
 }
 
+static int
+drop_reason(const char *target)
+{
+        if (g_strcmp0(target, NETISO_IPT_SPOOF) == 0)
+                return NETISO_DROP_SPOOFED;
+        if (g_strcmp0(target, NETISO_IPT_INBOUND) == 0)
+                return NETISO_DROP_INBOUND;
+        return NETISO_DROP_BLOCKED;
+}
+
+/* Drops per reason: the leaves' drops by their target (those counters
+ * survive events that do not touch the tap), and the fail-closed drops of
+ * the top chains (rewritten, so counted afresh, on every event). */
+static void
+count_reasons(NetisoInspection *in, const NetisoIptRuleset *have)
+{
+        const char *const tops[] = { NETISO_IPT_FWD, NETISO_IPT_IN, NETISO_IPT_OUT };
+
+        in->reasons_counted = TRUE;
+        for (guint i = 0; i < have->chains->len; i++) {
+                const char *chain = g_ptr_array_index(have->chains, i);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, chain);
+
+                if (!g_str_has_prefix(chain, "BLXFI-") && !g_str_has_prefix(chain, "BLXII-") &&
+                    !g_str_has_prefix(chain, "BLXFO-") && !g_str_has_prefix(chain, "BLXDM-"))
+                        continue;
+                for (guint k = 0; k < rules->len; k++) {
+                        const NetisoIptRule *r = g_ptr_array_index(rules, k);
+                        g_autofree char *target = netiso_ipt_rule_target(r->spec);
+
+                        if (!is_drop_target(target))
+                                continue;
+                        in->reason_packets[drop_reason(target)] += r->packets;
+                        in->reason_bytes[drop_reason(target)] += r->bytes;
+                }
+        }
+        for (gsize t = 0; t < G_N_ELEMENTS(tops); t++) {
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, tops[t]);
+
+                for (guint k = 0; rules && k < rules->len; k++) {
+                        const NetisoIptRule *r = g_ptr_array_index(rules, k);
+                        g_autofree char *target = netiso_ipt_rule_target(r->spec);
+
+                        if (g_strcmp0(target, "DROP") != 0)
+                                continue;
+                        in->reason_packets[NETISO_DROP_UNPROTECTED] += r->packets;
+                        in->reason_bytes[NETISO_DROP_UNPROTECTED] += r->bytes;
+                }
+        }
+}
+
 /* Drops are counted on the leaf rule that sent the packet to a drop chain:
  * per source tap for its own packets, per destination tap for packets
  * refused on their way to it (inbound, and from another tenant's guest). */
@@ -312,34 +360,24 @@ count_drops(GHashTable *counts, const NetisoIptRuleset *have)
 static void
 hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *have)
 {
-        for (gsize h = 0; h < G_N_ELEMENTS(hooks); h++) {
-                g_autofree char *spec = g_strconcat("-j ", hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, hooks[h].builtin);
+        for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
+                g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
 
                 for (guint i = 0; rules && i < rules->len; i++) {
                         if (!g_str_equal(((NetisoIptRule *)g_ptr_array_index(rules, i))->spec,
                                          spec))
                                 continue;
                         if (i > 0)
-                                g_ptr_array_add(warnings,
-                                                g_strdup_printf("%s: %u rules in %s come before "
-                                                                "the jump to %s: what they accept "
-                                                                "bypasses isolation until the next "
-                                                                "event moves it back",
-                                                                label, i, hooks[h].builtin,
-                                                                hooks[h].ours));
+                                g_ptr_array_add(
+                                        warnings,
+                                        g_strdup_printf(
+                                                "%s: %u rules in %s come before the jump to %s: what they accept bypasses isolation until the next event moves it back",
+                                                label, i, netiso_ipt_hooks[h].builtin,
+                                                netiso_ipt_hooks[h].ours));
                         break;
                 }
         }
-}
-
-static void
-tap_status_free(gpointer data)
-{
-        NetisoTapStatus *ts = data;
-
-        g_free(ts->tap);
-        g_free(ts);
 }
 
 static void
@@ -355,6 +393,7 @@ fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **hav
                         in->objects_present |=
                                 netiso_ipt_chain_is_ours(g_ptr_array_index(have[f]->chains, i));
                 count_drops(counts, have[f]);
+                count_reasons(in, have[f]);
                 hook_warnings(in->warnings, netiso_ipt_families[f].label, have[f]);
         }
         in->objects_intact = in->objects_present && in->problems->len == 0;
@@ -378,13 +417,10 @@ NetisoInspection *
 netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                    GError **error)
 {
-        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
+        g_autoptr(NetisoInspection) in = netiso_inspection_new();
         NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
         gboolean ok;
 
-        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
-        in->problems = g_ptr_array_new_with_free_func(g_free);
-        in->warnings = g_ptr_array_new_with_free_func(g_free);
         if (!read_tables(fw, have, error))
                 return NULL;
         ok = check_tables(config, records, have, in->problems, error);
@@ -394,3 +430,9 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
                 netiso_ipt_ruleset_free(have[f]);
         return ok ? g_steal_pointer(&in) : NULL;
 }
+
+const NetisoBackendInspect netiso_inspect_ipt = {
+        .kind = NETISO_BACKEND_IPTABLES,
+        .check = netiso_ipt_check,
+        .inspect = netiso_ipt_inspect,
+};

@@ -8,10 +8,7 @@
 #include "core/policy.h"
 #include "ipt/ipt-render.h"
 
-static const struct {
-        const char *builtin;
-        const char *ours;
-} hooks[] = {
+const NetisoIptHook netiso_ipt_hooks[NETISO_IPT_HOOKS] = {
         { "FORWARD", NETISO_IPT_FWD },
         { "INPUT", NETISO_IPT_IN },
         { "OUTPUT", NETISO_IPT_OUT },
@@ -55,7 +52,7 @@ add_cidrs(NetisoIptRuleset *rs, const char *chain, const GArray *cidrs, NetisoFa
 
                 if (c->family != family)
                         continue;
-                s = netiso_cidr_to_string(c, TRUE);
+                s = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                 add(rs, chain, "-d %s -j %s", s, verdict);
         }
 }
@@ -128,8 +125,7 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
                 for (guint type = 133; type <= 136; type++)
                         if (type != 134)
                                 add(rs, NETISO_IPT_ND,
-                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 "
-                                    "-j ACCEPT",
+                                    "-p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 -j ACCEPT",
                                     type);
         }
         add(rs, NETISO_IPT_HOST, "%s", est);
@@ -520,15 +516,16 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
         g_string_append(out, d.add->str);
         g_string_append(out, d.flush->str);
         g_string_append(out, d.destroy->str);
-        for (gsize i = 0; move_hooks && i < G_N_ELEMENTS(hooks); i++)
-                g_string_append_printf(out, "-D %s -j %s\n-I %s 1 -j %s\n", hooks[i].builtin,
-                                       hooks[i].ours, hooks[i].builtin, hooks[i].ours);
+        for (gsize i = 0; move_hooks && i < NETISO_IPT_HOOKS; i++)
+                g_string_append_printf(out, "-D %s -j %s\n-I %s 1 -j %s\n",
+                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours,
+                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
-        g_string_free(d.create, TRUE);
-        g_string_free(d.remove, TRUE);
-        g_string_free(d.add, TRUE);
-        g_string_free(d.flush, TRUE);
-        g_string_free(d.destroy, TRUE);
+        g_string_free(d.create, /* free_segment */ TRUE);
+        g_string_free(d.remove, /* free_segment */ TRUE);
+        g_string_free(d.add, /* free_segment */ TRUE);
+        g_string_free(d.flush, /* free_segment */ TRUE);
+        g_string_free(d.destroy, /* free_segment */ TRUE);
 }
 
 /* ---- whole table ---- */
@@ -536,9 +533,10 @@ netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIpt
 static gboolean
 is_hook(const char *chain, const char *spec)
 {
-        for (gsize i = 0; i < G_N_ELEMENTS(hooks); i++)
-                if (g_str_equal(chain, hooks[i].builtin) && g_str_has_prefix(spec, "-j ") &&
-                    g_str_equal(spec + 3, hooks[i].ours))
+        for (gsize i = 0; i < NETISO_IPT_HOOKS; i++)
+                if (g_str_equal(chain, netiso_ipt_hooks[i].builtin) &&
+                    g_str_has_prefix(spec, "-j ") &&
+                    g_str_equal(spec + 3, netiso_ipt_hooks[i].ours))
                         return TRUE;
         return FALSE;
 }
@@ -593,8 +591,9 @@ batch_replace(GString *out, const NetisoIptRuleset *desired, const NetisoIptRule
                 unhook(out, current, going);
         append_rules(out, desired);
         g_string_append(out, destroy->str);
-        for (gsize i = 0; hook && i < G_N_ELEMENTS(hooks); i++)
-                g_string_append_printf(out, "-I %s 1 -j %s\n", hooks[i].builtin, hooks[i].ours);
+        for (gsize i = 0; hook && i < NETISO_IPT_HOOKS; i++)
+                g_string_append_printf(out, "-I %s 1 -j %s\n", netiso_ipt_hooks[i].builtin,
+                                       netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
 }
 
@@ -604,7 +603,7 @@ netiso_ipt_batch_rebuild(GString *out, const NetisoConfig *config, const NetisoI
 {
         g_autoptr(NetisoIptRuleset) desired = netiso_ipt_render_full(config, set, family);
 
-        batch_replace(out, desired, current, TRUE);
+        batch_replace(out, desired, current, /* hook */ TRUE);
 }
 
 void
@@ -612,5 +611,5 @@ netiso_ipt_batch_purge(GString *out, const NetisoIptRuleset *current)
 {
         g_autoptr(NetisoIptRuleset) none = netiso_ipt_ruleset_new();
 
-        batch_replace(out, none, current, FALSE);
+        batch_replace(out, none, current, /* hook */ FALSE);
 }

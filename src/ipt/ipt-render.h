@@ -8,6 +8,14 @@
 #include "ipt/ipt-ruleset.h"
 #include "ipt/ipt-trie.h"
 
+/* Our three chains and the built-in chains that jump to them. */
+#define NETISO_IPT_HOOKS 3
+typedef struct {
+        const char *builtin; /* FORWARD, INPUT, OUTPUT */
+        const char *ours;    /* NETISO_IPT_FWD, _IN, _OUT */
+} NetisoIptHook;
+extern const NetisoIptHook netiso_ipt_hooks[NETISO_IPT_HOOKS];
+
 /* Everything we own in one family's filter table for this set of taps. */
 NetisoIptRuleset *netiso_ipt_render_full(const NetisoConfig *config, const NetisoIptSet *set,
                                          NetisoFamily family);

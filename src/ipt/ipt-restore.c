@@ -33,11 +33,11 @@ apply(NetisoFirewall *fw, const char *program, const char *text, GError **error)
                 g_autoptr(GIOChannel) errc = g_io_channel_unix_new(err_fd);
                 gsize len = 0;
 
-                g_io_channel_set_close_on_unref(in, TRUE);
-                g_io_channel_set_close_on_unref(errc, TRUE);
+                g_io_channel_set_close_on_unref(in, /* do_close */ TRUE);
+                g_io_channel_set_close_on_unref(errc, /* do_close */ TRUE);
                 g_io_channel_set_encoding(in, NULL, NULL);
                 g_io_channel_write_chars(in, text, -1, NULL, NULL);
-                g_io_channel_shutdown(in, TRUE, NULL);
+                g_io_channel_shutdown(in, /* flush */ TRUE, NULL);
                 g_io_channel_read_to_end(errc, &err, &len, NULL);
         }
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -123,9 +123,9 @@ netiso_ipt_ruleset_parse(const char *text, GError **error)
                         in_filter = FALSE;
                 } else if (strstr(line, "is incompatible, use 'nft' tool")) {
                         /* iptables-nft cannot show rules that nft added to its table. */
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                                    "iptables-save: the filter table holds rules only nft can "
-                                    "show");
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                                "iptables-save: the filter table holds rules only nft can show");
                         return NULL;
                 } else if (!in_filter || *line == '#' || *line == '\0') {
                         continue;

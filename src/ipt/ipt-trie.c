@@ -144,10 +144,10 @@ netiso_ipt_set_finish(NetisoIptSet *set, GError **error)
 
                 /* A collision would merge two tenants' chains: refuse it loudly. */
                 if (other && !g_str_equal(other, p->tenant)) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                    "iptables: tenants '%s' and '%s' share the chain id %s; "
-                                    "rename one of them or use the nftables backend",
-                                    other, p->tenant, p->tenant_id);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "iptables: tenants '%s' and '%s' share the chain id %s; rename one of them or use the nftables backend",
+                                other, p->tenant, p->tenant_id);
                         return FALSE;
                 }
                 g_hash_table_insert(ids, p->tenant_id, p->tenant);
@@ -311,7 +311,7 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
 
                         if (c->family != family)
                                 continue;
-                        a = netiso_cidr_to_string(c, TRUE);
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
                         /* Back from the policy chain means refused: drop, counted per tap. */
                         g_string_append_printf(out, "-s %s -i %s -j %s\n", a, p->tap, next);
                         g_string_append_printf(out, "-s %s -i %s -j " NETISO_IPT_BLOCK "\n", a,
@@ -335,7 +335,8 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
         default:
                 g_assert_not_reached();
         }
-        return item_new(g_string_free(g_steal_pointer(&out), FALSE), p->tap, FALSE);
+        return item_new(g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE), p->tap,
+                        /* link */ FALSE);
 }
 
 static NetisoIptItem *
@@ -346,7 +347,7 @@ link_item(NetisoIptTrie trie, const char *tenant_id, const char *child)
         /* Goto, not jump: falling off a node returns straight to the chain
          * that entered the trie, which then treats the name as unknown. */
         return item_new(g_strdup_printf("%s %s+ -g %s", by_input(trie) ? "-i" : "-o", child, chain),
-                        child, TRUE);
+                        child, /* link */ TRUE);
 }
 
 static gsize

@@ -1,7 +1,5 @@
-/* The iptables backend's model: the set of installed taps, and the chains of
- * the interface-name radix tries that dispatch packets to them. Pure: every
- * chain and rule is a function of the set, so an event can render the
- * before and after of exactly the nodes it touches. */
+/* The iptables backend's model: the installed taps and the chains of the
+ * interface-name radix tries that dispatch to them. Pure (DEVELOPERS.md). */
 #pragma once
 
 #include <glib.h>

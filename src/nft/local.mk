@@ -7,8 +7,15 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-lib.c src/nft/nft-lib.h \
 	src/nft/nft-netlink.c src/nft/nft-netlink.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
-	src/nft/nft-listing.c src/nft/nft-listing.h \
-	src/nft/nft-check.c \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	$(NULL)
 libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS)
+
+# Reading the table back (status, reconcile --check, watch): libnftables' JSON
+# listing read with json-glib. Only libnetiso-inspect.la takes it in.
+noinst_LTLIBRARIES += libnetiso-nft-inspect.la
+libnetiso_nft_inspect_la_SOURCES = \
+	src/nft/nft-listing.c src/nft/nft-listing.h \
+	src/nft/nft-check.c src/nft/nft-check.h \
+	$(NULL)
+libnetiso_nft_inspect_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS) $(JSON_GLIB_CFLAGS)

@@ -1,14 +1,14 @@
 /* Reading table inet blixard back: the drift of reconcile --check, the
  * status of each tap with its drop counters, and watch's quick probe, all
- * from nft's listing compared with the rendering and the records. */
+ * from nft's JSON listing compared with the rendering and the records. */
 #include "autoconfig.h"
 
-#include <stdio.h>
 #include <string.h>
 
-#include "nft/nft-backend.h"
+#include "nft/nft-check.h"
 #include "nft/nft-lib.h"
 #include "nft/nft-listing.h"
+#include "nft/nft-skeleton.h"
 #include "util/error.h"
 
 #define T "inet " NETISO_NFT_TABLE
@@ -29,10 +29,11 @@ netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **
 {
         g_autoptr(GHashTable) counts = expected_rule_counts(config);
         g_autoptr(GError) local = NULL;
-        g_autofree char *text = netiso_nft_query(fw, "list chain " T " forward", FALSE, &local);
+        g_autofree char *text =
+                netiso_nft_query(fw, "list chain " T " forward", /* json */ TRUE, &local);
         g_autoptr(NetisoNftListing) listing = NULL;
         guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, "forward"));
-        GPtrArray *rules;
+        guint rules = 0;
 
         if (!text) {
                 if (!strstr(local->message, "No such file or directory")) {
@@ -41,11 +42,12 @@ netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **
                 }
                 return g_strdup("table inet " NETISO_NFT_TABLE " or its chain forward is missing");
         }
-        listing = netiso_nft_listing_parse(text);
-        rules = g_hash_table_lookup(listing->chains, "forward");
-        if (!rules || rules->len != want)
-                return g_strdup_printf("chain forward has %u rules, expected %u",
-                                       rules ? rules->len : 0, want);
+        listing = netiso_nft_listing_parse(text, error);
+        if (!listing)
+                return NULL;
+        netiso_nft_listing_chain_rules(listing, "forward", &rules);
+        if (rules != want)
+                return g_strdup_printf("chain forward has %u rules, expected %u", rules, want);
         return NULL;
 }
 
@@ -57,15 +59,14 @@ check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrAr
 
         for (GList *l = names; l; l = l->next) {
                 guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
-                GPtrArray *rules = g_hash_table_lookup(listing->chains, l->data);
+                guint rules = 0;
 
-                if (!rules)
+                if (!netiso_nft_listing_chain_rules(listing, l->data, &rules))
                         g_ptr_array_add(drift, g_strdup_printf("chain %s is missing",
                                                                (const char *)l->data));
-                else if (rules->len != want)
-                        g_ptr_array_add(drift,
-                                        g_strdup_printf("chain %s has %u rules, expected %u",
-                                                        (const char *)l->data, rules->len, want));
+                else if (rules != want)
+                        g_ptr_array_add(drift, g_strdup_printf("chain %s has %u rules, expected %u",
+                                                               (const char *)l->data, rules, want));
         }
 }
 
@@ -84,9 +85,9 @@ check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray
 {
         g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
         g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", rec->tenant);
-        GPtrArray *trules = g_hash_table_lookup(listing->chains, tchain);
+        guint trules = 0;
 
-        if (!trules || trules->len != 1)
+        if (!netiso_nft_listing_chain_rules(listing, tchain, &trules) || trules != 1)
                 g_ptr_array_add(drift,
                                 g_strdup_printf("domain '%s': chain %s is missing or altered",
                                                 rec->domain, tchain));
@@ -102,7 +103,7 @@ check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray
                 expect_element(listing, drift, rec->domain, tset, q);
                 for (guint a = 0; a < p->addresses->len; a++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        g_autofree char *s = netiso_cidr_to_string(c, FALSE);
+                        g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
                         g_autofree char *src = g_strdup_printf("%s . %s", q, s);
                         g_autofree char *own = g_strdup_printf("%s : %s", s, q);
                         gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -119,7 +120,7 @@ static NetisoNftListing *
 list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
 {
         g_autoptr(GError) local = NULL;
-        g_autofree char *text = netiso_nft_query(fw, "list table " T, FALSE, &local);
+        g_autofree char *text = netiso_nft_query(fw, "list table " T, /* json */ TRUE, &local);
 
         if (!text) {
                 if (!strstr(local->message, "No such file or directory")) {
@@ -127,10 +128,10 @@ list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
                         return NULL;
                 }
                 *ret_present = FALSE;
-                return netiso_nft_listing_parse("");
+                return netiso_nft_listing_parse("", error);
         }
         *ret_present = TRUE;
-        return netiso_nft_listing_parse(text);
+        return netiso_nft_listing_parse(text, error);
 }
 
 gboolean
@@ -159,62 +160,79 @@ netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *reco
         for (guint i = 0; installed && i < installed->len; i++) {
                 const char *tap = g_ptr_array_index(installed, i);
                 if (!g_hash_table_contains(claimed, tap))
-                        g_ptr_array_add(drift, g_strdup_printf("tap %s is installed but no domain "
-                                                               "record claims it",
-                                                               tap));
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf(
+                                        "tap %s is installed but no domain record claims it", tap));
         }
         return TRUE;
 }
 
+/* The named counters of the drop chains (nft-skeleton.c), per reason. */
 static void
-tap_status_free(gpointer data)
+count_reasons(NetisoInspection *in, const NetisoNftListing *listing)
 {
-        NetisoTapStatus *ts = data;
+        in->reasons_counted = TRUE;
+        for (int r = 0; r < _NETISO_DROP_MAX; r++) {
+                g_autofree char *name =
+                        g_strdup_printf("drops_%s", netiso_drop_reason_to_string(r));
+                const NetisoNftCounter *c = g_hash_table_lookup(listing->named_counters, name);
 
-        g_free(ts->tap);
-        g_free(ts);
+                if (!c) {
+                        in->reasons_counted = FALSE;
+                        continue;
+                }
+                in->reason_packets[r] = c->packets;
+                in->reason_bytes[r] = c->bytes;
+        }
 }
 
 NetisoInspection *
 netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                    GError **error)
 {
-        g_autoptr(NetisoInspection) in = g_new0(NetisoInspection, 1);
+        g_autoptr(NetisoInspection) in = netiso_inspection_new();
         g_autofree char *chains = NULL;
         g_autoptr(NetisoNftListing) listing = NULL;
         g_autoptr(GPtrArray) foreign = NULL;
 
-        in->taps = g_ptr_array_new_with_free_func(tap_status_free);
-        in->problems = g_ptr_array_new_with_free_func(g_free);
-        in->warnings = g_ptr_array_new_with_free_func(g_free);
         listing = list_table(fw, &in->objects_present, error);
         if (!listing)
                 return NULL;
         if (!netiso_nft_check(fw, config, records, in->problems, error))
                 return NULL;
         in->objects_intact = in->objects_present && in->problems->len == 0;
+        count_reasons(in, listing);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
-                        const char *counter = g_hash_table_lookup(listing->counters, q);
+                        const NetisoNftCounter *counter = g_hash_table_lookup(listing->counters, q);
                         NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
 
                         ts->tap = g_strdup(p->tap);
                         ts->present = netiso_nft_listing_has_element(listing, "guest_ifs", q);
-                        if (counter)
-                                sscanf(counter, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-                                       &ts->drop_packets, &ts->drop_bytes);
+                        ts->drop_packets = counter ? counter->packets : 0;
+                        ts->drop_bytes = counter ? counter->bytes : 0;
                         g_ptr_array_add(in->taps, ts);
                 }
         }
-        chains = netiso_nft_query(fw, "list chains", FALSE, NULL);
-        foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE);
-        for (guint i = 0; i < foreign->len; i++)
-                g_ptr_array_add(in->warnings,
-                                g_strdup_printf("%s: its drops apply to guest traffic too, and our "
-                                                "accepts cannot override them",
-                                                (const char *)g_ptr_array_index(foreign, i)));
+        /* Warnings only: a listing that cannot be read leaves them out. */
+        chains = netiso_nft_query(fw, "list chains", /* json */ TRUE, NULL);
+        foreign = netiso_nft_foreign_drop_chains(chains, NETISO_NFT_TABLE, NULL);
+        for (guint i = 0; foreign && i < foreign->len; i++)
+                g_ptr_array_add(
+                        in->warnings,
+                        g_strdup_printf(
+                                "%s: its drops apply to guest traffic too, and our accepts cannot override them",
+                                (const char *)g_ptr_array_index(foreign, i)));
         return g_steal_pointer(&in);
 }
+
+const NetisoBackendInspect netiso_inspect_nft = {
+        .kind = NETISO_BACKEND_NFTABLES,
+        .check = netiso_nft_check,
+        .inspect = netiso_nft_inspect,
+        .probe = netiso_nft_quick_check,
+};

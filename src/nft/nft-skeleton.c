@@ -44,7 +44,8 @@ render_cidr_set(GString *out, const char *name, const GArray *cidrs, NetisoFamil
         for (guint i = 0; cidrs && i < cidrs->len; i++) {
                 const NetisoCidr *c = &g_array_index(cidrs, NetisoCidr, i);
                 if (c->family == family)
-                        g_ptr_array_add(elements, netiso_cidr_to_string(c, FALSE));
+                        g_ptr_array_add(elements,
+                                        netiso_cidr_to_string(c, /* with_host_prefix */ FALSE));
         }
         add_elements(out, name, elements);
 }
@@ -80,7 +81,9 @@ rule(GString *out, const char *chain, const char *format, ...)
 }
 
 /* The drop chains count per guest through the per-element counters of
- * guest_drops, then log (rate limited) if asked, then drop. */
+ * guest_drops, then log (rate limited) if asked, then drop, counted per
+ * reason too (status --prometheus) by a named counter "drops_WHAT": a
+ * table object, so the full path's flush of the chains keeps its count. */
 static void
 render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
                   const char *what)
@@ -90,7 +93,7 @@ render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, c
                 rule(out, chain,
                      "limit rate %u/second log prefix \"blixard-netiso %s: \" level warn",
                      config->log_drops_per_second, what);
-        rule(out, chain, "drop");
+        rule(out, chain, "counter name \"drops_%s\" drop", what);
 }
 
 static void
@@ -150,8 +153,7 @@ render_guest_to_host(GString *out)
          * which anti-spoofing would drop; hop limit 255 proves it is on-link.
          * Router advertisements and redirects from guests stay dropped. */
         rule(out, c,
-             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
-             "ip6 hoplimit 255 accept");
+             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
         render_antispoof(out, c);
         rule(out, c, "ct state established,related accept");
         rule(out, c, "ct state invalid jump drop_guest");
@@ -186,9 +188,11 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
         const GPtrArray *patterns = config->guest_interface_patterns;
 
         for (guint i = 0; patterns && i < patterns->len; i++)
-                rule(out, chain, "%sname \"%s\" counter drop", dir,
+                rule(out, chain, "%sname \"%s\" counter name \"drops_unprotected\" drop", dir,
                      (const char *)g_ptr_array_index(patterns, i));
-        rule(out, chain, "meta %skind \"tun\" meta %stype ether counter drop", dir, dir);
+        rule(out, chain,
+             "meta %skind \"tun\" meta %stype ether counter name \"drops_unprotected\" drop", dir,
+             dir);
 }
 
 /* The first rule of forward carries the skeleton's mark (the fast path's
@@ -233,6 +237,11 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
         render_cidr_set(out, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
         render_port_set(out, "ports_out", r->ports_out);
         render_port_set(out, "ports_in", r->ports_in);
+        /* Drops per reason (render_drop_chain, render_fail_closed). */
+        g_string_append(out, "add counter " T " drops_spoofed\n"
+                             "add counter " T " drops_blocked\n"
+                             "add counter " T " drops_inbound\n"
+                             "add counter " T " drops_unprotected\n");
         /* Per-guest sets and maps: created if missing, never flushed here. */
         g_string_append(out, "add set " T " guest_ifs { type ifname; }\n"
                              "add set " T " guest_drops { type ifname; counter; }\n"
@@ -245,10 +254,12 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
                 g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
                                        shared_chains[i], shared_chains[i]);
         for (gsize i = 0; i < G_N_ELEMENTS(base_chains); i++)
-                g_string_append_printf(out,
-                                       "add chain " T " %s { type filter hook %s priority filter; "
-                                       "policy accept; }\nflush chain " T " %s\n",
-                                       base_chains[i][0], base_chains[i][1], base_chains[i][0]);
+                g_string_append_printf(
+                        out,
+                        "add chain " T
+                        " %s { type filter hook %s priority filter; policy accept; }\nflush chain " T
+                        " %s\n",
+                        base_chains[i][0], base_chains[i][1], base_chains[i][0]);
         render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
         render_drop_chain(out, config, "drop_guest", "iif", "blocked");
         render_drop_chain(out, config, "drop_inbound", "oif", "inbound");

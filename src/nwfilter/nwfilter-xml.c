@@ -34,10 +34,10 @@ netiso_nwfilter_uuid(const char *name)
         g_checksum_get_digest(sum, d, &len);
         d[6] = (d[6] & 0x0f) | 0x80; /* version 8 */
         d[8] = (d[8] & 0x3f) | 0x80; /* RFC 9562 variant */
-        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                               "%02x%02x%02x%02x%02x%02x",
-                               d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10],
-                               d[11], d[12], d[13], d[14], d[15]);
+        return g_strdup_printf(
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", d[0], d[1],
+                d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14],
+                d[15]);
 }
 
 static void

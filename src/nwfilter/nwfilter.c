@@ -37,10 +37,10 @@ config_check(const NetisoConfig *config, GError **error)
 
                 if (p->port == 0 || p->protocol >= _NETISO_PROTO_MAX ||
                     p->direction >= _NETISO_DIRECTION_MAX) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFIG,
-                                    "%s: allowed port %u (entry %u) is not a valid tcp/udp "
-                                    "port 1..65535",
-                                    config->path ? config->path : "(config)", p->port, i + 1);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFIG,
+                                "%s: allowed port %u (entry %u) is not a valid tcp/udp port 1..65535",
+                                config->path ? config->path : "(config)", p->port, i + 1);
                         return FALSE;
                 }
         }
@@ -129,7 +129,7 @@ cidr_split(const NetisoCidr *cidr, char **ret_addr, char **ret_mask)
         NetisoCidr host = *cidr;
 
         host.prefix = netiso_family_bits(cidr->family);
-        *ret_addr = netiso_cidr_to_string(&host, FALSE);
+        *ret_addr = netiso_cidr_to_string(&host, /* with_host_prefix */ FALSE);
         *ret_mask = g_strdup_printf("%u", cidr->prefix);
 }
 
@@ -349,10 +349,8 @@ render_ipv6(GError **error)
         g_autoptr(NetisoNwfilterWriter) wr = NULL;
 
         wr = netiso_nwfilter_writer_new(NETISO_NWFILTER_IPV6, "ipv6-netiso", "-610");
-        comment(wr, " IPv6 sent by the guest: from its own addresses (variable IPV6), or "
-                    "the link-local and unspecified sources that neighbour discovery, "
-                    "duplicate address detection and DHCPv6 need; never router "
-                    "advertisements, redirects or DHCPv6 replies ");
+        comment(wr,
+                " IPv6 sent by the guest: from its own addresses (variable IPV6), or the link-local and unspecified sources that neighbour discovery, duplicate address detection and DHCPv6 need; never router advertisements, redirects or DHCPv6 replies ");
         for (gsize i = 0; i < G_N_ELEMENTS(ipv6_rules); i++)
                 rule(wr, &ipv6_rules[i]);
         return finish(wr, error);
@@ -364,8 +362,8 @@ render_base(const NetisoConfig *config, gboolean ipv6, GError **error)
         g_autoptr(NetisoNwfilterWriter) wr = NULL;
 
         wr = netiso_nwfilter_writer_new(NETISO_NWFILTER_BASE, "root", NULL);
-        comment(wr, " anti-spoofing: MAC, IPv4 (variable IP) and ARP; other layer-2 "
-                    "protocols are dropped ");
+        comment(wr,
+                " anti-spoofing: MAC, IPv4 (variable IP) and ARP; other layer-2 protocols are dropped ");
         netiso_nwfilter_writer_filterref(wr, "clean-traffic");
         if (ipv6) {
                 netiso_nwfilter_writer_filterref(wr, NETISO_NWFILTER_IPV6);
@@ -376,8 +374,8 @@ render_base(const NetisoConfig *config, gboolean ipv6, GError **error)
         drop_networks(wr, config->cluster_networks, PRIO_CLUSTER);
         established(wr, ipv6);
         if (has_ports(config, NETISO_DIRECTION_OUTBOUND)) {
-                comment(wr, " allowed outbound ports, to any destination left (a receiving "
-                            "guest's own filter still applies its tenant rules) ");
+                comment(wr,
+                        " allowed outbound ports, to any destination left (a receiving guest's own filter still applies its tenant rules) ");
                 ports(wr, config, NETISO_DIRECTION_OUTBOUND, ipv6);
         }
         comment(wr, " priorities 400-499: the tenant filter's rules on other guests ");
@@ -418,8 +416,8 @@ tenant_peers(Writer *wr, const NetisoConfig *config, gboolean ipv6)
 
         switch (peers_of(config)) {
         case NETISO_PEERS_SAME_TENANT:
-                comment(wr, " tenant_isolation: new connections to and from the tenant's "
-                            "guests, listed by the interface in TENANT_IPS (TENANT_IPV6S) ");
+                comment(wr,
+                        " tenant_isolation: new connections to and from the tenant's guests, listed by the interface in TENANT_IPS (TENANT_IPV6S) ");
                 rule(wr, &(Rule){ .action = "accept",
                                   .direction = "out",
                                   .priority = PRIO_PEERS_ACCEPT,
@@ -444,13 +442,13 @@ tenant_peers(Writer *wr, const NetisoConfig *config, gboolean ipv6)
                                           .protocol = "all-ipv6",
                                           .attrs = { { "srcipaddr", ipv6s } } });
                 }
-                comment(wr, " other tenants' guests (and anything else on the guest networks), "
-                            "both ways ");
+                comment(wr,
+                        " other tenants' guests (and anything else on the guest networks), both ways ");
                 drop_networks(wr, config->vm_networks, PRIO_PEERS_DROP);
                 return;
         case NETISO_PEERS_ALL:
-                comment(wr, " no tenant isolation: new connections to and from every guest "
-                            "network ");
+                comment(wr,
+                        " no tenant isolation: new connections to and from every guest network ");
                 accept_networks(wr, config->vm_networks, PRIO_PEERS_ACCEPT);
                 return;
         case NETISO_PEERS_NONE:
@@ -471,11 +469,10 @@ render_tenant(const NetisoConfig *config, const char *tenant, gboolean ipv6, GEr
 
         /* The tenant name stays out of the comment: "--" is a valid part of
          * a tenant name and not allowed inside an XML comment. */
-        about = g_strdup_printf(" reference this filter from every bridged interface of the "
-                                "tenant, with the parameters IP%s%s%s ",
-                                ipv6 ? ", IPV6" : "",
-                                lists ? ", " NETISO_NWFILTER_VAR_TENANT_IPS : "",
-                                lists && ipv6 ? ", " NETISO_NWFILTER_VAR_TENANT_IPV6S : "");
+        about = g_strdup_printf(
+                " reference this filter from every bridged interface of the tenant, with the parameters IP%s%s%s ",
+                ipv6 ? ", IPV6" : "", lists ? ", " NETISO_NWFILTER_VAR_TENANT_IPS : "",
+                lists && ipv6 ? ", " NETISO_NWFILTER_VAR_TENANT_IPV6S : "");
         wr = netiso_nwfilter_writer_new(name, "root", NULL);
         comment(wr, about);
         netiso_nwfilter_writer_filterref(wr, NETISO_NWFILTER_BASE);

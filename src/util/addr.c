@@ -92,7 +92,7 @@ netiso_cidr_parse(const char *text, NetisoCidr *ret_cidr, GError **error)
                 NetisoCidr n = c;
                 for (unsigned i = n.prefix; i < netiso_family_bits(n.family); i++)
                         n.bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
-                fixed = netiso_cidr_to_string(&n, TRUE);
+                fixed = netiso_cidr_to_string(&n, /* with_host_prefix */ TRUE);
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_CONFIG,
                             "'%s' has host bits set beyond /%u (did you mean '%s'?)", text,
                             c.prefix, fixed);

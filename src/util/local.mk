@@ -6,4 +6,5 @@ libnetiso_util_la_SOURCES = \
 	src/util/quote.c src/util/quote.h \
 	src/util/names.c src/util/names.h \
 	src/util/log.c src/util/log.h \
+	src/util/input.c src/util/input.h \
 	$(NULL)

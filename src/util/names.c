@@ -28,9 +28,9 @@ netiso_tenant_name_problem(const char *tenant)
                         if (c == (gunichar)-1 || c == (gunichar)-2)
                                 return g_strdup("not UTF-8, only A-Za-z0-9._- allowed");
                         /* Say so: a Cyrillic 'а' looks exactly like a Latin 'a'. */
-                        return g_strdup_printf("non-ASCII character U+%04X (Unicode look-alikes "
-                                               "are refused), only A-Za-z0-9._- allowed",
-                                               c);
+                        return g_strdup_printf(
+                                "non-ASCII character U+%04X (Unicode look-alikes are refused), only A-Za-z0-9._- allowed",
+                                c);
                 }
                 if (!is_name_char(*p))
                         return g_strdup("only A-Za-z0-9._- allowed");
@@ -100,14 +100,14 @@ netiso_uuid_canonical(const char *text)
                     (p - text == 8 || p - text == 13 || p - text == 18 || p - text == 23))
                         continue;
                 if (!g_ascii_isxdigit(*p)) {
-                        g_string_free(s, TRUE);
+                        g_string_free(s, /* free_segment */ TRUE);
                         return NULL;
                 }
                 if (s->len == 8 || s->len == 13 || s->len == 18 || s->len == 23)
                         g_string_append_c(s, '-');
                 g_string_append_c(s, g_ascii_tolower(*p));
         }
-        return g_string_free(s, FALSE);
+        return g_string_free(s, /* free_segment */ FALSE);
 }
 
 /* "52:54:00:ab:cd:ef" in either case, as libvirt writes it. */

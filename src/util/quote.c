@@ -35,7 +35,7 @@ netiso_quote_n(const char *text, gsize max)
         }
         if (*p)
                 g_string_append(s, "...");
-        return g_string_free(s, FALSE);
+        return g_string_free(s, /* free_segment */ FALSE);
 }
 
 char *

@@ -48,7 +48,15 @@ printf '<domain><name>x</name><metadata><i:isolation xmlns:i="urn:blixard:networ
 ok "explain of hostile metadata fails (1) with one line naming it" sh -c "'$CLI' explain --config '$cfg' --domain-xml '$WORK/hostile.xml' 2>'$WORK/err'; [ \$? = 1 ] && grep -q \"tenant 'a;b' is invalid\" '$WORK/err'"
 ok "apply --dry-run prints the one transaction without touching the kernel" status_is 0 "$CLI" apply --dry-run --config "$cfg" --domain-xml "$data/golden/seed.xml"
 ok "... which is the golden transaction" diff -u "$data/golden/seed-apply.nftables" "$WORK/out"
+ok "why without --to is a usage error (2)" status_is 2 "$CLI" why --config "$cfg" --from web1
+ok "why with an unknown domain is a usage error (2)" status_is 2 "$CLI" why --config "$cfg" --from nobody --to 198.51.100.7:443
+ok "... in one line naming it" one_line_error "--from: 'nobody' is neither an address nor a domain installed on this host"
+ok "why with a port out of range is a usage error (2)" status_is 2 "$CLI" why --config "$cfg" --from 10.0.1.5 --to 198.51.100.7:70000
+ok "... in one line" one_line_error "--to: port '70000' is not a number in 1..65535"
+ok "why with an IPv6 address and a port needs brackets (2)" status_is 2 "$CLI" why --config "$cfg" --from 10.0.1.5 --to '[2001:db8::7:443'
+ok "--help lists why" sh -c "'$CLI' --help | grep -q '^  why '"
 sed -i 's/^enabled = true/enabled = false/' "$cfg"
+ok "why with isolation disabled refuses (2) and says so" sh -c "'$CLI' why --config '$cfg' --from 10.0.1.5 --to 198.51.100.7:443 2>'$WORK/err'; [ \$? = 2 ] && grep -q 'isolation is disabled' '$WORK/err'"
 ok "apply with isolation disabled refuses (2) and says so" sh -c "'$CLI' apply --config '$cfg' --domain-xml '$data/golden/seed.xml' 2>'$WORK/err'; [ \$? = 2 ] && grep -q 'isolation is disabled' '$WORK/err'"
 ok "remove of an unknown domain is not an error" status_is 0 "$CLI" remove --dry-run --config "$cfg" --domain nobody
 ok "remove without --domain is a usage error (2)" status_is 2 "$CLI" remove --config "$cfg"

@@ -262,7 +262,7 @@ padded_input(gsize size)
         }
         while (out->len < size)
                 g_string_append_c(out, '\n');
-        return g_string_free(g_steal_pointer(&out), FALSE);
+        return g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE);
 }
 
 static void

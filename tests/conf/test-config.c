@@ -35,8 +35,8 @@ cidr_list(const GArray *cidrs)
         g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
 
         for (guint i = 0; i < cidrs->len; i++)
-                g_ptr_array_add(texts,
-                                netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, i), TRUE));
+                g_ptr_array_add(texts, netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, i),
+                                                             /* with_host_prefix */ TRUE));
         g_ptr_array_add(texts, NULL);
         return g_strjoinv(" ", (char **)texts->pdata);
 }
@@ -52,7 +52,7 @@ port_list(const GArray *ports)
                                        netiso_proto_to_string(p->protocol), p->port,
                                        netiso_direction_to_string(p->direction));
         }
-        return g_string_free(g_steal_pointer(&out), FALSE);
+        return g_string_free(g_steal_pointer(&out), /* free_segment */ FALSE);
 }
 
 static void

@@ -21,7 +21,7 @@ typedef struct {
 
 /* Each input is refused with exactly this message, one line. */
 static const Bad bad_inputs[] = {
-        /* XML syntax: FILE:LINE (xmlread.c's words, GMarkup's where it found the error) */
+        /* XML syntax: FILE:LINE (xml-reader.c's words, GMarkup's where it found the error) */
         { "malformed-unclosed", "<domain><name>web1</name>",
           "test.xml:1: premature end of data in tag domain line 1" },
         { "malformed-mismatch", "<domain>\n<name>web1</nam>\n</domain>",

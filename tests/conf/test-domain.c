@@ -35,8 +35,9 @@ iface_summary(const NetisoIface *iface)
                                netiso_iface_type_to_string(iface->type), iface->type_name,
                                iface->tap ? iface->tap : "-", iface->mac ? iface->mac : "-");
         for (guint i = 0; i < iface->addresses->len; i++) {
-                g_autofree char *a = netiso_cidr_to_string(
-                        &g_array_index(iface->addresses, NetisoCidr, i), TRUE);
+                g_autofree char *a =
+                        netiso_cidr_to_string(&g_array_index(iface->addresses, NetisoCidr, i),
+                                              /* with_host_prefix */ TRUE);
                 g_string_append_printf(s, "%s%s", i ? "," : "", a);
         }
         if (!iface->addresses->len)
@@ -44,7 +45,7 @@ iface_summary(const NetisoIface *iface)
         g_string_append_printf(
                 s, " host4=%s host6=%s filter=%s", iface->host_v4 ? iface->host_v4 : "-",
                 iface->host_v6 ? iface->host_v6 : "-", iface->filterref ? iface->filterref : "-");
-        return g_string_free(s, FALSE);
+        return g_string_free(s, /* free_segment */ FALSE);
 }
 
 typedef struct {
@@ -195,15 +196,32 @@ test_file_limits(void)
         g_rmdir(dir);
 }
 
+/* A domain XML and the tenant it is of (NULL: default, not explicit). */
+typedef struct {
+        const char *xml, *tenant;
+} TenantCase;
+
+static void
+check_tenants(const TenantCase *cases, gsize n)
+{
+        for (gsize i = 0; i < n; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
+
+                g_test_message("case %" G_GSIZE_FORMAT, i);
+                g_assert_no_error(error);
+                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
+                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
+        }
+}
+
 /* The prefix is free and the namespace may be declared anywhere above; an
  * isolation element of another namespace (or none) is someone else's, so the
  * domain is of the tenant default, exactly as if it had no metadata. */
 static void
 test_namespace_forms(void)
 {
-        static const struct {
-                const char *xml, *tenant;
-        } cases[] = {
+        static const TenantCase cases[] = {
                 { TENANT("tenant='prod'"), "prod" },
                 { DOMAIN("<ns0:isolation xmlns:ns0='" NS "' tenant='prod'/>", ""), "prod" },
                 { DOMAIN("<isolation xmlns='" NS "' tenant='prod'/>", ""), "prod" },
@@ -242,15 +260,31 @@ test_namespace_forms(void)
                   "</devices></domain>",
                   NULL },
         };
-        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autoptr(GError) error = NULL;
-                g_autoptr(NetisoDomain) d = parse(cases[i].xml, strlen(cases[i].xml), &error);
+        check_tenants(cases, G_N_ELEMENTS(cases));
+}
 
-                g_test_message("case %" G_GSIZE_FORMAT, i);
-                g_assert_no_error(error);
-                g_assert_cmpstr(d->tenant, ==, cases[i].tenant ? cases[i].tenant : "default");
-                g_assert_cmpint(d->tenant_explicit, ==, cases[i].tenant != NULL);
-        }
+/* libvirt keeps only a domain's first <metadata> (./metadata[1]) and drops
+ * the others: a tenant in a later one is not the domain's, and does not
+ * make two isolation elements. */
+static void
+test_first_metadata_only(void)
+{
+#define META(body) "<metadata>" body "</metadata>"
+#define ISO(t) "<n:isolation xmlns:n='" NS "' tenant='" t "'/>"
+        static const TenantCase cases[] = {
+                { "<domain><name>web1</name>" META(ISO("first")) META(ISO("second")) "</domain>",
+                  "first" },
+                { "<domain><name>web1</name>" META("") META(ISO("second")) "</domain>", NULL },
+                { "<domain><name>web1</name>" META("<o:x xmlns:o='urn:other'/>") "<devices/>" META(
+                          ISO("second")) "</domain>",
+                  NULL },
+                { "<domain><name>web1</name>" META(ISO("first"))
+                          META("<n:bogus xmlns:n='" NS "'/>") "</domain>",
+                  "first" },
+        };
+#undef META
+#undef ISO
+        check_tenants(cases, G_N_ELEMENTS(cases));
 }
 
 /* Interface details the samples do not show. */
@@ -372,6 +406,7 @@ main(int argc, char **argv)
         g_test_add_func("/domain/file/stdin-is-dash", test_stdin);
         g_test_add_func("/domain/file/size-limit-and-missing-file", test_file_limits);
         g_test_add_func("/domain/metadata/found-by-namespace-uri-any-prefix", test_namespace_forms);
+        g_test_add_func("/domain/metadata/first-metadata-only", test_first_metadata_only);
         g_test_add_func("/domain/iface/optional-parts-dedup-and-types", test_iface_details);
         g_test_add_func("/domain/iface/type-names-and-filterability", test_iface_types);
         g_test_add_func("/domain/validators/tenant-and-ifname", test_validators);

@@ -1,4 +1,4 @@
-/* The XML reader on GMarkup (xmlread.c): namespaces and prefixes, references,
+/* The XML reader on GMarkup (conf/xml-reader.c): namespaces and prefixes, references,
  * CDATA, comments and processing instructions, attribute quoting, the
  * hostile-input limits, and the position and wording of its errors. */
 #include "autoconfig.h"
@@ -308,16 +308,19 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
-        g_test_add_func("/xmlread/namespaces-and-prefixes", test_namespaces);
-        g_test_add_func("/xmlread/references-cdata-comments-pis", test_references_cdata_comments);
-        g_test_add_func("/xmlread/attribute-quoting", test_attribute_quoting);
-        g_test_add_func("/xmlread/text-in-document-order-and-lines", test_text_and_lines);
+        g_test_add_func("/xml-reader/namespaces-and-prefixes", test_namespaces);
+        g_test_add_func("/xml-reader/references-cdata-comments-pis",
+                        test_references_cdata_comments);
+        g_test_add_func("/xml-reader/attribute-quoting", test_attribute_quoting);
+        g_test_add_func("/xml-reader/text-in-document-order-and-lines", test_text_and_lines);
         for (gsize i = 0; i < G_N_ELEMENTS(bad_inputs); i++) {
-                g_autofree char *name = g_strdup_printf("/xmlread/refuses/%s", bad_inputs[i].name);
+                g_autofree char *name =
+                        g_strdup_printf("/xml-reader/refuses/%s", bad_inputs[i].name);
                 g_test_add_data_func(name, &bad_inputs[i], test_refuses);
         }
-        g_test_add_func("/xmlread/refuses/nul-size-and-element-count", test_refuses_nul_and_size);
-        g_test_add_func("/xmlread/depth-limit-is-exact", test_depth_limit_is_exact);
-        g_test_add_func("/xmlread/prints-nothing", test_prints_nothing);
+        g_test_add_func("/xml-reader/refuses/nul-size-and-element-count",
+                        test_refuses_nul_and_size);
+        g_test_add_func("/xml-reader/depth-limit-is-exact", test_depth_limit_is_exact);
+        g_test_add_func("/xml-reader/prints-nothing", test_prints_nothing);
         return g_test_run();
 }

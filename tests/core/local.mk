@@ -3,6 +3,8 @@ unit_core_tests = \
 	tests/core/test-policy \
 	tests/core/test-state \
 	tests/core/test-drift \
+	tests/core/test-verdict \
+	tests/core/test-metrics \
 	$(NULL)
 check_PROGRAMS += $(unit_core_tests)
 TESTS += $(unit_core_tests)
@@ -12,3 +14,7 @@ tests_core_test_state_SOURCES = tests/core/test-state.c
 tests_core_test_state_LDADD = $(unit_ldadd)
 tests_core_test_drift_SOURCES = tests/core/test-drift.c
 tests_core_test_drift_LDADD = $(unit_ldadd)
+tests_core_test_verdict_SOURCES = tests/core/test-verdict.c
+tests_core_test_verdict_LDADD = $(unit_ldadd)
+tests_core_test_metrics_SOURCES = tests/core/test-metrics.c
+tests_core_test_metrics_LDADD = $(unit_ldadd)

@@ -137,14 +137,15 @@ test_backend_uuid_and_digest(void)
 static char *
 revoked_text(const NetisoRecord *from, const NetisoRecord *to)
 {
-        g_autoptr(GArray) revoked = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) revoked =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
 
         netiso_drift_revoked(from, to, revoked);
         netiso_drift_revoked(to, from, revoked);
         for (guint i = 0; i < revoked->len; i++)
-                g_ptr_array_add(
-                        text, netiso_cidr_to_string(&g_array_index(revoked, NetisoCidr, i), FALSE));
+                g_ptr_array_add(text, netiso_cidr_to_string(&g_array_index(revoked, NetisoCidr, i),
+                                                            /* with_host_prefix */ FALSE));
         g_ptr_array_add(text, NULL);
         return g_strjoinv(" ", (char **)text->pdata);
 }

@@ -48,7 +48,7 @@ iface_xml(const char *type, const char *tap, const char *peer4, const char *peer
                 g_string_append(s, "</source>");
         }
         g_string_append(s, "</interface>");
-        return g_string_free(g_steal_pointer(&s), FALSE);
+        return g_string_free(g_steal_pointer(&s), /* free_segment */ FALSE);
 }
 
 static NetisoDomain *
@@ -197,7 +197,8 @@ test_uniqueness_is_linear(void)
                 iface->index = i;
                 iface->type = NETISO_IFACE_ETHERNET;
                 iface->tap = g_strdup_printf("vnet%u", i);
-                iface->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+                iface->addresses = g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE,
+                                               sizeof(NetisoCidr));
                 for (guint a = 0; a < 256 && i < 360; a++) {
                         NetisoCidr c = { .family = NETISO_FAMILY_IPV4, .prefix = 32 };
                         n++;

@@ -1,8 +1,6 @@
-/* Golden tests of the firewall backends, libvirt-style: each case is a
- * configuration and a domain under tests/data/golden/; the transactions the
- * production code would run are captured and compared with CASE-apply.BACKEND
- * and CASE-remove.BACKEND, and `explain`'s text with CASE.explain. NETISO_REGENERATE=1 rewrites the
- * expected files, which are then reviewed like code. */
+/* Golden tests of the backends: each case under tests/data/golden/ is
+ * rendered by the production code in capture mode and compared with its
+ * expected files (NETISO_REGENERATE=1 rewrites them, for review). */
 #include "autoconfig.h"
 
 #include <string.h>

@@ -1,8 +1,6 @@
 /* reconcile without libvirt or a kernel: the desired records of running
- * domains (refused, starting, conflicting and newer-than-the-listing cases),
- * and the commit against a capturing firewall and a temporary state
- * directory: records rewritten to exactly the desired set, one transaction,
- * and nothing moved when that transaction fails. */
+ * domains, and commits against a capturing firewall and a temporary state
+ * directory (exact records, one transaction, nothing moved on failure). */
 #include "autoconfig.h"
 
 #include <glib/gstdio.h>
@@ -122,7 +120,7 @@ names(GPtrArray *records)
                 const NetisoRecord *r = g_ptr_array_index(records, i);
                 g_string_append_printf(s, "%s%s:%s", i ? " " : "", r->domain, r->tenant);
         }
-        return g_string_free(g_steal_pointer(&s), FALSE);
+        return g_string_free(g_steal_pointer(&s), /* free_segment */ FALSE);
 }
 
 static void
@@ -280,7 +278,8 @@ test_commit_rewrites_records(Fixture *f, gconstpointer unused)
         run_domain(f, "db", "prod", "vnet2", "10.0.1.2");
         install(f, "web", "prod", "vnet1", "10.0.1.1", 1);
         install(f, "gone", "prod", "vnet9", "10.0.1.9", 1);
-        g_assert_true(netiso_reconcile(f->config, f->running, fw, TRUE, &report, &error));
+        g_assert_true(
+                netiso_reconcile(f->config, f->running, fw, /* commit */ TRUE, &report, &error));
         g_assert_no_error(error);
         drift = joined(report->drift);
         g_assert_nonnull(strstr(drift, "domain 'db' is running but not installed\n"
@@ -319,7 +318,8 @@ test_failed_commit_moves_nothing(Fixture *f, gconstpointer unused)
         install(f, "web", "prod", "vnet1", "10.0.1.1", 1);
         install(f, "gone", "prod", "vnet9", "10.0.1.9", 1);
         netiso_firewall_fail_after(fw, 0);
-        g_assert_false(netiso_reconcile(f->config, f->running, fw, TRUE, &report, &error));
+        g_assert_false(
+                netiso_reconcile(f->config, f->running, fw, /* commit */ TRUE, &report, &error));
         g_assert_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL);
         g_assert_null(report);
         after = installed(f);
@@ -338,7 +338,8 @@ test_check_changes_nothing(Fixture *f, gconstpointer unused)
 
         run_domain(f, "web", "dev", "vnet1", "10.0.1.1");
         install(f, "gone", "prod", "vnet9", "10.0.1.9", 1);
-        g_assert_true(netiso_reconcile(f->config, f->running, fw, FALSE, &report, &error));
+        g_assert_true(
+                netiso_reconcile(f->config, f->running, fw, /* commit */ FALSE, &report, &error));
         g_assert_false(report->committed);
         g_assert_cmpstr(netiso_firewall_captured(fw), ==, "");
         g_assert_nonnull(report->transaction);

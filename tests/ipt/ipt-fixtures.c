@@ -28,7 +28,8 @@ void
 ipt_test_add_port(NetisoIptSet *set, const char *tap, const char *tenant, const char *v4,
                   const char *v6)
 {
-        g_autoptr(GArray) addrs = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) addrs =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
         g_autoptr(GError) error = NULL;
         NetisoCidr c;
 

@@ -89,7 +89,7 @@ ipt_sim_new(void)
 
         sim->chains = chains_new();
         for (gsize i = 0; i < G_N_ELEMENTS(builtins); i++)
-                add_chain(sim->chains, chain_new(builtins[i], TRUE));
+                add_chain(sim->chains, chain_new(builtins[i], /* builtin */ TRUE));
         return sim;
 }
 
@@ -115,7 +115,7 @@ split_words(const char *spec)
                 while (*p == ' ')
                         p++;
                 if (!*p) {
-                        g_string_free(w, TRUE);
+                        g_string_free(w, /* free_segment */ TRUE);
                         break;
                 }
                 if (*p == '"') {
@@ -127,7 +127,7 @@ split_words(const char *spec)
                         for (; *p && *p != ' '; p++)
                                 g_string_append_c(w, *p);
                 }
-                g_ptr_array_add(words, g_string_free(w, FALSE));
+                g_ptr_array_add(words, g_string_free(w, /* free_segment */ FALSE));
         }
         return words;
 }
@@ -282,7 +282,7 @@ apply_line(GHashTable *chains, const char *line, char **ret_error)
                 if (c && !c->builtin)
                         g_ptr_array_set_size(c->rules, 0);
                 else if (!c)
-                        add_chain(chains, chain_new(n, FALSE));
+                        add_chain(chains, chain_new(n, /* builtin */ FALSE));
                 return TRUE;
         }
         if (!name) {
@@ -294,7 +294,7 @@ apply_line(GHashTable *chains, const char *line, char **ret_error)
                         *ret_error = g_strdup_printf("chain %s already exists", name);
                         return FALSE;
                 }
-                add_chain(chains, chain_new(name, FALSE));
+                add_chain(chains, chain_new(name, /* builtin */ FALSE));
                 return TRUE;
         }
         if (!c) {
@@ -514,7 +514,8 @@ typedef struct {
 const char *
 ipt_sim_walk(const IptSim *sim, const IptPacket *packet, guint *ret_evaluated)
 {
-        g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(Frame));
+        g_autoptr(GArray) stack =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(Frame));
         const SimChain *chain = g_hash_table_lookup(sim->chains, packet->hook);
         guint i = 0, evaluated = 0;
         const char *verdict = "ACCEPT";

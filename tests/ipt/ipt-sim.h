@@ -1,9 +1,6 @@
-/* A model of one family's filter table for tests and the dispatch
- * benchmark: it applies iptables-restore --noflush batches all or nothing,
- * as strictly as the kernel (missing chains and rules, references, loops,
- * nf_tables' limit of 16 nested chains),
- * and walks packets through the rules, counting the rules evaluated. It
- * understands exactly the rule syntax the iptables backend writes. */
+/* A strict in-memory model of one family's filter table for the tests and
+ * the dispatch benchmark: applies iptables-restore batches all or nothing,
+ * as the kernel does, and walks packets counting the rules evaluated. */
 #pragma once
 
 #include <glib.h>

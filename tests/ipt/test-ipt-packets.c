@@ -1,7 +1,5 @@
-/* Packets through the iptables backend's rules, in the in-memory table of
- * ipt-sim.c: the verdicts of blixard-netiso(8)'s TRAFFIC SEMANTICS in both
- * families and every configuration switch, and the dispatch finding every
- * installed tap among hundreds whose names share prefixes. */
+/* Packets through the iptables backend's rules in ipt-sim.c: the verdicts of
+ * blixard-netiso(8)'s TRAFFIC SEMANTICS, and dispatch among many taps. */
 #include "autoconfig.h"
 
 #include "ipt-fixtures.h"
@@ -230,7 +228,8 @@ test_dispatch_finds_every_tap(void)
                 for (guint a = 0; a < p->addresses->len; a++)
                         if (g_array_index(p->addresses, NetisoCidr, a).family == NETISO_FAMILY_IPV6)
                                 own = netiso_cidr_to_string(
-                                        &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                                        &g_array_index(p->addresses, NetisoCidr, a),
+                                        /* with_host_prefix */ FALSE);
                 out.src = own ? own : "fd00:10::ffff";
                 g_assert_cmpstr(ipt_sim_walk(sim, &out, &evaluated), ==, own ? "ACCEPT" : "DROP");
                 worst = MAX(worst, evaluated);
@@ -288,10 +287,12 @@ test_deepest_names(void)
                         const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
                         const NetisoIptPort *q =
                                 g_ptr_array_index(set->ports, (i + 1) % set->ports->len);
-                        g_autofree char *src = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, 0), FALSE);
-                        g_autofree char *dst = netiso_cidr_to_string(
-                                &g_array_index(q->addresses, NetisoCidr, 0), FALSE);
+                        g_autofree char *src =
+                                netiso_cidr_to_string(&g_array_index(p->addresses, NetisoCidr, 0),
+                                                      /* with_host_prefix */ FALSE);
+                        g_autofree char *dst =
+                                netiso_cidr_to_string(&g_array_index(q->addresses, NetisoCidr, 0),
+                                                      /* with_host_prefix */ FALSE);
                         IptPacket out = { "FORWARD", p->tap, "wan0", src, "198.51.100.2",
                                           "tcp",     80,     "NEW",  0,   64 };
                         IptPacket peer = { "FORWARD", p->tap, q->tap, src, dst,

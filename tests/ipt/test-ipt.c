@@ -1,7 +1,5 @@
-/* The iptables backend without a kernel: the radix trie's shape, and
- * batches applied to a strict in-memory filter table (ipt-sim.c): every
- * event's delta lands exactly on the full rendering of the records, damage
- * is refused, purge leaves nothing. Packets: test-ipt-packets.c. */
+/* The iptables backend without a kernel: the trie's shape, and deltas that
+ * land exactly on the full rendering in ipt-sim.c; damage is refused. */
 #include "autoconfig.h"
 
 #include <string.h>
@@ -19,7 +17,7 @@ items_text(GPtrArray *items)
         for (guint i = 0; items && i < items->len; i++)
                 g_string_append_printf(out, "%s|",
                                        ((NetisoIptItem *)g_ptr_array_index(items, i))->rules);
-        return g_string_free(out, FALSE);
+        return g_string_free(out, /* free_segment */ FALSE);
 }
 
 static char *
@@ -71,7 +69,8 @@ test_tenant_id(void)
         g_autofree char *node = NULL;
         g_autoptr(NetisoIptSet) set = netiso_ipt_set_new();
         g_autoptr(GError) error = NULL;
-        g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) none =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
         /* sha256("production") starts ab8e18ef */
         netiso_ipt_tenant_id("production", id);
@@ -192,7 +191,8 @@ test_rebuild_and_deltas(void)
                         g_autoptr(NetisoIptSet) next = random_change(set, &serial, verify);
                         g_autoptr(GString) out = g_string_new(NULL);
 
-                        netiso_ipt_batch_event(out, config, set, next, verify, family, TRUE);
+                        netiso_ipt_batch_event(out, config, set, next, verify, family,
+                                               /* hooks */ TRUE);
                         ipt_test_restore_ok(sim, out->str);
                         assert_table_is(sim, config, next, family);
                         g_clear_pointer(&set, netiso_ipt_set_free);
@@ -233,7 +233,8 @@ test_damage_refused(void)
                 ipt_test_rebuild(damaged, config, set, NETISO_FAMILY_IPV4);
                 ipt_test_restore_ok(damaged, damages[i]);
                 g_string_truncate(out, 0);
-                netiso_ipt_batch_event(out, config, set, set, verify, NETISO_FAMILY_IPV4, TRUE);
+                netiso_ipt_batch_event(out, config, set, set, verify, NETISO_FAMILY_IPV4,
+                                       /* hooks */ TRUE);
                 g_assert_false(ipt_sim_restore(damaged, out->str, &why));
                 g_clear_pointer(&why, g_free);
                 ipt_test_rebuild(damaged, config, set, NETISO_FAMILY_IPV4);

@@ -1,7 +1,6 @@
-/* netprobe: the one traffic tool of the end-to-end tier, built static so that the same
- * binary serves inside the busybox guests and in the test namespaces. A server answers
- * every TCP connection and UDP datagram with its name and logs what it received (so that
- * a spoofed, one-way probe can be seen arriving); a client reports ok only on a reply. */
+/* netprobe: the end-to-end tier's one traffic tool (static, for the busybox
+ * guests and the namespaces): a server answering and logging TCP and UDP,
+ * and a client that reports ok only on a reply. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

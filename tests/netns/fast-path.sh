@@ -1,5 +1,5 @@
 #!/bin/bash
-# The nftables event fast path (src/nft-fast.c) against the full path: the
+# The nftables event fast path (src/nft/nft-fast.c) against the full path: the
 # same events in two hypervisor namespaces, one forced onto the full path,
 # must leave the same table; a flushed table or chain and a configuration
 # change send the next event down the full path, which repairs; address

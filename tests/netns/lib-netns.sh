@@ -161,6 +161,7 @@ start_guest() {
 	local xml="$WORK/$1.xml"
 	domain_xml "$1" "$2" - "$4" "$5" >"$WORK/$1-prepare.xml"
 	domain_xml "$1" "$2" "$3" "$4" "$5" >"$xml"
+	why_register "$1" "$4" "$5"
 	hook "$1" prepare begin "$WORK/$1-prepare.xml" &&
 		hook "$1" start begin "$xml" &&
 		hook "$1" started begin "$xml"
@@ -239,6 +240,107 @@ spoof_del() {
 	*:*) in_ns "$1" ip -6 addr del "$2/128" dev eth0 ;;
 	*) in_ns "$1" ip addr del "$2/32" dev eth0 ;;
 	esac
+}
+
+# ---- why: `blixard-netiso why` must say what the packets did ----
+
+declare -A WHY_DOMAIN_OF=() # guest address -> domain name (start_guest fills it)
+
+why_register() { # why_register NAME V4 V6
+	WHY_DOMAIN_OF[$2]=$1
+	WHY_DOMAIN_OF[$3]=$1
+}
+
+# why_installed NAME: the domain has a record (its installed state)
+why_installed() {
+	[ -n "$1" ] && [ -e "$STATE_DIR/domains/$1.state" ]
+}
+
+# why_verdict ARGS...: `why ARGS` in the host; prints "allowed N" or
+# "dropped N" (N the deciding rule), else what went wrong
+why_verdict() {
+	local out rc
+	out=$(in_ns "$H" "$CLI" why --strict "$@" 2>&1)
+	rc=$?
+	case $rc in
+	0 | 1) echo "$(if [ $rc = 0 ]; then echo allowed; else echo dropped; fi) $(sed -n '1s/^[a-z]* by rule \([0-9]*\) .*/\1/p' <<<"$out")" ;;
+	*) echo "exit $rc: $(tr '\n' ' ' <<<"$out" | cut -c1-600)" ;;
+	esac
+}
+
+# why_matches GOT VERDICT [RULE]: why_verdict said VERDICT (by RULE)
+why_matches() {
+	[ "${1%% *}" = "$2" ] && { [ -z "$3" ] || [ "${1#* }" = "$3" ]; }
+}
+
+# tap_result STATUS DESCRIPTION: one TAP line, passed when STATUS is 0
+tap_result() {
+	TAP_COUNT=$((TAP_COUNT + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $TAP_COUNT - $2"
+	else
+		echo "not ok $TAP_COUNT - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+# expect allowed|dropped[:RULE] DESCRIPTION PROBE NS ADDR [PORT [TARGET [SRC]]]
+# Runs the probe (tcp, udp or ping_ above) as ok/fails do: one TAP line,
+# passed when the packets did what is expected. Then asks `why` about the
+# same packet, by addresses (the source is the one the kernel picks in NS)
+# and by domain names where an end is an installed guest: one TAP line,
+# passed when every answer is what the packets really did (and RULE, when
+# given) and the firewall agrees with the records (not exit 3). A spoofed
+# SRC is asked by name only (--from DOMAIN --source SRC): an address alone
+# cannot say which tap it came in on.
+expect() {
+	local want=$1 desc=$2 probe=$3 ns=$4 dst=$5 port=${6:-} src=${8:-}
+	local rule="" proto observed to from name dname fam got bad="" asked=""
+	shift 2
+	case $want in *:*) rule=${want#*:} want=${want%%:*} ;; esac
+	case $probe in
+	tcp) proto=tcp ;;
+	udp) proto=udp ;;
+	ping_) proto=icmp port="" src="" ;;
+	*) echo "expect: '$probe' is not a probe of lib-netns.sh" >&2 && exit 1 ;;
+	esac
+	if "$@" >"${TAP_LOG:-/dev/null}" 2>&1; then observed=allowed; else observed=dropped; fi
+	if [ "$observed" = "$want" ]; then
+		tap_result 0 "$desc"
+	else
+		tap_result 1 "$desc (the packets were $observed)"
+	fi
+	case $dst in *:*) fam=6 to=$dst && [ -n "$port" ] && to="[$dst]:$port" ;; *) fam=4 to=$dst${port:+:$port} ;; esac
+	# By addresses.
+	if [ -z "$src" ]; then
+		from=$(in_ns "$ns" ip -o route get "$dst" 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')
+		got=$(why_verdict --from "$from" --to "$to" --proto "$proto")
+		asked="by address"
+		why_matches "$got" "$observed" "$rule" || bad="$bad; why --from $from --to $to --proto $proto: $got"
+	fi
+	# By names.
+	name=${ns#"$NS_PREFIX"}
+	dname=${WHY_DOMAIN_OF[$dst]:-}
+	why_installed "$name" || name=""
+	why_installed "$dname" || dname=""
+	if [ -n "$name" ] || [ -n "$dname" ]; then
+		if [ -n "$name" ]; then from=$name; else from=$(in_ns "$ns" ip -o route get "$dst" | sed -n 's/.* src \([^ ]*\).*/\1/p'); fi
+		[ -n "$dname" ] && to=$dname${port:+:$port}
+		set -- --from "$from" --to "$to" --proto "$proto"
+		[ -n "$src" ] && set -- "$@" --source "$src"
+		[ -n "$name" ] && [ -n "$dname" ] && set -- "$@" "-$fam"
+		got=$(why_verdict "$@")
+		asked="${asked:+$asked and }by name"
+		why_matches "$got" "$observed" "$rule" || bad="$bad; why $*: $got"
+	fi
+	if [ -z "$asked" ]; then
+		tap_result 1 "why: $desc: nothing to ask (a spoofed source from a guest nothing is installed for)"
+	elif [ -z "$bad" ]; then
+		tap_result 0 "why agrees: $desc ($observed by rule ${got##* }, asked $asked)"
+	else
+		tap_result 1 "why disagrees with the packets ($observed${rule:+ by rule $rule}): $desc"
+		echo "#${bad#;}"
+	fi
 }
 
 nft_h() {
@@ -338,4 +440,138 @@ has_tenant_chain() {
 # is_installed TAP: the backend dispatches this tap
 is_installed() {
 	installed_taps | grep -qx -- "$1"
+}
+
+# ---- helpers of the attack tests (tests/netns/attack-*.sh) ----
+
+PROBE="$top_srcdir/tests/netns/attack-probe.py"
+# How long a repair or a condition may take before the test gives up; an
+# ASan build on a loaded 2-core machine needs seconds, not milliseconds.
+DEADLINE=${NETISO_ATTACK_DEADLINE:-10}
+
+# probe NS COMMAND ARG...: tests/netns/attack-probe.py in a namespace
+probe() {
+	local ns=$1
+	shift
+	in_ns "$ns" python3 "$PROBE" "$@"
+}
+
+# probe_bg NS COMMAND ARG...: the same in the background, its PID in PROBE_PID
+probe_bg() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$PROBE" "$@" >>"$WORK/probe.err" 2>&1 &
+	PROBE_PID=$!
+	PIDS+=("$PROBE_PID")
+}
+
+# now_ms: a clock in milliseconds
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# within SECONDS COMMAND...: polls the command every 0.1 s until it
+# succeeds, for at most SECONDS (a decimal number)
+within() {
+	local end
+	end=$(($(now_ms) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -le "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# never_within SECONDS COMMAND...: the command does not succeed in that time
+# (a bounded window for something that must not happen)
+never_within() {
+	! within "$@"
+}
+
+# wait_file FILE: a background probe is ready (it creates FILE)
+wait_file() {
+	within "$DEADLINE" test -e "$1"
+}
+
+# has_line FILE REGEX: FILE exists and a line matches
+has_line() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+# guest_down NAME TAP: the guest's QEMU is gone: its processes end and its
+# tap disappears (with it the host's routes to the guest's addresses)
+guest_down() {
+	local ns="${NS_PREFIX}$1" pid
+	for pid in $(ip netns pids "$ns" 2>/dev/null); do
+		kill "$pid" 2>/dev/null
+	done
+	in_ns "$H" ip link del "$2" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	return 0
+}
+
+# guest_addr NAME TAP ADDR: one more address of a guest (a host route to it
+# by the tap; the tap's host address already has its first address as peer)
+guest_addr() {
+	local ns="${NS_PREFIX}$1"
+	case $3 in
+	*:*)
+		in_ns "$H" ip -6 route add "$3/128" dev "$2"
+		in_ns "$ns" ip -6 addr add "$3/128" dev eth0 nodad
+		;;
+	*)
+		in_ns "$H" ip route add "$3/32" dev "$2" src "$HOST4"
+		in_ns "$ns" ip addr add "$3/32" dev eth0
+		;;
+	esac
+}
+
+# domain_xml_addrs NAME TENANT TAP ADDR...: like domain_xml with any number
+# of guest addresses (IPv4 and IPv6 mixed) on one interface
+domain_xml_addrs() {
+	local name=$1 tenant=$2 tap=$3 uuid a
+	shift 3
+	uuid=$(printf '%08x-0000-4000-8000-%012x' "$(cksum <<<"$name" | cut -d' ' -f1)" 1)
+	echo "<domain type='qemu'>"
+	echo "  <name>$name</name>"
+	echo "  <uuid>$uuid</uuid>"
+	echo "  <metadata>"
+	echo "    <netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' tenant='$tenant'/>"
+	echo "  </metadata>"
+	echo "  <devices>"
+	echo "    <interface type='ethernet'>"
+	echo "      <mac address='52:54:00:00:00:01'/>"
+	[ "$tap" = - ] || echo "      <target dev='$tap'/>"
+	echo "      <source>"
+	for a in "$@"; do
+		case $a in
+		*:*) echo "        <ip family='ipv6' address='$HOST6' prefix='128' peer='$a'/>" ;;
+		*) echo "        <ip address='$HOST4' prefix='32' peer='$a'/>" ;;
+		esac
+	done
+	echo "      </source>"
+	echo "    </interface>"
+	echo "  </devices>"
+	echo "</domain>"
+}
+
+# tracked ADDR: how many conntrack entries of the host namespace name ADDR
+tracked() {
+	in_ns "$H" conntrack -L 2>/dev/null | grep -c -- "=$1 " || true
+}
+
+# table_text: table inet blixard without counters and with set elements
+# sorted (a hash set lists them in bucket order), to compare two states
+table_text() {
+	nft_h list table inet blixard 2>/dev/null |
+		sed -E 's/ packets [0-9]+ bytes [0-9]+//' | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ordered(m):
+    items = sorted(i.strip() for i in m.group(2).split(","))
+    return m.group(1) + ", ".join(items) + " }"
+sys.stdout.write(re.sub(r"(elements = \{ )(.*?)\s*\}", ordered, text, flags=re.S))
+'
 }

@@ -12,6 +12,15 @@ netns_tests = \
 	tests/netns/fast-path.sh \
 	tests/netns/watch-flush.sh \
 	tests/netns/tap-names.sh \
+	tests/netns/why.sh \
+	tests/netns/prometheus.sh \
+	tests/netns/attack-conntrack.sh \
+	tests/netns/attack-ttl.sh \
+	tests/netns/attack-related.sh \
+	tests/netns/attack-netlink.sh \
+	tests/netns/attack-names.sh \
+	tests/netns/attack-flush.sh \
+	tests/netns/attack-inplace.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -23,6 +32,15 @@ netns_iptables_tests = \
 	tests/netns/watch-flush-iptables.sh \
 	tests/netns/watch-flush-iptables-legacy.sh \
 	tests/netns/tap-names-iptables.sh \
+	tests/netns/why-iptables.sh \
+	tests/netns/prometheus-iptables.sh \
+	tests/netns/attack-conntrack-iptables.sh \
+	tests/netns/attack-ttl-iptables.sh \
+	tests/netns/attack-related-iptables.sh \
+	tests/netns/attack-netlink-iptables.sh \
+	tests/netns/attack-names-iptables.sh \
+	tests/netns/attack-flush-iptables.sh \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
-dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh
+dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
+	tests/netns/attack-probe.py

@@ -25,7 +25,7 @@ nwcase_names(void)
 static GArray *
 cidrs_new(const char *const *texts)
 {
-        GArray *a = g_array_new(FALSE, TRUE, sizeof(NetisoCidr));
+        GArray *a = g_array_new(/* zero_terminated */ FALSE, /* clear */ TRUE, sizeof(NetisoCidr));
 
         for (gsize i = 0; texts[i]; i++) {
                 NetisoCidr c;
@@ -62,7 +62,8 @@ seed_new(void)
         c->inter_vm_isolation = FALSE;
         c->tenant_isolation = TRUE;
         c->allow_internet = TRUE;
-        c->allowed_ports = g_array_new(FALSE, TRUE, sizeof(NetisoPort));
+        c->allowed_ports =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ TRUE, sizeof(NetisoPort));
         port_add(c, NETISO_PROTO_UDP, 53, NETISO_DIRECTION_OUTBOUND);
         port_add(c, NETISO_PROTO_TCP, 53, NETISO_DIRECTION_OUTBOUND);
         c->guest_interface_patterns = g_ptr_array_new_with_free_func(g_free);

@@ -20,7 +20,7 @@ test_cidr_roundtrip(void)
                 NetisoCidr c;
                 g_assert_true(netiso_cidr_parse(cases[i].in, &c, &error));
                 g_assert_no_error(error);
-                s = netiso_cidr_to_string(&c, FALSE);
+                s = netiso_cidr_to_string(&c, /* with_host_prefix */ FALSE);
                 g_assert_cmpstr(s, ==, cases[i].out);
         }
 }
