@@ -41,6 +41,7 @@ flush_leak_backend() {
 	in_ns "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
 		--interval 3600 >"$log" 2>&1 &
 	local watch_pid=$!
+	PIDS+=("$watch_pid")
 	for _ in $(seq 200); do grep -q watching "$log" && break; sleep 0.05; done
 	for s in $FLUSH_STREAMS; do
 		dests="$dests ${s#*:}:${s%%:*}"

@@ -48,6 +48,7 @@ struct NetisoNftMonitor {
         Sink *sink; /* an atomic reference-counted box */
         /* The batch being read (thread only). */
         guint touched;
+        guint deleted;
         guint changes;
         char *what;    /* the most telling change so far */
         int what_rank; /* a table before a chain or set before a rule or element */
@@ -158,6 +159,10 @@ note(NetisoNftMonitor *m, gboolean deleted, const Target *t)
 
         if (!touched)
                 return;
+        if (deleted && g_str_equal(t->kind, "table"))
+                m->deleted |= t->family == NFPROTO_INET   ? NETISO_NFT_DELETED_BLIXARD
+                              : t->family == NFPROTO_IPV4 ? NETISO_NFT_DELETED_IP_FILTER
+                                                          : NETISO_NFT_DELETED_IP6_FILTER;
         m->touched |= touched;
         m->changes++;
         rank = g_str_equal(t->kind, "table")                                  ? 3
@@ -336,12 +341,14 @@ end_batch(NetisoNftMonitor *m, const struct nlmsghdr *nlh)
                         c.parent_comm = c.ppid ? read_comm(c.ppid) : NULL;
                 }
                 c.touched = m->touched;
+                c.deleted = m->deleted;
                 c.changes = m->changes;
                 c.what = g_steal_pointer(&m->what);
                 post(m, &c);
         }
         nftnl_gen_free(gen);
         m->touched = 0;
+        m->deleted = 0;
         m->changes = 0;
         g_clear_pointer(&m->what, g_free);
 }
@@ -369,6 +376,7 @@ report_lost(NetisoNftMonitor *m)
 
         /* The batch being read is incomplete: what it touched is unknown. */
         m->touched = 0;
+        m->deleted = 0;
         m->changes = 0;
         g_clear_pointer(&m->what, g_free);
         c.what = g_strdup("lost notifications (receive buffer full)");

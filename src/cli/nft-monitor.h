@@ -12,9 +12,17 @@ typedef enum {
         NETISO_NFT_TOUCHED_IPT = 1 << 1,     /* ip/ip6 filter: FORWARD, INPUT, OUTPUT or ours */
 } NetisoNftTouched;
 
+/* Which watched tables a batch deleted whole, as flags. */
+typedef enum {
+        NETISO_NFT_DELETED_BLIXARD = 1 << 0, /* table inet blixard */
+        NETISO_NFT_DELETED_IP_FILTER = 1 << 1,
+        NETISO_NFT_DELETED_IP6_FILTER = 1 << 2,
+} NetisoNftDeleted;
+
 /* One committed batch (or lost notifications) that touched a watched object. */
 typedef struct {
         guint touched;     /* NetisoNftTouched flags */
+        guint deleted;     /* NetisoNftDeleted flags */
         gboolean lost;     /* the socket overflowed (ENOBUFS): changes may be missing */
         guint32 gen;       /* ruleset generation the batch produced (0 when lost) */
         guint32 pid;       /* committing thread (NFTA_GEN_PROC_PID), 0 when unknown */

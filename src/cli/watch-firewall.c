@@ -18,6 +18,9 @@
 #include "core/state.h"
 #include "engine/inspectors.h"
 #include "engine/reconcile.h"
+#include "ipt/ipt-backend.h"
+#include "ipt/ipt-render.h"
+#include "ipt/ipt-restore.h"
 #include "nft/nft-backend.h"
 #include "nft/nft-lib.h"
 #include "util/error.h"
@@ -36,7 +39,8 @@ struct NetisoWatchFirewall {
         guint32 self_gen;    /* the last generation our own restore committed */
         guint pending;       /* idle source of a scheduled restore or verify */
         gboolean pending_restore;
-        char *last_failure; /* a failure that repeats is logged once */
+        guint pending_deleted; /* NetisoNftDeleted flags of the batches it covers */
+        char *last_failure;    /* a failure that repeats is logged once */
 };
 
 /* Process names of our own tools, as the kernel records them (15 characters
@@ -147,14 +151,50 @@ restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms
         return netiso_nft_run(fw, text->str, error);
 }
 
+/* iptables, for each family whose filter table was deleted whole (nft flush
+ * ruleset): first our chains as they are with no guest, under the lock, one
+ * small batch per family (from then on guest taps pass nothing), then the
+ * rebuild from the records, whose time grows with the guests. A table that
+ * was not deleted goes to the rebuild at once: the first batch assumes that
+ * none of our chains exists, and is refused (harmlessly) when one does. */
+static gboolean
+restore_ipt(NetisoWatchFirewall *wf, NetisoFirewall *fw, guint deleted, double *ret_first_ms,
+            GError **error)
+{
+        gint64 start = g_get_monotonic_time();
+        static const guint flags[NETISO_IPT_FAMILIES] = { NETISO_NFT_DELETED_IP_FILTER,
+                                                          NETISO_NFT_DELETED_IP6_FILTER };
+        g_autoptr(NetisoLock) lock = NULL;
+        g_autoptr(NetisoIptSet) none = netiso_ipt_set_new();
+
+        if (deleted & (NETISO_NFT_DELETED_IP_FILTER | NETISO_NFT_DELETED_IP6_FILTER)) {
+                lock = netiso_lock_acquire(wf->config->state_dir, LOCK_TIMEOUT_MS, error);
+                if (!lock || !netiso_ipt_set_finish(none, error))
+                        return FALSE;
+        }
+        for (gsize f = 0; lock && f < NETISO_IPT_FAMILIES; f++) {
+                g_autoptr(GString) text = g_string_new(NULL);
+                g_autoptr(GError) refused = NULL;
+
+                if (!(deleted & flags[f]))
+                        continue;
+                netiso_ipt_batch_rebuild(text, wf->config, none, netiso_ipt_families[f].family,
+                                         NULL);
+                netiso_ipt_restore(fw, netiso_ipt_families[f].restore, text->str, &refused);
+                *ret_first_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
+        }
+        g_clear_pointer(&lock, netiso_lock_release);
+        return netiso_reconcile_from_records(wf->config, fw, error);
+}
+
 static double
 ms_since(gint64 start)
 {
         return (double)(g_get_monotonic_time() - start) / 1000.0;
 }
 
-void
-netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
+static void
+restore(NetisoWatchFirewall *wf, const char *event, guint deleted)
 {
         NetisoLogFields f = { .event = event, .outcome = "failed" };
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
@@ -162,14 +202,12 @@ netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
         gint64 start = g_get_monotonic_time();
         guint32 before = 0;
         gboolean have_before = netiso_nft_current_generation(&before, NULL);
-        gboolean skeleton = wf->config->backend == NETISO_BACKEND_NFTABLES;
+        gboolean nft = wf->config->backend == NETISO_BACKEND_NFTABLES;
         double skeleton_ms = 0;
-        gboolean ok = TRUE;
+        gboolean ok;
 
-        if (skeleton)
-                ok = restore_nft(wf, fw, &skeleton_ms, &error);
-        else
-                ok = netiso_reconcile_from_records(wf->config, fw, &error);
+        ok = nft ? restore_nft(wf, fw, &skeleton_ms, &error)
+                 : restore_ipt(wf, fw, deleted, &skeleton_ms, &error);
         wf->have_gen = have_before && netiso_nft_current_generation(&wf->self_gen, NULL);
         wf->covered_gen = before;
         if (!ok) {
@@ -178,7 +216,7 @@ netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
         }
         g_clear_pointer(&wf->last_failure, g_free);
         f.outcome = "repaired";
-        if (skeleton)
+        if (skeleton_ms > 0)
                 netiso_log(LOG_NOTICE, &f,
                            "restored %s from the records in %.1f ms (its shared rules and "
                            "fail-closed drops in the first %.1f ms)",
@@ -186,6 +224,12 @@ netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
         else
                 netiso_log(LOG_NOTICE, &f, "restored %s from the records in %.1f ms",
                            watched_name(wf), ms_since(start));
+}
+
+void
+netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
+{
+        restore(wf, event, 0);
 }
 
 void
@@ -220,12 +264,14 @@ static gboolean
 run_pending(gpointer data)
 {
         NetisoWatchFirewall *wf = data;
-        gboolean restore = wf->pending_restore;
+        gboolean repair = wf->pending_restore;
+        guint deleted = wf->pending_deleted;
 
         wf->pending = 0;
         wf->pending_restore = FALSE;
-        if (restore)
-                netiso_watch_firewall_restore(wf, "nft-notify");
+        wf->pending_deleted = 0;
+        if (repair)
+                restore(wf, "nft-notify", deleted);
         else
                 netiso_watch_firewall_verify(wf, "nft-notify");
         return G_SOURCE_REMOVE;
@@ -234,9 +280,10 @@ run_pending(gpointer data)
 /* After every notice already queued (they come at a higher priority), so
  * that one restore covers them all; a restore wins over a verify. */
 static void
-schedule(NetisoWatchFirewall *wf, gboolean restore)
+schedule(NetisoWatchFirewall *wf, gboolean repair, guint deleted)
 {
-        wf->pending_restore |= restore;
+        wf->pending_restore |= repair;
+        wf->pending_deleted |= deleted;
         if (!wf->pending)
                 wf->pending = g_idle_add_full(G_PRIORITY_DEFAULT, run_pending, wf, NULL);
 }
@@ -257,7 +304,7 @@ on_commit(const NetisoNftCommit *c, gpointer data)
                 /* Unknown changes: compare, since the flood may be our own. */
                 netiso_log(LOG_WARNING, &f, "%s: checking %s against the records", c->what,
                            watched_name(wf));
-                schedule(wf, /* restore */ FALSE);
+                schedule(wf, /* repair */ FALSE, 0);
                 return;
         }
         if (wf->have_gen && gen_at_most(c->gen, wf->covered_gen))
@@ -271,7 +318,7 @@ on_commit(const NetisoNftCommit *c, gpointer data)
         netiso_log(LOG_WARNING, &f, "%s by %s (pid %u)%s: restoring %s from the records", c->what,
                    c->comm ? c->comm : "an unknown process", c->pid, more ? more : "",
                    watched_name(wf));
-        schedule(wf, /* restore */ TRUE);
+        schedule(wf, /* repair */ TRUE, c->deleted);
 }
 
 /* ---- the timer, and iptables-legacy ---- */
