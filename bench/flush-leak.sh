@@ -36,7 +36,7 @@ flush_leak_backend() {
 		in_ns "$H" "$POPULATE" "$BLIXARD_NETISO_CONFIG" "$guests" $((guests / 10)) >/dev/null ||
 			{ echo "flush-leak: cannot install $guests guests" >&2; return 1; }
 	fi
-	start_guest a1 A vnet1 10.0.0.11 fd00:10::11 || { echo "flush-leak: a1 refused" >&2; return 1; }
+	start_guest a1 A vnet1 10.0.0.11 fd00:10::11 || { echo "flush-leak: a1 refused ($backend, $guests guests)" >&2; return 1; }
 	start_guest b1 B vnet3 10.0.0.13 fd00:10::13 || { echo "flush-leak: b1 refused" >&2; return 1; }
 	in_ns "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
 		--interval 3600 >"$log" 2>&1 &

@@ -119,11 +119,13 @@ watched_name(const NetisoWatchFirewall *wf)
 
 /* nftables, under the lock: first the configuration-derived skeleton
  * alone, one batch whose cost does not grow with the guests. It brings back
- * every shared rule and the fail-closed drops, so nothing leaks any more;
- * guests whose elements were lost (a deleted table) pass nothing, never
- * more. Then the whole table from the records, rewritten in place rather
- * than deleted and created (nft-backend.h: a new interval set would match
- * nothing while the large batch commits). */
+ * every shared rule, the configuration's sets and the fail-closed drops, so
+ * nothing leaks any more; guests whose elements were lost (a deleted table)
+ * pass nothing, never more. Then the guests' elements from the records,
+ * rewritten in place rather than with the table deleted and created
+ * (nft-backend.h: a new interval set would match nothing while the large
+ * batch commits), and in a batch of their own, which leaves the interval
+ * sets alone. */
 static gboolean
 restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms, GError **error)
 {
@@ -147,7 +149,7 @@ restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms
         if (!chains)
                 return FALSE;
         g_string_truncate(text, 0);
-        netiso_nft_render_refill(text, wf->config, records, chains);
+        netiso_nft_render_refill(text, records, chains);
         return netiso_nft_run(fw, text->str, error);
 }
 

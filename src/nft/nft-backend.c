@@ -284,12 +284,10 @@ render_records(GString *out, GPtrArray *records, gboolean flush)
 }
 
 void
-netiso_nft_render_refill(GString *out, const NetisoConfig *config, GPtrArray *records,
-                         const GPtrArray *chains)
+netiso_nft_render_refill(GString *out, GPtrArray *records, const GPtrArray *chains)
 {
         g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 
-        netiso_nft_render_skeleton(out, config);
         render_records(out, records, /* flush */ TRUE);
         for (guint i = 0; i < records->len; i++)
                 g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
