@@ -45,7 +45,7 @@ WATCH_LOG="$WORK/watch.log"
 interval=3600
 [ "$LEGACY" = 1 ] && interval=1
 # No libvirtd answers this socket: watch must work from the records alone.
-in_ns "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
+ip netns exec "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
 	--interval "$interval" >"$WATCH_LOG" 2>&1 &
 WATCH_PID=$!
 PIDS+=("$WATCH_PID")
@@ -195,6 +195,7 @@ ok "the state is as before" intact
 
 kill "$WATCH_PID" 2>/dev/null
 wait "$WATCH_PID" 2>/dev/null
+ok "watch stops on SIGTERM" test $? = 0
 diag "watch's log:"
 sed 's/^/#   /' "$WATCH_LOG" | tail -n 40
 done_testing
