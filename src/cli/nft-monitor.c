@@ -340,6 +340,7 @@ end_batch(NetisoNftMonitor *m, const struct nlmsghdr *nlh)
                         c.ppid = read_ppid(c.pid);
                         c.parent_comm = c.ppid ? read_comm(c.ppid) : NULL;
                 }
+                c.received = g_get_monotonic_time();
                 c.touched = m->touched;
                 c.deleted = m->deleted;
                 c.changes = m->changes;
@@ -372,7 +373,8 @@ static void
 report_lost(NetisoNftMonitor *m)
 {
         NetisoNftCommit c = { .touched = NETISO_NFT_TOUCHED_BLIXARD | NETISO_NFT_TOUCHED_IPT,
-                              .lost = TRUE };
+                              .lost = TRUE,
+                              .received = g_get_monotonic_time() };
 
         /* The batch being read is incomplete: what it touched is unknown. */
         m->touched = 0;

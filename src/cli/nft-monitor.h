@@ -31,6 +31,7 @@ typedef struct {
         char *parent_comm; /* the parent's name, may be NULL */
         char *what;        /* the first watched change, e.g. "deleted table inet blixard" */
         guint changes;     /* how many watched changes the batch made */
+        gint64 received;   /* g_get_monotonic_time() when its end was read */
 } NetisoNftCommit;
 
 typedef void (*NetisoNftCommitFunc)(const NetisoNftCommit *commit, gpointer data);

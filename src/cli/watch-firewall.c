@@ -40,6 +40,7 @@ struct NetisoWatchFirewall {
         guint pending;       /* idle source of a scheduled restore or verify */
         gboolean pending_restore;
         guint pending_deleted; /* NetisoNftDeleted flags of the batches it covers */
+        gint64 pending_since;  /* when the first of them was read; 0: none */
         char *last_failure;    /* a failure that repeats is logged once */
 };
 
@@ -195,8 +196,9 @@ ms_since(gint64 start)
         return (double)(g_get_monotonic_time() - start) / 1000.0;
 }
 
+/* since: when the change was read (0: not from a notification). */
 static void
-restore(NetisoWatchFirewall *wf, const char *event, guint deleted)
+restore(NetisoWatchFirewall *wf, const char *event, guint deleted, gint64 since)
 {
         NetisoLogFields f = { .event = event, .outcome = "failed" };
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
@@ -218,7 +220,14 @@ restore(NetisoWatchFirewall *wf, const char *event, guint deleted)
         }
         g_clear_pointer(&wf->last_failure, g_free);
         f.outcome = "repaired";
-        if (skeleton_ms > 0)
+        if (skeleton_ms > 0 && since)
+                netiso_log(LOG_NOTICE, &f,
+                           "restored %s from the records in %.1f ms (its shared rules and "
+                           "fail-closed drops in the first %.1f ms, %.1f ms after the change "
+                           "was read)",
+                           watched_name(wf), ms_since(start), skeleton_ms,
+                           (double)(start - since) / 1000.0 + skeleton_ms);
+        else if (skeleton_ms > 0)
                 netiso_log(LOG_NOTICE, &f,
                            "restored %s from the records in %.1f ms (its shared rules and "
                            "fail-closed drops in the first %.1f ms)",
@@ -231,7 +240,7 @@ restore(NetisoWatchFirewall *wf, const char *event, guint deleted)
 void
 netiso_watch_firewall_restore(NetisoWatchFirewall *wf, const char *event)
 {
-        restore(wf, event, 0);
+        restore(wf, event, 0, 0);
 }
 
 void
@@ -268,12 +277,14 @@ run_pending(gpointer data)
         NetisoWatchFirewall *wf = data;
         gboolean repair = wf->pending_restore;
         guint deleted = wf->pending_deleted;
+        gint64 since = wf->pending_since;
 
         wf->pending = 0;
         wf->pending_restore = FALSE;
         wf->pending_deleted = 0;
+        wf->pending_since = 0;
         if (repair)
-                restore(wf, "nft-notify", deleted);
+                restore(wf, "nft-notify", deleted, since);
         else
                 netiso_watch_firewall_verify(wf, "nft-notify");
         return G_SOURCE_REMOVE;
@@ -282,8 +293,10 @@ run_pending(gpointer data)
 /* After every notice already queued (they come at a higher priority), so
  * that one restore covers them all; a restore wins over a verify. */
 static void
-schedule(NetisoWatchFirewall *wf, gboolean repair, guint deleted)
+schedule(NetisoWatchFirewall *wf, gboolean repair, guint deleted, gint64 since)
 {
+        if (!wf->pending_since || since < wf->pending_since)
+                wf->pending_since = since;
         wf->pending_restore |= repair;
         wf->pending_deleted |= deleted;
         if (!wf->pending)
@@ -306,7 +319,7 @@ on_commit(const NetisoNftCommit *c, gpointer data)
                 /* Unknown changes: compare, since the flood may be our own. */
                 netiso_log(LOG_WARNING, &f, "%s: checking %s against the records", c->what,
                            watched_name(wf));
-                schedule(wf, /* repair */ FALSE, 0);
+                schedule(wf, /* repair */ FALSE, 0, c->received);
                 return;
         }
         if (wf->have_gen && gen_at_most(c->gen, wf->covered_gen))
@@ -320,7 +333,7 @@ on_commit(const NetisoNftCommit *c, gpointer data)
         netiso_log(LOG_WARNING, &f, "%s by %s (pid %u)%s: restoring %s from the records", c->what,
                    c->comm ? c->comm : "an unknown process", c->pid, more ? more : "",
                    watched_name(wf));
-        schedule(wf, /* repair */ TRUE, c->deleted);
+        schedule(wf, /* repair */ TRUE, c->deleted, c->received);
 }
 
 /* ---- the timer, and iptables-legacy ---- */
