@@ -183,7 +183,10 @@ restore_ipt(NetisoWatchFirewall *wf, NetisoFirewall *fw, guint deleted, double *
                         continue;
                 netiso_ipt_batch_rebuild(text, wf->config, none, netiso_ipt_families[f].family,
                                          NULL);
-                netiso_ipt_restore(fw, netiso_ipt_families[f].restore, text->str, &refused);
+                if (!netiso_ipt_restore(fw, netiso_ipt_families[f].restore, text->str, &refused)) {
+                        NetisoLogFields lf = { .event = "nft-notify", .outcome = "incomplete" };
+                        netiso_log(LOG_WARNING, &lf, "%s (the rebuild follows)", refused->message);
+                }
                 *ret_first_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
         }
         g_clear_pointer(&lock, netiso_lock_release);
