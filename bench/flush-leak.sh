@@ -133,7 +133,7 @@ flush_leak_section() {
 	echo
 	echo "## Leak window after a ruleset flush"
 	echo
-	echo "A guest of tenant A sends $FLUSH_RATE UDP datagrams a second to each of a cluster address and a guest of tenant B, IPv4 and IPv6, while \`nft flush ruleset\` runs on the host ($FLUSH_ROUNDS flushes per backend); \`blixard-netiso watch\` restores from nf_tables' notifications (its timer at an hour, libvirtd unreachable). Datagrams that arrived leaked: at $FLUSH_RATE a second one datagram is one millisecond. Median / max over the flushes; the window is the span of the leaked datagrams' send times plus 1 ms; the restore is watch's own time for the one transaction, as it logs it."
+	echo "A guest of tenant A sends $(num "$FLUSH_RATE") UDP datagrams a second to each of a cluster address and a guest of tenant B, IPv4 and IPv6, while \`nft flush ruleset\` runs on the host ($FLUSH_ROUNDS flushes per backend); \`blixard-netiso watch\` restores from nf_tables' notifications (its timer at an hour, libvirtd unreachable). Datagrams that arrived leaked: at $(num "$FLUSH_RATE") a second one datagram is one millisecond. Median / max over the flushes; the window is the span of the leaked datagrams' send times plus 1 ms (more datagrams than milliseconds: the sender, delayed, caught up in a burst); the restore is watch's whole restore as it logs it, of which the first, small batch ends the leak."
 	echo
 	echo "| backend, other guests | to the cluster, IPv4 | to the cluster, IPv6 | to tenant B, IPv4 | to tenant B, IPv6 | window ms, worst stream | restore ms |"
 	echo "|---|---|---|---|---|---|---|"
