@@ -1,11 +1,12 @@
 /* watch-firewall: restore the records' state when someone else changes our
  * objects. nf_tables tells who committed each batch (nft-monitor.c); our own
  * tools (the hook, this CLI, watch itself and the iptables-restore they run)
- * are left alone, anything else that touched our objects is undone by a sync
- * from the records, one transaction. A restore repairs every batch
- * committed before it, so batches up to the generation seen just before it
- * are not acted on again: a storm of changes costs one restore, and the
- * notifications of the restore itself never start another. */
+ * are left alone, anything else that touched our objects is undone from the
+ * records: a small batch that ends the leak, then the guests' state. A
+ * restore repairs every batch committed before it, so batches up to the
+ * generation seen just before it are not acted on again: a storm of changes
+ * costs one restore, and the notifications of the restore itself never start
+ * another. A restore that fails is tried again, after 1 s, then up to 30 s. */
 #include "autoconfig.h"
 
 #include <linux/netfilter.h>
@@ -42,6 +43,7 @@ struct NetisoWatchFirewall {
         guint pending_deleted; /* NetisoNftDeleted flags of the batches it covers */
         gint64 pending_since;  /* when the first of them was read; 0: none */
         char *last_failure;    /* a failure that repeats is logged once */
+        guint retry_s;         /* the wait before the next try of a failed restore */
 };
 
 /* Process names of our own tools, as the kernel records them (15 characters
@@ -199,6 +201,8 @@ ms_since(gint64 start)
         return (double)(g_get_monotonic_time() - start) / 1000.0;
 }
 
+static void retry(NetisoWatchFirewall *wf, guint deleted);
+
 /* since: when the change was read (0: not from a notification). */
 static void
 restore(NetisoWatchFirewall *wf, const char *event, guint deleted, gint64 since)
@@ -215,12 +219,14 @@ restore(NetisoWatchFirewall *wf, const char *event, guint deleted, gint64 since)
 
         ok = nft ? restore_nft(wf, fw, &skeleton_ms, &error)
                  : restore_ipt(wf, fw, deleted, &skeleton_ms, &error);
-        wf->have_gen = have_before && netiso_nft_current_generation(&wf->self_gen, NULL);
-        wf->covered_gen = before;
         if (!ok) {
                 log_failure(wf, &f, error->message);
+                retry(wf, deleted);
                 return;
         }
+        wf->retry_s = 0;
+        wf->have_gen = have_before && netiso_nft_current_generation(&wf->self_gen, NULL);
+        wf->covered_gen = before;
         g_clear_pointer(&wf->last_failure, g_free);
         f.outcome = "repaired";
         if (skeleton_ms > 0 && since)
@@ -304,6 +310,18 @@ schedule(NetisoWatchFirewall *wf, gboolean repair, guint deleted, gint64 since)
         wf->pending_deleted |= deleted;
         if (!wf->pending)
                 wf->pending = g_idle_add_full(G_PRIORITY_DEFAULT, run_pending, wf, NULL);
+}
+
+/* A failed restore (the lock held too long, a refused batch) is tried
+ * again after 1 s, then at most every 30 s. */
+static void
+retry(NetisoWatchFirewall *wf, guint deleted)
+{
+        wf->retry_s = wf->retry_s ? MIN(wf->retry_s * 2, 30) : 1;
+        wf->pending_restore = TRUE;
+        wf->pending_deleted |= deleted;
+        if (!wf->pending)
+                wf->pending = g_timeout_add_seconds(wf->retry_s, run_pending, wf);
 }
 
 /* ---- notifications ---- */

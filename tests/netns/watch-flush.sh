@@ -181,6 +181,22 @@ dead) ok "a connection opened to the cluster during the window is cut by the rep
 	;;
 esac
 
+# The lock held past its 20 s timeout (a stuck hook): the restore fails, says
+# so, and is tried again until it succeeds once the lock is free.
+in_ns "$H" flock "$STATE_DIR/lock" sleep 24 &
+holder=$!
+sleep 0.5
+if [ "$BACKEND" = iptables ]; then
+	in_ns "$H" iptables -w -F FORWARD
+else
+	in_ns "$H" nft flush ruleset
+fi
+ok "with the lock held, the restore fails and says so" \
+	wait_for 60 grep -q "lock: still locked" "$WATCH_LOG"
+wait "$holder"
+ok "... and is tried again until it succeeds once the lock is free" wait_for 60 intact
+isolated
+
 # What must not start a restore: our own hook, and tables that are not ours.
 before=$(restores)
 ok "b1 stops under watch" stop_guest b1
