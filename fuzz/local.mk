@@ -11,7 +11,8 @@ FUZZ_SECONDS = 600
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/fuzz $(AM_CPPFLAGS) \
-	$(GLIB_CFLAGS) $(LIBNFTABLES_CFLAGS)
+	$(GLIB_CFLAGS) $(LIBNFTABLES_CFLAGS) $(LIBNFTNL_CFLAGS) $(LIBMNL_CFLAGS) \
+	$(LIBNETFILTER_CONNTRACK_CFLAGS)
 fuzz_headers = $(wildcard $(srcdir)/src/*/*.h) $(srcdir)/fuzz/fuzz-common.h autoconfig.h
 
 fuzz/obj/%.o: $(srcdir)/src/%.c $(fuzz_headers)
@@ -22,7 +23,7 @@ fuzz/obj/fuzz-common.o: $(srcdir)/fuzz/fuzz-common.c $(fuzz_headers)
 		-fsanitize=fuzzer-no-link -c -o $@ $<
 $(fuzz_harnesses): fuzz/%: $(srcdir)/fuzz/%.c $(fuzz_lib_objects) $(fuzz_headers)
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(fuzz_lib_objects) $(GLIB_LIBS) $(LIBS)
+		$(fuzz_lib_objects) $(GLIB_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) $(LIBS)
 
 fuzz-check-cc:
 	@test "$(HAVE_FUZZ)" = yes || { echo "make fuzz: no clang with libFuzzer was found" \

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "conf/domain.h"
 #include "core/backend.h"
+#include "core/flow-ids.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/lifecycle.h"
@@ -72,8 +73,14 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                         netiso_policy_new_for_domain(config, domain, &error);
                 g_autoptr(NetisoRecord) old = NULL;
                 if (policy && netiso_lifecycle_validate(config, domain, &error) &&
-                    netiso_state_load(config->state_dir, domain->name, &old, &error))
+                    netiso_state_load(config->state_dir, domain->name, &old, &error)) {
+                        /* Its flow id if it keeps it, else the one an install would get. */
+                        if (old && old->flow_id && g_str_equal(old->tenant, policy->tenant))
+                                policy->flow_id = old->flow_id;
+                        else
+                                netiso_flow_id_next(config->state_dir, &policy->flow_id, NULL);
                         netiso_backend_ops(config->backend)->apply(fw, config, policy, old, &error);
+                }
                 return finish(fw, dry_run, error);
         }
         netiso_lifecycle_install(config, domain, fw, &error);
@@ -122,6 +129,7 @@ netiso_cli_purge(NetisoCliOptions *options, int argc, char **argv)
         g_autoptr(NetisoConfig) config = NULL;
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(NetisoLock) lock = NULL;
         g_autoptr(GError) error = NULL;
         int status = 0;
 
@@ -130,6 +138,11 @@ netiso_cli_purge(NetisoCliOptions *options, int argc, char **argv)
         config = netiso_cli_load_config(options, &status);
         if (!config)
                 return status;
+        /* The hook's lock: a purge between a hook's record and its commit
+         * would leave the hook's elements with no record. */
+        lock = netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, &error);
+        if (!lock)
+                return netiso_cli_fail(error);
         for (int b = 0; b < _NETISO_BACKEND_MAX; b++) {
                 g_autoptr(GError) e = NULL;
                 if (!netiso_backend_ops(b)->purge(fw, &e) && b == (int)config->backend && !error)

@@ -23,7 +23,6 @@
 #include "ipt/ipt-render.h"
 #include "ipt/ipt-restore.h"
 #include "nft/nft-backend.h"
-#include "nft/nft-lib.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -120,40 +119,34 @@ watched_name(const NetisoWatchFirewall *wf)
 
 /* ---- restore and verify ---- */
 
-/* nftables, under the lock: first the configuration-derived skeleton
- * alone, one batch whose cost does not grow with the guests. It brings back
- * every shared rule, the configuration's sets and the fail-closed drops, so
- * nothing leaks any more; guests whose elements were lost (a deleted table)
- * pass nothing, never more. Then the guests' elements from the records,
- * rewritten in place rather than with the table deleted and created
- * (nft-backend.h: a new interval set would match nothing while the large
- * batch commits), and in a batch of their own, which leaves the interval
- * sets alone. */
+static gboolean
+load_nft(gpointer data, GPtrArray **ret_records, GPtrArray **ret_chains, GError **error)
+{
+        NetisoWatchFirewall *wf = data;
+
+        *ret_records = netiso_state_list(wf->config->state_dir, NULL, error);
+        if (!*ret_records)
+                return FALSE;
+        *ret_chains = netiso_nft_list_chains(NFPROTO_INET, NETISO_NFT_TABLE, error);
+        return *ret_chains != NULL;
+}
+
+/* nftables: the skeleton first, then the guests' part in place, under the
+ * lock (netiso_nft_restore()). */
 static gboolean
 restore_nft(NetisoWatchFirewall *wf, NetisoFirewall *fw, double *ret_skeleton_ms, GError **error)
 {
         gint64 start = g_get_monotonic_time();
         g_autoptr(NetisoLock) lock =
                 netiso_lock_acquire(wf->config->state_dir, LOCK_TIMEOUT_MS, error);
-        g_autoptr(GString) text = g_string_new(NULL);
-        g_autoptr(GPtrArray) records = NULL;
-        g_autoptr(GPtrArray) chains = NULL;
+        double locked_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
+        gboolean ok;
 
         if (!lock)
                 return FALSE;
-        netiso_nft_render_skeleton(text, wf->config);
-        if (!netiso_nft_run(fw, text->str, error))
-                return FALSE;
-        *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
-        records = netiso_state_list(wf->config->state_dir, NULL, error);
-        if (!records)
-                return FALSE;
-        chains = netiso_nft_list_chains(NFPROTO_INET, NETISO_NFT_TABLE, error);
-        if (!chains)
-                return FALSE;
-        g_string_truncate(text, 0);
-        netiso_nft_render_refill(text, records, chains);
-        return netiso_nft_run(fw, text->str, error);
+        ok = netiso_nft_restore(fw, wf->config, load_nft, wf, ret_skeleton_ms, error);
+        *ret_skeleton_ms += locked_ms;
+        return ok;
 }
 
 /* iptables, for each family whose filter table was deleted whole (nft flush

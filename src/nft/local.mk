@@ -1,15 +1,19 @@
 ## src/nft: the nftables backend (table inet blixard). The full path runs
 ## libnftables (loaded with dlopen on first use); the event fast path speaks
-## nf_tables netlink itself.
+## nf_tables netlink through libnftnl and libmnl (which libnftables links
+## too, so a hook run maps no library it would not map anyway).
 noinst_LTLIBRARIES += libnetiso-nft.la
 libnetiso_nft_la_SOURCES = \
 	src/nft/nft-skeleton.c src/nft/nft-skeleton.h \
 	src/nft/nft-lib.c src/nft/nft-lib.h \
-	src/nft/nft-netlink.c src/nft/nft-netlink.h \
+	src/nft/nft-netlink.c src/nft/nft-netlink.h src/nft/nft-netlink-internal.h \
+	src/nft/nft-batch.c src/nft/nft-batch.h \
+	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	$(NULL)
-libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS)
+libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS) $(LIBNFTNL_CFLAGS) $(LIBMNL_CFLAGS)
+libnetiso_nft_la_LIBADD = $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
 
 # Reading the table back (status, reconcile --check, watch): libnftables' JSON
 # listing read with json-glib. Only libnetiso-inspect.la takes it in.

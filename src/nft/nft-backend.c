@@ -3,11 +3,14 @@
  * the fast path (nft-fast.c) takes it. Names arrive validated (domain.c). */
 #include "autoconfig.h"
 
+#include <net/if.h>
 #include <stdio.h>
 
 #include "nft/nft-backend.h"
 #include "nft/nft-fast.h"
+#include "nft/nft-generation.h"
 #include "nft/nft-lib.h"
+#include "nft/nft-netlink.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 #include "util/names.h"
@@ -28,9 +31,26 @@ element_pair(GString *out, gboolean tolerant_delete, const char *set, const char
                 g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
 }
 
+/* The tap's flow id (nft-skeleton.c, guest_flow): what zone and mark its
+ * connections get, and the pairs that bind them. A record without an id
+ * (written by an older version) gets none: its tap has no flows. */
+static void
+render_flow_id(GString *out, gboolean remove, const char *qtap, guint16 flow_id)
+{
+        g_autofree char *map = g_strdup_printf("%s : %u", qtap, flow_id);
+        g_autofree char *pair = g_strdup_printf("%s . %u", qtap, flow_id);
+
+        if (flow_id == 0)
+                return;
+        element_pair(out, remove, "zone_by_tap", map, qtap);
+        element_pair(out, remove, "mark_by_tap", map, qtap);
+        element_pair(out, remove, "flow_zone", pair, pair);
+        element_pair(out, remove, "flow_mark", pair, pair);
+}
+
 static void
 render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
-            const char *tenant, const GArray *addresses)
+            const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
         g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
@@ -41,6 +61,7 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
                 element_pair(out, remove, "guest_drops", qtap, qtap);
         element_pair(out, remove, "guest_tenant", vmap, qtap);
         element_pair(out, remove, tset, qtap, qtap);
+        render_flow_id(out, remove, qtap, flow_id);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
                 g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
@@ -53,20 +74,6 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
         }
 }
 
-/* Dropping an unused tenant is a separate, best-effort batch: the kernel
- * refuses it (EBUSY) while any guest_tenant element still jumps to the
- * chain, which makes the kernel's reference count the tenant's guest count. */
-static void
-gc_tenant(NetisoFirewall *fw, const char *tenant)
-{
-        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
-                                                "delete set " T " tenant-%s-ifs\n",
-                                                tenant, tenant);
-        g_autoptr(GError) ignored = NULL;
-
-        netiso_nft_run(fw, text, &ignored);
-}
-
 static void
 render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
 {
@@ -74,51 +81,7 @@ render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy 
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                 render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
-                            old->tenant, p->addresses);
-        }
-}
-
-/* Whether the kernel holds this element: the return code of a "get
- * element" says it, nothing is parsed. Capture mode says yes. */
-static gboolean
-kernel_has(NetisoFirewall *fw, const char *set, const char *element)
-{
-        g_autofree char *cmd = g_strdup_printf("get element " T " %s { %s }", set, element);
-        g_autofree char *out = netiso_nft_query(fw, cmd, /* json */ FALSE, NULL);
-
-        return out != NULL;
-}
-
-/* Turn the kernel's terse refusal of an address element into the conflict
- * it almost always is: another guest's tap already owns that address, that
- * is, addr_owner holds it while guest_src does not bind it to this tap (one
- * event writes both).
- * TODO(sec-netlink): ask for the one addr_owner element (NFT_MSG_GETSETELEM
- * on the fast path's socket) and compare its data with the tap, once
- * nft-netlink.c, being rebuilt on libmnl/libnftnl, can get an element; that
- * also spares loading libnftables after a refused fast event. */
-static void
-explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
-{
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-
-                for (guint a = 0; a < p->addresses->len; a++) {
-                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
-                        g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
-                        g_autofree char *bound = g_strdup_printf("\"%s\" . %s", p->tap, s);
-
-                        if (!kernel_has(fw, v4 ? "addr_owner_v4" : "addr_owner_v6", s) ||
-                            kernel_has(fw, v4 ? "guest_src_v4" : "guest_src_v6", bound))
-                                continue;
-                        g_clear_error(error);
-                        g_set_error(
-                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
-                                "domain '%s': address %s of interface %u is already installed for another guest's tap",
-                                policy->domain, s, p->iface_index);
-                        return;
-                }
+                            old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -141,22 +104,327 @@ netlink(NetisoFirewall *fw, GError **error)
         return nl;
 }
 
-/* The fast path (nft-fast.c) when the kernel holds this configuration's
- * skeleton; DECLINED (nothing changed) sends the event down the full path.
- * old == NULL with policy == NULL is never asked. */
+typedef struct {
+        const NetisoConfig *config;
+        char *key, *mark;
+} Skeleton;
+
+static void
+skeleton_free(gpointer data)
+{
+        Skeleton *k = data;
+
+        g_free(k->key);
+        g_free(k->mark);
+        g_free(k);
+}
+
+/* The skeleton's key and mark for config, kept by fw and computed when
+ * first asked: rendering the skeleton for its mark is a large part of an
+ * event's own instructions, which the fast path spares (the record holds
+ * the mark for the key). */
+static Skeleton *
+skeleton(NetisoFirewall *fw, const NetisoConfig *config)
+{
+        Skeleton *k = netiso_firewall_handle(fw, "nft skeleton");
+
+        if (k && k->config == config)
+                return k;
+        k = g_new0(Skeleton, 1);
+        k->config = config;
+        k->key = netiso_nft_generation_key(config);
+        netiso_firewall_set_handle(fw, "nft skeleton", k, skeleton_free);
+        return k;
+}
+
+static const char *
+skeleton_mark(NetisoFirewall *fw, const NetisoConfig *config)
+{
+        Skeleton *k = skeleton(fw, config);
+        g_autoptr(GHashTable) counts = NULL;
+
+        if (!k->mark)
+                netiso_nft_skeleton_facts(config, &k->mark, &counts);
+        return k->mark;
+}
+
+/* Turn the kernel's terse refusal of an address element into the conflict
+ * it almost always is: another guest's tap owns that address. The kernel
+ * is asked for that one element of addr_owner_v4/6, never for a listing. */
+static void
+explain_conflict(NetisoFirewall *fw, const NetisoPolicy *policy, GError **error)
+{
+        NetisoNl *nl = netlink(fw, NULL);
+
+        for (guint i = 0; nl && i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+
+                for (guint a = 0; a < p->addresses->len; a++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+                        g_autoptr(GBytes) owner = NULL;
+                        g_autofree char *owner_tap = NULL;
+                        g_autofree char *s = NULL;
+                        gsize len = 0;
+                        const char *data;
+
+                        if (!netiso_nl_map_lookup(nl, NETISO_NFT_TABLE,
+                                                  v4 ? "addr_owner_v4" : "addr_owner_v6", c->bytes,
+                                                  v4 ? 4 : 16, &owner, NULL) ||
+                            !owner)
+                                continue;
+                        data = g_bytes_get_data(owner, &len);
+                        owner_tap = g_strndup(data, MIN(len, IFNAMSIZ));
+                        if (g_strcmp0(owner_tap, p->tap) == 0)
+                                continue;
+                        s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
+                        g_clear_error(error);
+                        g_set_error(
+                                error, NETISO_ERROR, NETISO_ERROR_CONFLICT,
+                                "domain '%s': address %s of interface %u is already installed for another guest's tap",
+                                policy->domain, s, p->iface_index);
+                        return;
+                }
+        }
+}
+
+/* ---- the full path, and the generation it leaves ---- */
+
+/* Our own libnftables commits for one event: the generation before the
+ * first, and how many committed since. When the kernel is then exactly
+ * that many generations on, nobody else committed in between; if the table
+ * was verified (trusted before the event, or rebuilt from the records by
+ * it) and one of the batches rewrote the skeleton, it is as we left it and
+ * the next event may take the fast path (nft-generation.h). */
+typedef struct {
+        NetisoFirewall *fw;
+        const NetisoConfig *config;
+        NetisoNl *nl; /* NULL: capture mode, or the generation is unknown */
+        guint32 before;
+        guint commits;
+        gboolean skeleton, verified;
+} Full;
+
+static void
+full_begin(Full *f, NetisoFirewall *fw, const NetisoConfig *config, gboolean verified)
+{
+        *f = (Full){ .fw = fw, .config = config, .nl = netlink(fw, NULL), .verified = verified };
+        if (f->nl && !netiso_nl_generation(f->nl, &f->before, NULL))
+                f->nl = NULL;
+}
+
+/* One libnftables batch; skeleton says it renders the whole skeleton. */
+static gboolean
+full_run(Full *f, const char *text, gboolean skeleton, GError **error)
+{
+        if (!netiso_nft_run(f->fw, text, error))
+                return FALSE;
+        f->commits++;
+        f->skeleton = f->skeleton || skeleton;
+        return TRUE;
+}
+
+static void
+full_end(Full *f)
+{
+        guint32 after = 0;
+
+        if (!f->nl || f->commits == 0)
+                return;
+        if (!f->verified || !f->skeleton || !netiso_nl_generation(f->nl, &after, NULL) ||
+            after != f->before + f->commits) {
+                netiso_nft_generation_forget(f->config->state_dir);
+                return;
+        }
+        netiso_nft_generation_record(f->config->state_dir, f->nl, after,
+                                     skeleton(f->fw, f->config)->key,
+                                     skeleton_mark(f->fw, f->config));
+}
+
+/* Dropping an unused tenant is a separate, best-effort batch: the kernel
+ * refuses it (EBUSY) while any guest_tenant element still jumps to the
+ * chain, which makes the kernel's reference count the tenant's guest count. */
+static void
+gc_tenant(Full *f, const char *tenant)
+{
+        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
+                                                "delete set " T " tenant-%s-ifs\n",
+                                                tenant, tenant);
+        g_autoptr(GError) ignored = NULL;
+
+        full_run(f, text, /* skeleton */ FALSE, &ignored);
+}
+
+static void
+render_record_install(GString *out, const NetisoRecord *rec)
+{
+        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap, rec->tenant,
+                            rec->flow_id, p->addresses);
+        }
+}
+
+/* The fast batch's outcome is unknown and the full path then refused the
+ * event: the kernel holds old's state or policy's. One batch puts old's
+ * back (nothing when old is NULL), so that the failure reported still
+ * means nothing changed and the record put back is the truth. */
+static void
+undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
+{
+        g_autoptr(NetisoRecord) next =
+                netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        netiso_nft_render_skeleton(out, f->config);
+        render_record_removal(out, next, NULL);
+        if (old)
+                render_record_install(out, old);
+        if (!full_run(f, out->str, /* skeleton */ TRUE, &e))
+                g_warning("domain '%s': the kernel may hold this event's elements: %s",
+                          policy->domain, e->message);
+}
+
+/* ---- verifying the whole table ---- */
+
+/* Per-guest sets and maps a rebuild flushes and refills from the records.
+ * Not guest_drops: its elements carry the per-guest drop counters, and a
+ * stray one only counts. */
+static const char *const guest_sets[][2] = {
+        { "set", "guest_ifs" },     { "set", "guest_src_v4" },  { "set", "guest_src_v6" },
+        { "map", "addr_owner_v4" }, { "map", "addr_owner_v6" }, { "map", "guest_tenant" },
+        { "map", "zone_by_tap" },   { "map", "mark_by_tap" },   { "set", "flow_zone" },
+        { "set", "flow_mark" },
+};
+/* The guests' part of the table as the records say, over what someone else
+ * may have edited in place: every recorded tenant's chain rewritten and its
+ * set refilled, every per-guest set refilled; the drop counters survive.
+ * gone's taps that no record keeps lose their guest_drops element too.
+ * render_rebuild() puts the skeleton in front: one batch, so no packet sees
+ * it half done. */
+static void
+render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone)
+{
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) taps = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
+                g_string_append_printf(out, "flush %s " T " %s\n", guest_sets[i][0],
+                                       guest_sets[i][1]);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (!g_hash_table_add(tenants, rec->tenant))
+                        continue;
+                netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+                g_string_append_printf(out, "flush set " T " tenant-%s-ifs\n", rec->tenant);
+        }
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                for (guint j = 0; j < rec->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
+                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                                    rec->tenant, rec->flow_id, p->addresses);
+                        g_hash_table_add(taps, p->tap);
+                }
+        }
+        for (guint i = 0; gone && i < gone->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(gone->ports, i);
+                g_autofree char *qtap = g_strdup_printf("\"%s\"", p->tap);
+
+                if (!g_hash_table_contains(taps, p->tap))
+                        element_pair(out, /* tolerant_delete */ TRUE, "guest_drops", qtap, qtap);
+        }
+}
+
+static void
+render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
+               const NetisoRecord *gone)
+{
+        netiso_nft_render_skeleton(out, config);
+        render_guests(out, records, gone);
+}
+
+/* The nftables records of the state directory as they are after this
+ * event: without domain's, with next's (NULL: none; taken either way). */
+static GPtrArray *
+records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next, GError **error)
+{
+        g_autoptr(NetisoRecord) owned = next;
+        g_autoptr(GPtrArray) all = netiso_state_list(config->state_dir, NULL, error);
+        GPtrArray *after;
+
+        if (!all)
+                return NULL;
+        after = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
+        for (guint i = 0; i < all->len; i++) {
+                NetisoRecord *rec = g_ptr_array_index(all, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES && !g_str_equal(rec->domain, domain))
+                        g_ptr_array_add(after, g_ptr_array_steal_index_fast(all, i--));
+        }
+        if (owned)
+                g_ptr_array_add(after, g_steal_pointer(&owned));
+        return after;
+}
+
+/* Someone else committed since our own last commit (or nobody can tell):
+ * the event is one batch that rebuilds the table from the records, which
+ * repairs whatever was edited in place (a set flushed or filled by hand,
+ * a rule replaced, another tenant's chain). FALSE with error set when that
+ * batch is refused: the caller does the event alone, and the table stays
+ * unverified (no generation is recorded) until an event's rebuild
+ * commits. next is taken. */
+static gboolean
+rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone, GError **error)
+{
+        g_autoptr(GPtrArray) records = records_after(f->config, domain, next, error);
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        if (!records)
+                return FALSE;
+        render_rebuild(out, f->config, records, gone);
+        if (!full_run(f, out->str, /* skeleton */ TRUE, error))
+                return FALSE;
+        f->verified = TRUE;
+        return TRUE;
+}
+
+/* After a refused rebuild the event alone committed: the refusal was not
+ * the event's own, so some record holds what the kernel refuses. */
+static void
+warn_unverified(const char *domain, const GError *refusal)
+{
+        g_warning(
+                "domain '%s': the table could not be rebuilt from the records (reconcile repairs it): %s",
+                domain, refusal->message);
+}
+
+/* ---- events ---- */
+
+/* Trust first (netiso_nft_fast_trust()), then the fast path (nft-fast.c)
+ * when it may be used. DECLINED (nothing changed) sends the event down the
+ * full path, UNTRUSTED down the full path rebuilding the table, UNKNOWN
+ * (error set) too: the full path settles it, its batch being right whether
+ * the fast one committed or not. old == NULL with policy == NULL is never
+ * asked. */
 static NetisoNftFast
 try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy,
          const NetisoRecord *old, GError **error)
 {
         const char *what = policy ? "install" : "remove";
         const char *domain = policy ? policy->domain : old->domain;
+        const char *key = skeleton(fw, config)->key;
+        g_autofree char *mark = NULL;
         g_autofree char *reason = NULL;
         g_autoptr(GError) local = NULL;
+        guint32 generation = 0;
         NetisoNl *nl;
         NetisoNftFast r;
 
-        if (!netiso_nft_fast_enabled())
-                return NETISO_NFT_FAST_DECLINED;
         nl = netlink(fw, &local);
         if (local) {
                 g_propagate_error(error, g_steal_pointer(&local));
@@ -164,15 +432,21 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         }
         if (!nl)
                 return NETISO_NFT_FAST_DECLINED;
-        if (policy)
-                r = netiso_nft_fast_apply(nl, config, policy, old, &reason, error);
-        else
-                r = netiso_nft_fast_remove(nl, config, old, &reason, error);
-        if (r == NETISO_NFT_FAST_DECLINED)
+        r = netiso_nft_fast_trust(nl, config, key, &generation, &mark, &reason, error);
+        if (r == NETISO_NFT_FAST_DONE && !netiso_nft_fast_enabled())
+                return NETISO_NFT_FAST_DECLINED;
+        if (r == NETISO_NFT_FAST_DONE && policy)
+                r = netiso_nft_fast_apply(nl, config, key, mark, generation, policy, old, &reason,
+                                          error);
+        else if (r == NETISO_NFT_FAST_DONE)
+                r = netiso_nft_fast_remove(nl, config, key, mark, generation, old, &reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED || r == NETISO_NFT_FAST_UNTRUSTED)
                 netiso_nft_trace("%s slow %s: %s", what, domain, reason);
         else
                 netiso_nft_trace("%s fast %s%s", what, domain,
-                                 r == NETISO_NFT_FAST_FAILED ? " (refused)" : "");
+                                 r == NETISO_NFT_FAST_FAILED    ? " (refused)"
+                                 : r == NETISO_NFT_FAST_UNKNOWN ? " (outcome unknown)"
+                                                                : "");
         return r;
 }
 
@@ -181,18 +455,39 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
           const NetisoRecord *old, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) fast_error = NULL;
+        g_autoptr(GError) refused = NULL;
+        NetisoNftFast r;
+        Full f;
 
         if (!netiso_policy_is_routed(policy, "table inet " NETISO_NFT_TABLE, error))
                 return FALSE;
-        switch (try_fast(fw, config, policy, old, error)) {
+        r = try_fast(fw, config, policy, old, &fast_error);
+        switch (r) {
         case NETISO_NFT_FAST_DONE:
                 return TRUE;
         case NETISO_NFT_FAST_FAILED:
-                explain_conflict(fw, policy, error);
+                explain_conflict(fw, policy, &fast_error);
+                g_propagate_error(error, g_steal_pointer(&fast_error));
                 return FALSE;
+        case NETISO_NFT_FAST_UNKNOWN:
+                g_warning("domain '%s': %s: settling it on the full path", policy->domain,
+                          fast_error->message);
+                break;
         case NETISO_NFT_FAST_DECLINED:
+        case NETISO_NFT_FAST_UNTRUSTED:
         default:
                 break;
+        }
+        full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
+        if (r == NETISO_NFT_FAST_UNTRUSTED &&
+            rebuild(&f, policy->domain,
+                    netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES), old,
+                    &refused)) {
+                if (old && !g_str_equal(old->tenant, policy->tenant))
+                        gc_tenant(&f, old->tenant);
+                full_end(&f);
+                return TRUE;
         }
         netiso_nft_render_skeleton(out, config);
         if (old)
@@ -201,14 +496,20 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                            policy->tenant, p->addresses);
+                            policy->tenant, policy->flow_id, p->addresses);
         }
-        if (!netiso_nft_run(fw, out->str, error)) {
+        if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
+                if (fast_error)
+                        undo_unknown(&f, policy, old);
+                full_end(&f);
                 return FALSE;
         }
+        if (refused)
+                warn_unverified(policy->domain, refused);
         if (old && !g_str_equal(old->tenant, policy->tenant))
-                gc_tenant(fw, old->tenant);
+                gc_tenant(&f, old->tenant);
+        full_end(&f);
         return TRUE;
 }
 
@@ -219,16 +520,29 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) first = NULL;
+        g_autoptr(GError) refused = NULL;
         gboolean ok = TRUE;
+        NetisoNftFast r;
+        Full f;
 
-        /* A refused fast batch changed nothing: the full path below still
-         * removes what it can, port by port. */
-        if (try_fast(fw, config, NULL, old, &first) == NETISO_NFT_FAST_DONE)
+        /* A refused fast batch changed nothing, and one of unknown outcome
+         * is settled by the same tolerant removal: the full path below
+         * removes what is there, port by port if need be. */
+        r = try_fast(fw, config, NULL, old, &first);
+        if (r == NETISO_NFT_FAST_DONE)
                 return TRUE;
         g_clear_error(&first);
+        full_begin(&f, fw, config, /* verified */ r != NETISO_NFT_FAST_UNTRUSTED);
+        if (r == NETISO_NFT_FAST_UNTRUSTED && rebuild(&f, old->domain, NULL, old, &refused)) {
+                gc_tenant(&f, old->tenant);
+                full_end(&f);
+                return TRUE;
+        }
+        if (refused)
+                warn_unverified(old->domain, refused);
         netiso_nft_render_skeleton(out, config);
         render_record_removal(out, old, NULL);
-        if (!netiso_nft_run(fw, out->str, &first)) {
+        if (!full_run(&f, out->str, /* skeleton */ TRUE, &first)) {
                 for (guint i = 0; i < old->ports->len; i++) {
                         const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                         g_autoptr(GString) one = g_string_new(NULL);
@@ -237,8 +551,8 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         netiso_nft_render_skeleton(one, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
                         render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
-                                    old->tenant, p->addresses);
-                        if (!netiso_nft_run(fw, one->str, &e) && ok) {
+                                    old->tenant, old->flow_id, p->addresses);
+                        if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                                             "domain '%s': tap %s: %s", old->domain, p->tap,
@@ -246,56 +560,56 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         }
                 }
         }
-        gc_tenant(fw, old->tenant);
+        gc_tenant(&f, old->tenant);
+        full_end(&f);
         return ok;
 }
 
-/* The records' tenants (chain rule rewritten) and elements; with flush,
- * every per-guest set and map and those tenants' sets are emptied first. */
-static void
-render_records(GString *out, GPtrArray *records, gboolean flush)
+static gboolean
+nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
-        static const char *const sets[] = { "guest_ifs", "guest_drops", "guest_src_v4",
-                                            "guest_src_v6" };
-        static const char *const maps[] = { "addr_owner_v4", "addr_owner_v6", "guest_tenant" };
+        g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        gboolean ok;
+        Full f;
 
-        for (gsize i = 0; flush && i < G_N_ELEMENTS(sets); i++)
-                g_string_append_printf(out, "flush set " T " %s\n", sets[i]);
-        for (gsize i = 0; flush && i < G_N_ELEMENTS(maps); i++)
-                g_string_append_printf(out, "flush map " T " %s\n", maps[i]);
+        /* Deleting and recreating the table in one batch replaces it in one
+         * commit, tenants nobody names included (but see netiso_nft_restore()
+         * on interval sets). */
+        g_string_append(out, "add table " T "\ndelete table " T "\n");
+        netiso_nft_render_skeleton(out, config);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
 
                 if (rec->backend != NETISO_BACKEND_NFTABLES)
                         continue;
-                if (g_hash_table_add(tenants, rec->tenant)) {
+                if (g_hash_table_add(tenants, rec->tenant))
                         netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
-                        if (flush)
-                                g_string_append_printf(out, "flush set " T " tenant-%s-ifs\n",
-                                                       rec->tenant);
-                }
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, p->addresses);
+                                    rec->tenant, rec->flow_id, p->addresses);
                 }
         }
+        full_begin(&f, fw, config, /* verified */ TRUE);
+        ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        full_end(&f);
+        return ok;
 }
 
-void
-netiso_nft_render_refill(GString *out, GPtrArray *records, const GPtrArray *chains)
+/* Tenant chains among chains (the table's, as listed) that no record names,
+ * deleted with their sets: nothing jumps to them once guest_tenant is
+ * refilled, and a stray set would be picked up when that tenant returns. */
+static void
+render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
 {
         g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 
-        render_records(out, records, /* flush */ TRUE);
         for (guint i = 0; i < records->len; i++)
                 g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
-        /* Nothing jumps to the others once guest_tenant is refilled. */
         for (guint i = 0; chains && i < chains->len; i++) {
                 const char *chain = g_ptr_array_index(chains, i);
                 const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
-
                 g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
 
                 /* Names from the kernel reach the text only if valid. */
@@ -309,18 +623,31 @@ netiso_nft_render_refill(GString *out, GPtrArray *records, const GPtrArray *chai
         }
 }
 
-static gboolean
-nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
+gboolean
+netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftRecordsFunc load,
+                   gpointer data, double *ret_skeleton_ms, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(GPtrArray) chains = NULL;
+        gint64 start = g_get_monotonic_time();
+        gboolean ok;
+        Full f;
 
-        /* Deleting and recreating the table in one batch replaces it in one
-         * commit, tenants nobody names included (but see
-         * netiso_nft_render_refill on interval sets). */
-        g_string_append(out, "add table " T "\ndelete table " T "\n");
+        full_begin(&f, fw, config, /* verified */ TRUE);
         netiso_nft_render_skeleton(out, config);
-        render_records(out, records, /* flush */ FALSE);
-        return netiso_nft_run(fw, out->str, error);
+        ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
+        if (ok)
+                ok = load(data, &records, &chains, error);
+        if (ok) {
+                g_string_truncate(out, 0);
+                render_guests(out, records, NULL);
+                render_stale_tenants(out, records, chains);
+                ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
+        }
+        full_end(&f);
+        return ok;
 }
 
 static gboolean

@@ -1,6 +1,6 @@
-/* The event fast path of table inet blixard: probe the skeleton (the mark
- * on forward's first rule, the rules per chain) and the tenant's chain and
- * set, then send only the guest's elements, encoded as nft encodes them. */
+/* The event fast path of table inet blixard: probe the ruleset generation
+ * against our own last commit's and the tenant's chain and set, then send
+ * only the guest's elements, encoded as nft encodes them, in one batch. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nft/nft-batch.h"
 #include "nft/nft-fast.h"
+#include "nft/nft-generation.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 
@@ -42,47 +44,36 @@ netiso_nft_trace(const char *format, ...)
 
 /* ---- the probe ---- */
 
-/* Every skeleton chain holds the rules it is rendered with, and forward's
- * first rule carries the mark of this configuration: a flushed table or
- * chain, a deleted table and a configuration change all fail it. */
-static gboolean
-probe_skeleton(NetisoNl *nl, const NetisoConfig *config, char **ret_reason, GError **error)
+/* What the probe saw: the generation to bind the batch to, the skeleton's
+ * key and mark to record again after it, the tenant chain's use count if
+ * asked. */
+typedef struct {
+        guint32 generation;
+        const char *key, *mark;
+        guint32 use;
+} Probe;
+
+NetisoNftFast
+netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *key,
+                      guint32 *ret_generation, char **ret_mark, char **ret_reason, GError **error)
 {
-        g_autofree char *mark = NULL;
-        g_autoptr(GHashTable) counts = NULL;
-        GHashTableIter it;
-        gpointer chain, want;
-
-        netiso_nft_skeleton_facts(config, &mark, &counts);
-        g_hash_table_iter_init(&it, counts);
-        while (g_hash_table_iter_next(&it, &chain, &want)) {
-                g_autofree char *comment = NULL;
-                guint n = 0;
-
-                if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, &comment, error))
-                        return FALSE;
-                if (n != GPOINTER_TO_UINT(want)) {
-                        *ret_reason =
-                                g_strdup_printf("chain %s has %u rules, expected %u",
-                                                (const char *)chain, n, GPOINTER_TO_UINT(want));
-                        return TRUE;
-                }
-                if (g_str_equal(chain, "forward") && g_strcmp0(comment, mark) != 0) {
-                        *ret_reason = g_strdup("the skeleton is not this configuration's");
-                        return TRUE;
-                }
-        }
-        return TRUE;
+        if (!netiso_nl_generation(nl, ret_generation, error))
+                return NETISO_NFT_FAST_FAILED;
+        if (!netiso_nft_generation_trusted(config->state_dir, nl, *ret_generation, key, ret_mark,
+                                           ret_reason))
+                return NETISO_NFT_FAST_UNTRUSTED;
+        return NETISO_NFT_FAST_DONE;
 }
 
-/* The tenant's chain holds its one rule and its set exists; *ret_use is
- * the chain's use count (its rule and the guest_tenant jumps to it). */
+/* The tenant's chain holds its one rule (a tenant's first guest finds no
+ * chain): that rule matches on the tenant's set, which the kernel will not
+ * delete while a rule uses it, and nobody else has committed since our own
+ * commit that wrote both. With ret_use, the chain's use count (its rule and
+ * the guest_tenant jumps to it). */
 static gboolean
 probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reason, GError **error)
 {
         g_autofree char *chain = g_strdup_printf("tenant-%s", tenant);
-        g_autofree char *set = g_strdup_printf("tenant-%s-ifs", tenant);
-        g_autofree char *comment = NULL;
         gboolean found = FALSE;
         guint n = 0;
 
@@ -94,16 +85,10 @@ probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reas
                         return TRUE;
                 }
         }
-        if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, &comment, error))
+        if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, error))
                 return FALSE;
-        if (n != 1) {
+        if (n != 1)
                 *ret_reason = g_strdup_printf("chain %s has %u rules, expected 1", chain, n);
-                return TRUE;
-        }
-        if (!netiso_nl_set_exists(nl, TABLE, set, &found, error))
-                return FALSE;
-        if (!found)
-                *ret_reason = g_strdup_printf("set %s is missing", set);
         return TRUE;
 }
 
@@ -132,10 +117,30 @@ pair(NetisoNlBatch *b, gboolean remove, const char *set, const void *key, gsize 
                 netiso_nl_batch_element(b, FALSE, set, key, key_len, NULL, 0, NULL);
 }
 
+/* nft's encoding of the flow id elements (nft-backend.c render_flow_id):
+ * a ct zone is a 2-byte integer in host order, a mark a 4-byte one, and in
+ * a concatenation the zone is padded to 4 bytes. */
+static void
+flow_id_elements(NetisoNlBatch *b, gboolean remove, const guint8 *ifname, guint16 flow_id)
+{
+        guint32 mark = flow_id;
+        guint8 key[IFNAMSIZ + 4] = { 0 };
+
+        if (flow_id == 0)
+                return;
+        memcpy(key, ifname, IFNAMSIZ);
+        pair(b, remove, "zone_by_tap", ifname, IFNAMSIZ, &flow_id, sizeof(flow_id), NULL);
+        pair(b, remove, "mark_by_tap", ifname, IFNAMSIZ, &mark, sizeof(mark), NULL);
+        memcpy(key + IFNAMSIZ, &flow_id, sizeof(flow_id));
+        pair(b, remove, "flow_zone", key, sizeof(key), NULL, 0, NULL);
+        memcpy(key + IFNAMSIZ, &mark, sizeof(mark));
+        pair(b, remove, "flow_mark", key, sizeof(key), NULL, 0, NULL);
+}
+
 /* The same elements, in the same order, as backend-nft.c's render_port. */
 static void
 port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const char *tap,
-              const char *tenant, const GArray *addresses)
+              const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *tchain = g_strdup_printf("tenant-%s", tenant);
         g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
@@ -147,6 +152,7 @@ port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const ch
                 pair(b, remove, "guest_drops", ifname, IFNAMSIZ, NULL, 0, NULL);
         pair(b, remove, "guest_tenant", ifname, IFNAMSIZ, NULL, 0, tchain);
         pair(b, remove, tset, ifname, IFNAMSIZ, NULL, 0, NULL);
+        flow_id_elements(b, remove, ifname, flow_id);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
                 gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -167,8 +173,8 @@ record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *ke
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                port_elements(b, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
-                              p->addresses);
+                port_elements(b, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
+                              old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -185,16 +191,39 @@ record_is_plain(const NetisoRecord *old)
 
 /* ---- events ---- */
 
-/* A batch the kernel aborted changed nothing; ENOENT (an object the probe
- * saw vanished since) leaves the event to the full path, which recreates. */
+/* The batch, bound to the generation the probe saw. A refused batch
+ * changed nothing: ENOENT (an object the probe saw vanished) leaves the
+ * event to the full path, ERESTART (someone committed since the probe) to
+ * the full path verifying the whole table. A committed one is recorded as
+ * our own last commit; one whose outcome nobody can tell is not, and the
+ * full path settles it. */
 static NetisoNftFast
-commit(NetisoNl *nl, const NetisoNlBatch *b, int *ret_command, char **ret_reason, GError **error)
+commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const Probe *p,
+       int *ret_command, char **ret_reason, GError **error)
 {
         g_autoptr(GError) local = NULL;
+        guint32 after = 0;
         int err = 0;
 
-        if (netiso_nl_batch_commit(nl, b, &err, ret_command, &local))
+        switch (netiso_nl_batch_commit(nl, b, p->generation, &after, &err, ret_command, &local)) {
+        case NETISO_NL_COMMITTED:
+                if (after)
+                        netiso_nft_generation_record(config->state_dir, nl, after, p->key, p->mark);
+                else
+                        netiso_nft_generation_forget(config->state_dir);
                 return NETISO_NFT_FAST_DONE;
+        case NETISO_NL_UNKNOWN:
+                netiso_nft_generation_forget(config->state_dir);
+                g_propagate_error(error, g_steal_pointer(&local));
+                return NETISO_NFT_FAST_UNKNOWN;
+        case NETISO_NL_REFUSED:
+        default:
+                break;
+        }
+        if (err == ERESTART) {
+                *ret_reason = g_strdup("the ruleset changed between the probe and the commit");
+                return NETISO_NFT_FAST_UNTRUSTED;
+        }
         if (err == ENOENT) {
                 *ret_reason = g_strdup(local->message);
                 return NETISO_NFT_FAST_DECLINED;
@@ -204,20 +233,20 @@ commit(NetisoNl *nl, const NetisoNlBatch *b, int *ret_command, char **ret_reason
 }
 
 static NetisoNftFast
-probe(NetisoNl *nl, const NetisoConfig *config, const char *tenant, guint32 *ret_use,
-      char **ret_reason, GError **error)
+probe(NetisoNl *nl, const char *tenant, Probe *p, gboolean use, char **ret_reason, GError **error)
 {
-        if (!probe_skeleton(nl, config, ret_reason, error) ||
-            (!*ret_reason && !probe_tenant(nl, tenant, ret_use, ret_reason, error)))
+        if (!probe_tenant(nl, tenant, use ? &p->use : NULL, ret_reason, error))
                 return NETISO_NFT_FAST_FAILED;
         return *ret_reason ? NETISO_NFT_FAST_DECLINED : NETISO_NFT_FAST_DONE;
 }
 
 NetisoNftFast
-netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPolicy *policy,
-                      const NetisoRecord *old, char **ret_reason, GError **error)
+netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key, const char *mark,
+                      guint32 generation, const NetisoPolicy *policy, const NetisoRecord *old,
+                      char **ret_reason, GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
+        Probe p = { .generation = generation, .key = key, .mark = mark };
         NetisoNftFast r;
         int command = -1;
 
@@ -231,33 +260,36 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
                 return NETISO_NFT_FAST_DECLINED;
         }
         for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (!p->tap || strlen(p->tap) >= IFNAMSIZ || !addresses_are_hosts(p->addresses)) {
+                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
+                if (!pp->tap || strlen(pp->tap) >= IFNAMSIZ ||
+                    !addresses_are_hosts(pp->addresses)) {
                         *ret_reason = g_strdup("a port the fast path does not encode");
                         return NETISO_NFT_FAST_DECLINED;
                 }
         }
-        r = probe(nl, config, policy->tenant, NULL, ret_reason, error);
+        r = probe(nl, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         if (old)
                 record_removal(b, old, policy);
         for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                port_elements(b, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
+                port_elements(b, /* remove */ FALSE, /* keep_counter */ FALSE, pp->tap,
+                              policy->tenant, policy->flow_id, pp->addresses);
         }
-        return commit(nl, b, &command, ret_reason, error);
+        return commit(nl, config, b, &p, &command, ret_reason, error);
 }
 
 NetisoNftFast
-netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRecord *old,
-                       char **ret_reason, GError **error)
+netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key, const char *mark,
+                       guint32 generation, const NetisoRecord *old, char **ret_reason,
+                       GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
         g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
         g_autoptr(GError) local = NULL;
-        guint32 use = 0;
+        Probe p = { .generation = generation, .key = key, .mark = mark };
         guint elements;
         int command = -1;
         NetisoNftFast r;
@@ -266,7 +298,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
-        r = probe(nl, config, old->tenant, &use, ret_reason, error);
+        r = probe(nl, old->tenant, &p, /* use */ TRUE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         record_removal(b, old, NULL);
@@ -274,18 +306,19 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const NetisoRec
         /* The chain's use is its rule plus one jump per tap of the tenant's
          * guests: at most this guest's jumps left means it was the last. The
          * kernel's count is the truth (EBUSY otherwise), so a miscount only
-         * costs the retry without the collection. */
-        if (use <= 1 + old->ports->len) {
+         * costs the retry without the collection, bound to the same
+         * generation (a refused batch commits nothing). */
+        if (p.use <= 1 + old->ports->len) {
                 netiso_nl_batch_delete_chain(b, chain);
                 netiso_nl_batch_delete_set(b, set);
         }
-        r = commit(nl, b, &command, ret_reason, &local);
+        r = commit(nl, config, b, &p, &command, ret_reason, &local);
         if (r == NETISO_NFT_FAST_FAILED && command >= (int)elements) {
                 g_autoptr(NetisoNlBatch) again = netiso_nl_batch_new(TABLE);
 
                 g_clear_error(&local);
                 record_removal(again, old, NULL);
-                r = commit(nl, again, &command, ret_reason, &local);
+                r = commit(nl, config, again, &p, &command, ret_reason, &local);
         }
         if (local)
                 g_propagate_error(error, g_steal_pointer(&local));

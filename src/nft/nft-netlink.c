@@ -1,52 +1,66 @@
-/* nf_tables over a plain NETLINK_NETFILTER socket, for the event fast
- * path: messages are built and parsed here from the kernel's UAPI headers
- * alone. Everything is family inet; names are validated by the callers. */
+/* nf_tables over a NETLINK_NETFILTER socket, for the event fast path:
+ * libmnl carries and walks the messages, libnftnl builds and parses the
+ * nf_tables objects. Answers are matched by port id and sequence number,
+ * and every wait has a deadline. Family inet; callers validate names. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
+#include "nft/nft-netlink-internal.h"
 #include "nft/nft-netlink.h"
 #include "util/error.h"
 
-/* nftables' rule userdata: type-length-value records, type 0 the comment. */
-#define UDATA_RULE_COMMENT 0
-#define RECV_SIZE 65536
-#define NLA_DATA(a) ((const guint8 *)(a) + NLA_HDRLEN)
+#define DUMP_TRIES 3
+/* Our requests name a table and one object: a few hundred bytes. */
+#define REQUEST_SIZE 4096
 
-struct NetisoNl {
-        int fd;
-        guint32 seq;
-};
+gboolean
+netiso_nl_fail(GError **error, const char *format, ...)
+{
+        g_autofree char *what = NULL;
+        va_list ap;
 
-struct NetisoNlBatch {
-        char *table;
-        GByteArray *buf; /* the command messages, without begin and end */
-        guint commands;
-};
+        va_start(ap, format);
+        what = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nf_tables netlink: %s", what);
+        return FALSE;
+}
 
 NetisoNl *
 netiso_nl_open(GError **error)
 {
-        g_autofree NetisoNl *nl = g_new0(NetisoNl, 1);
+        g_autoptr(NetisoNl) nl = g_new0(NetisoNl, 1);
         int one = 1;
 
-        nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-        if (nl->fd < 0) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL, "nf_tables netlink: %s",
-                            g_strerror(errno));
+        /* Non-blocking: every read waits in poll() with a deadline first. */
+        nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+                netiso_nl_fail(error, "cannot open a socket: %s", g_strerror(errno));
                 return NULL;
         }
-        /* Acknowledgements without a copy of each request. */
-        setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-        nl->seq = (guint32)g_get_monotonic_time();
+        /* Errors without a copy of the request they answer. */
+        mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+        nl->portid = mnl_socket_get_portid(nl->sock);
+        /* Far from wrapping (a batch's numbers must stay in order) and
+         * never 0, which libmnl takes for "any". */
+        nl->seq = (guint32)(g_get_monotonic_time() % (1u << 30)) + 1;
+        nl->buf = g_malloc(NETISO_NL_RECV_SIZE);
         return g_steal_pointer(&nl);
 }
 
@@ -55,493 +69,356 @@ netiso_nl_close(NetisoNl *nl)
 {
         if (!nl)
                 return;
-        close(nl->fd);
+        if (nl->sock)
+                mnl_socket_close(nl->sock);
+        g_free(nl->buf);
         g_free(nl);
 }
 
-/* ---- building messages ---- */
-
-static void
-pad(GByteArray *buf)
+guint64
+netiso_nl_netns(NetisoNl *nl)
 {
-        static const guint8 zeros[NLA_ALIGNTO];
+        socklen_t len = sizeof(nl->netns);
 
-        g_byte_array_append(buf, zeros, NLA_ALIGN(buf->len) - buf->len);
+        if (nl->netns == 0 && getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_NETNS_COOKIE,
+                                         &nl->netns, &len) < 0)
+                nl->netns = 0;
+        return nl->netns;
 }
 
-static gsize
-msg_begin(GByteArray *buf, guint16 type, guint16 flags, guint8 family, guint16 res_id, guint32 seq)
+/* ---- receiving ---- */
+
+gboolean
+netiso_nl_wait(NetisoNl *nl, gint64 deadline, GError **error)
 {
-        struct nlmsghdr h = { .nlmsg_type = type,
-                              .nlmsg_flags = NLM_F_REQUEST | flags,
-                              .nlmsg_seq = seq };
-        struct nfgenmsg g = { .nfgen_family = family,
-                              .version = NFNETLINK_V0,
-                              .res_id = g_htons(res_id) };
-        gsize start = buf->len;
+        struct pollfd p = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
 
-        g_byte_array_append(buf, (const guint8 *)&h, sizeof(h));
-        g_byte_array_append(buf, (const guint8 *)&g, sizeof(g));
-        return start;
-}
+        for (;;) {
+                gint64 left_ms = (deadline - g_get_monotonic_time() + 999) / 1000;
+                int n;
 
-static void
-msg_end(GByteArray *buf, gsize start)
-{
-        struct nlmsghdr *h = (struct nlmsghdr *)(buf->data + start);
-
-        pad(buf);
-        h = (struct nlmsghdr *)(buf->data + start);
-        h->nlmsg_len = buf->len - start;
-}
-
-static void
-put(GByteArray *buf, guint16 type, const void *data, gsize len)
-{
-        struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
-
-        g_byte_array_append(buf, (const guint8 *)&a, sizeof(a));
-        g_byte_array_append(buf, data, len);
-        pad(buf);
-}
-
-static void
-put_str(GByteArray *buf, guint16 type, const char *s)
-{
-        put(buf, type, s, strlen(s) + 1);
-}
-
-static void
-put_be32(GByteArray *buf, guint16 type, guint32 v)
-{
-        guint32 be = g_htonl(v);
-
-        put(buf, type, &be, sizeof(be));
-}
-
-static gsize
-nest_begin(GByteArray *buf, guint16 type)
-{
-        gsize start = buf->len;
-
-        put(buf, type | NLA_F_NESTED, NULL, 0);
-        return start;
-}
-
-static void
-nest_end(GByteArray *buf, gsize start)
-{
-        ((struct nlattr *)(buf->data + start))->nla_len = buf->len - start;
-}
-
-/* ---- talking ---- */
-
-static gboolean
-send_all(NetisoNl *nl, const GByteArray *buf, GError **error)
-{
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-        ssize_t n;
-
-        do
-                n = sendto(nl->fd, buf->data, buf->len, 0, (struct sockaddr *)&sa, sizeof(sa));
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)buf->len) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "nf_tables netlink: send: %s", n < 0 ? g_strerror(errno) : "short");
-                return FALSE;
+                if (left_ms <= 0)
+                        return netiso_nl_fail(error, "no answer within %d ms", NETISO_NL_WAIT_MS);
+                n = poll(&p, 1, (int)MIN(left_ms, G_MAXINT));
+                if (n > 0)
+                        return TRUE;
+                if (n < 0 && errno != EINTR)
+                        return netiso_nl_fail(error, "poll: %s", g_strerror(errno));
         }
-        return TRUE;
 }
 
-/* A batch goes out with sendmsg() and queries with sendto(), as libnftables
- * does: the fault tests hold the hook at the batch's sendmsg() on both paths. */
-static gboolean
-send_batch(NetisoNl *nl, const GByteArray *buf, GError **error)
-{
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-        struct iovec iov = { .iov_base = buf->data, .iov_len = buf->len };
-        struct msghdr mh = {
-                .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
-        };
-        ssize_t n;
-
-        do
-                n = sendmsg(nl->fd, &mh, 0);
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)buf->len) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "nf_tables netlink: send batch: %s",
-                            n < 0 ? g_strerror(errno) : "short");
-                return FALSE;
-        }
-        return TRUE;
-}
-
-static ssize_t
-recv_some(NetisoNl *nl, guint8 *buf, GError **error)
+ssize_t
+netiso_nl_receive(NetisoNl *nl)
 {
         ssize_t n;
 
         do
-                n = recv(nl->fd, buf, RECV_SIZE, 0);
+                n = mnl_socket_recvfrom(nl->sock, nl->buf, NETISO_NL_RECV_SIZE);
         while (n < 0 && errno == EINTR);
-        if (n <= 0)
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "nf_tables netlink: receive: %s", n < 0 ? g_strerror(errno) : "eof");
         return n;
 }
 
-/* Calls each for every answer to request seq until the dump is done (or,
- * for a plain request, the one answer came). An error answer ends it with
- * *ret_errno set (0 when none). */
-typedef void (*NlEach)(const struct nlmsghdr *h, gpointer data);
+/* ---- queries ---- */
 
-static gboolean
-request(NetisoNl *nl, GByteArray *msg, gboolean dump, NlEach each, gpointer data, int *ret_errno,
-        GError **error)
+typedef struct {
+        guint8 answer; /* the NFT_MSG_ type of an answer */
+        mnl_cb_t each; /* called for every answer */
+        void *data;
+        gboolean dump;
+        guint32 seq; /* the request's (set by ask()) */
+        int err;     /* the kernel's refusal, positive; 0 when none */
+} Query;
+
+/* Only answers to this request reach each: libmnl lets messages of
+ * sequence 0 through (notifications, such as the echo of a batch whose
+ * answers were not all read), and libnftnl's parsers exit() on a message
+ * of another type ("kernel ABI is broken"). */
+static int
+query_data(const struct nlmsghdr *h, void *data)
 {
-        g_autofree guint8 *buf = g_malloc(RECV_SIZE);
-        guint32 seq = ((struct nlmsghdr *)msg->data)->nlmsg_seq;
+        Query *q = data;
 
-        *ret_errno = 0;
-        if (!send_all(nl, msg, error))
-                return FALSE;
+        if (h->nlmsg_seq != q->seq || h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | q->answer))
+                return MNL_CB_OK;
+        if (q->each && q->each(h, q->data) < MNL_CB_OK) {
+                errno = EBADMSG;
+                return MNL_CB_ERROR;
+        }
+        return q->dump ? MNL_CB_OK : MNL_CB_STOP;
+}
+
+static int
+query_error(const struct nlmsghdr *h, void *data)
+{
+        const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+        Query *q = data;
+
+        if (h->nlmsg_seq != q->seq)
+                return MNL_CB_OK;
+        q->err = h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ? EBADMSG : -e->error;
+        return MNL_CB_STOP;
+}
+
+/* Whether a datagram holds the end of request seq's answer. */
+static gboolean
+ends(const guint8 *buf, ssize_t n, guint32 seq)
+{
+        int len = (int)n;
+
+        for (const struct nlmsghdr *h = (const void *)buf; mnl_nlmsg_ok(h, len);
+             h = mnl_nlmsg_next(h, &len))
+                if (h->nlmsg_seq == seq &&
+                    (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+                        return TRUE;
+        return FALSE;
+}
+
+typedef enum { ANSWERED, INTERRUPTED, FAILED } Asked;
+
+/* Sends one request and reads its whole answer. A dump a commit changed
+ * while it ran (NLM_F_DUMP_INTR) is read to its end and INTERRUPTED. */
+static Asked
+ask(NetisoNl *nl, struct nlmsghdr *req, Query *q, const char *what, GError **error)
+{
+        static mnl_cb_t control[NLMSG_ERROR + 1] = { [NLMSG_ERROR] = query_error };
+        gint64 deadline = g_get_monotonic_time() + (gint64)NETISO_NL_WAIT_MS * 1000;
+        guint32 seq = ++nl->seq;
+        gboolean interrupted = FALSE;
+
+        req->nlmsg_seq = seq;
+        q->seq = seq;
+        q->err = 0;
+        if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
+                netiso_nl_fail(error, "%s: send: %s", what, g_strerror(errno));
+                return FAILED;
+        }
         for (;;) {
-                ssize_t n = recv_some(nl, buf, error);
-                int len = (int)n;
+                ssize_t n = netiso_nl_receive(nl);
+                int r;
 
-                if (n <= 0)
-                        return FALSE;
-                for (const struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len);
-                     h = NLMSG_NEXT(h, len)) {
-                        if (h->nlmsg_seq != seq)
-                                continue;
-                        if (h->nlmsg_type == NLMSG_DONE)
-                                return TRUE;
-                        if (h->nlmsg_type == NLMSG_ERROR) {
-                                const struct nlmsgerr *e = NLMSG_DATA(h);
-                                *ret_errno = -e->error;
-                                return TRUE;
+                /* The kernel mostly answers within the send: read first. */
+                if (n < 0 && errno == EAGAIN) {
+                        if (!netiso_nl_wait(nl, deadline, error)) {
+                                g_prefix_error(error, "%s: ", what);
+                                return FAILED;
                         }
-                        each(h, data);
-                        if (!dump)
-                                return TRUE;
+                        continue;
+                }
+                if (n < 0) {
+                        netiso_nl_fail(error, "%s: receive: %s", what, g_strerror(errno));
+                        return FAILED;
+                }
+                if (interrupted) {
+                        if (ends(nl->buf, n, seq))
+                                return INTERRUPTED;
+                        continue;
+                }
+                r = mnl_cb_run2(nl->buf, n, seq, nl->portid, query_data, q, control,
+                                G_N_ELEMENTS(control));
+                if (r == MNL_CB_STOP)
+                        return ANSWERED;
+                if (r == MNL_CB_OK)
+                        continue;
+                if (errno == EINTR) {
+                        interrupted = TRUE;
+                        if (ends(nl->buf, n, seq))
+                                return INTERRUPTED;
+                } else if (errno != ESRCH && errno != EPROTO) {
+                        /* ESRCH, EPROTO: an answer to an earlier request, not ours. */
+                        netiso_nl_fail(error, "%s: bad answer: %s", what, g_strerror(errno));
+                        return FAILED;
                 }
         }
 }
 
-/* Attributes of an nf_tables message, by type (up to max). */
-static void
-parse_attrs(const struct nlmsghdr *h, const struct nlattr **tb, int max)
+/* A get (not a dump) whose only acceptable refusal is ENOENT. */
+static gboolean
+get(NetisoNl *nl, struct nlmsghdr *req, Query *q, const char *what, gboolean *ret_found,
+    GError **error)
 {
-        const guint8 *p = (const guint8 *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-        const guint8 *end = (const guint8 *)h + h->nlmsg_len;
+        if (ask(nl, req, q, what, error) != ANSWERED)
+                return FALSE;
+        if (q->err && q->err != ENOENT)
+                return netiso_nl_fail(error, "%s: %s", what, g_strerror(q->err));
+        *ret_found = q->err == 0;
+        return TRUE;
+}
 
-        memset(tb, 0, sizeof(*tb) * (max + 1));
-        while (p + NLA_HDRLEN <= end) {
-                const struct nlattr *a = (const void *)p;
-                int type = a->nla_type & NLA_TYPE_MASK;
+int
+netiso_nl_parse_generation(const struct nlmsghdr *h, void *data)
+{
+        struct nftnl_gen *gen;
+        int r = MNL_CB_ERROR;
 
-                if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end)
-                        break;
-                if (type <= max)
-                        tb[type] = a;
-                p += NLA_ALIGN(a->nla_len);
+        if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN))
+                return MNL_CB_ERROR;
+        gen = nftnl_gen_alloc();
+        if (gen && nftnl_gen_nlmsg_parse(h, gen) == 0 && nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
+                *(guint32 *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+                r = MNL_CB_OK;
         }
+        nftnl_gen_free(gen);
+        return r;
 }
 
-static guint16
-nft_type(guint8 msg)
+gboolean
+netiso_nl_generation(NetisoNl *nl, guint32 *ret_generation, GError **error)
 {
-        return (NFNL_SUBSYS_NFTABLES << 8) | msg;
+        char buf[REQUEST_SIZE];
+        struct nlmsghdr *req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, 0);
+        guint32 generation = 0;
+        Query q = { .answer = NFT_MSG_NEWGEN,
+                    .each = netiso_nl_parse_generation,
+                    .data = &generation };
+        gboolean found = FALSE;
+
+        if (!get(nl, req, &q, "ruleset generation", &found, error))
+                return FALSE;
+        if (!found || generation == 0)
+                return netiso_nl_fail(error, "ruleset generation: no answer");
+        *ret_generation = generation;
+        return TRUE;
 }
 
-static GByteArray *
-get_request(NetisoNl *nl, guint8 msg, gboolean dump)
+static int
+each_count(const struct nlmsghdr *h, void *data)
 {
-        GByteArray *buf = g_byte_array_new();
-
-        msg_begin(buf, nft_type(msg), dump ? NLM_F_DUMP : 0, NFPROTO_INET, 0, ++nl->seq);
-        return buf;
-}
-
-typedef struct {
-        guint count;
-        char *first_comment;
-} RuleWalk;
-
-static void
-each_rule(const struct nlmsghdr *h, gpointer data)
-{
-        RuleWalk *w = data;
-        const struct nlattr *tb[NFTA_RULE_MAX + 1];
-
-        if (w->count++ > 0)
-                return;
-        parse_attrs(h, tb, NFTA_RULE_MAX);
-        if (!tb[NFTA_RULE_USERDATA])
-                return;
-        const guint8 *p = NLA_DATA(tb[NFTA_RULE_USERDATA]);
-        const guint8 *end = p + tb[NFTA_RULE_USERDATA]->nla_len - NLA_HDRLEN;
-
-        for (; p + 2 <= end && p + 2 + p[1] <= end; p += 2 + p[1])
-                if (p[0] == UDATA_RULE_COMMENT && p[1] > 0 && !w->first_comment)
-                        w->first_comment = g_strndup((const char *)p + 2, p[1]);
+        (*(guint *)data)++;
+        return MNL_CB_OK;
 }
 
 gboolean
 netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chain, guint *ret_count,
-                      char **ret_first_comment, GError **error)
+                      GError **error)
 {
-        g_autoptr(GByteArray) msg = get_request(nl, NFT_MSG_GETRULE, TRUE);
-        RuleWalk w = { 0 };
-        int err = 0;
+        g_autofree char *what = g_strdup_printf("rules of chain %s", chain);
+        char buf[REQUEST_SIZE];
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        struct nlmsghdr *req;
+        guint count = 0;
+        Query q = { .answer = NFT_MSG_NEWRULE, .each = each_count, .data = &count, .dump = TRUE };
 
-        put_str(msg, NFTA_RULE_TABLE, table);
-        put_str(msg, NFTA_RULE_CHAIN, chain);
-        msg_end(msg, 0);
-        if (!request(nl, msg, TRUE, each_rule, &w, &err, error)) {
-                g_free(w.first_comment);
-                return FALSE;
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 0);
+        nftnl_rule_nlmsg_build_payload(req, r);
+        nftnl_rule_free(r);
+        for (int try = 0; try < DUMP_TRIES; try++) {
+                Asked a;
+
+                count = 0;
+                a = ask(nl, req, &q, what, error);
+                if (a == FAILED)
+                        return FALSE;
+                if (a == INTERRUPTED)
+                        continue;
+                if (q.err && q.err != ENOENT)
+                        return netiso_nl_fail(error, "%s: %s", what, g_strerror(q.err));
+                *ret_count = q.err ? 0 : count;
+                return TRUE;
         }
-        if (err && err != ENOENT) {
-                g_free(w.first_comment);
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "nf_tables netlink: rules of chain %s: %s", chain, g_strerror(err));
-                return FALSE;
-        }
-        *ret_count = err ? 0 : w.count;
-        *ret_first_comment = w.first_comment;
-        return TRUE;
+        return netiso_nl_fail(error, "%s: the ruleset kept changing during %d dumps", what,
+                              DUMP_TRIES);
 }
 
-static void
-each_chain(const struct nlmsghdr *h, gpointer data)
+static int
+each_chain_use(const struct nlmsghdr *h, void *data)
 {
-        const struct nlattr *tb[NFTA_CHAIN_MAX + 1];
-        guint32 *use = data;
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        int r = MNL_CB_ERROR;
 
-        parse_attrs(h, tb, NFTA_CHAIN_MAX);
-        if (tb[NFTA_CHAIN_USE] && tb[NFTA_CHAIN_USE]->nla_len >= NLA_HDRLEN + 4) {
-                guint32 be;
-                memcpy(&be, NLA_DATA(tb[NFTA_CHAIN_USE]), sizeof(be));
-                *use = g_ntohl(be);
+        if (c && nftnl_chain_nlmsg_parse(h, c) == 0) {
+                *(guint32 *)data = nftnl_chain_is_set(c, NFTNL_CHAIN_USE)
+                                           ? nftnl_chain_get_u32(c, NFTNL_CHAIN_USE)
+                                           : G_MAXUINT32;
+                r = MNL_CB_OK;
         }
-}
-
-/* A plain get: *ret_found says whether the object exists. */
-static gboolean
-get_object(NetisoNl *nl, GByteArray *msg, const char *what, const char *name, NlEach each,
-           gpointer data, gboolean *ret_found, GError **error)
-{
-        int err = 0;
-
-        msg_end(msg, 0);
-        if (!request(nl, msg, FALSE, each, data, &err, error))
-                return FALSE;
-        if (err && err != ENOENT) {
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                            "nf_tables netlink: %s %s: %s", what, name, g_strerror(err));
-                return FALSE;
-        }
-        *ret_found = err == 0;
-        return TRUE;
+        nftnl_chain_free(c);
+        return r;
 }
 
 gboolean
 netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain, gboolean *ret_found,
                     guint32 *ret_use, GError **error)
 {
-        g_autoptr(GByteArray) msg = get_request(nl, NFT_MSG_GETCHAIN, FALSE);
+        g_autofree char *what = g_strdup_printf("chain %s", chain);
+        char buf[REQUEST_SIZE];
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        struct nlmsghdr *req;
         guint32 use = G_MAXUINT32;
+        Query q = { .answer = NFT_MSG_NEWCHAIN, .each = each_chain_use, .data = &use };
 
-        put_str(msg, NFTA_CHAIN_TABLE, table);
-        put_str(msg, NFTA_CHAIN_NAME, chain);
-        if (!get_object(nl, msg, "chain", chain, each_chain, &use, ret_found, error))
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
+        nftnl_chain_nlmsg_build_payload(req, c);
+        nftnl_chain_free(c);
+        if (!get(nl, req, &q, what, ret_found, error))
                 return FALSE;
         *ret_use = use;
         return TRUE;
 }
 
-static void
-each_ignore(const struct nlmsghdr *h, gpointer data)
+struct nftnl_set *
+netiso_nl_set_named(const char *table, const char *set)
 {
+        struct nftnl_set *s = nftnl_set_alloc();
+
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+        nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+        return s;
+}
+
+static int
+each_element_data(struct nftnl_set_elem *e, void *data)
+{
+        GBytes **ret = data;
+        uint32_t len = 0;
+        const void *value = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+
+        if (value && !*ret)
+                *ret = g_bytes_new(value, len);
+        return 0;
+}
+
+static int
+each_element(const struct nlmsghdr *h, void *data)
+{
+        struct nftnl_set *s = nftnl_set_alloc();
+        int r = MNL_CB_ERROR;
+
+        if (s && nftnl_set_elems_nlmsg_parse(h, s) >= 0) {
+                nftnl_set_elem_foreach(s, each_element_data, data);
+                r = MNL_CB_OK;
+        }
+        nftnl_set_free(s);
+        return r;
 }
 
 gboolean
-netiso_nl_set_exists(NetisoNl *nl, const char *table, const char *set, gboolean *ret_found,
-                     GError **error)
+netiso_nl_map_lookup(NetisoNl *nl, const char *table, const char *set, const void *key,
+                     gsize key_len, GBytes **ret_data, GError **error)
 {
-        g_autoptr(GByteArray) msg = get_request(nl, NFT_MSG_GETSET, FALSE);
+        g_autofree char *what = g_strdup_printf("element of %s", set);
+        char buf[REQUEST_SIZE];
+        struct nftnl_set *s = netiso_nl_set_named(table, set);
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+        struct nlmsghdr *req;
+        GBytes *data = NULL;
+        Query q = { .answer = NFT_MSG_NEWSETELEM, .each = each_element, .data = &data };
+        gboolean found = FALSE;
 
-        put_str(msg, NFTA_SET_TABLE, table);
-        put_str(msg, NFTA_SET_NAME, set);
-        return get_object(nl, msg, "set", set, each_ignore, NULL, ret_found, error);
-}
-
-/* ---- batches ---- */
-
-NetisoNlBatch *
-netiso_nl_batch_new(const char *table)
-{
-        NetisoNlBatch *b = g_new0(NetisoNlBatch, 1);
-
-        b->table = g_strdup(table);
-        b->buf = g_byte_array_new();
-        return b;
-}
-
-void
-netiso_nl_batch_free(NetisoNlBatch *batch)
-{
-        if (!batch)
-                return;
-        g_free(batch->table);
-        g_byte_array_unref(batch->buf);
-        g_free(batch);
-}
-
-guint
-netiso_nl_batch_length(const NetisoNlBatch *batch)
-{
-        return batch->commands;
-}
-
-/* Sequence numbers are filled in at commit: the command's index until then. */
-static gsize
-command_begin(NetisoNlBatch *b, guint8 msg, guint16 flags)
-{
-        return msg_begin(b->buf, nft_type(msg), NLM_F_ACK | flags, NFPROTO_INET, 0, b->commands);
-}
-
-static guint
-command_end(NetisoNlBatch *b, gsize start)
-{
-        msg_end(b->buf, start);
-        return b->commands++;
-}
-
-static void
-put_data(GByteArray *buf, guint16 type, const void *value, gsize len)
-{
-        gsize nest = nest_begin(buf, type);
-
-        put(buf, NFTA_DATA_VALUE, value, len);
-        nest_end(buf, nest);
-}
-
-guint
-netiso_nl_batch_element(NetisoNlBatch *b, gboolean add, const char *set, const void *key,
-                        gsize key_len, const void *data, gsize data_len, const char *jump)
-{
-        gsize start = command_begin(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-                                    add ? NLM_F_CREATE : 0);
-        gsize list, elem;
-
-        put_str(b->buf, NFTA_SET_ELEM_LIST_TABLE, b->table);
-        put_str(b->buf, NFTA_SET_ELEM_LIST_SET, set);
-        list = nest_begin(b->buf, NFTA_SET_ELEM_LIST_ELEMENTS);
-        elem = nest_begin(b->buf, NFTA_LIST_ELEM);
-        put_data(b->buf, NFTA_SET_ELEM_KEY, key, key_len);
-        if (add && jump) {
-                gsize d = nest_begin(b->buf, NFTA_SET_ELEM_DATA);
-                gsize v = nest_begin(b->buf, NFTA_DATA_VERDICT);
-
-                put_be32(b->buf, NFTA_VERDICT_CODE, (guint32)NFT_JUMP);
-                put_str(b->buf, NFTA_VERDICT_CHAIN, jump);
-                nest_end(b->buf, v);
-                nest_end(b->buf, d);
-        } else if (add && data) {
-                put_data(b->buf, NFTA_SET_ELEM_DATA, data, data_len);
-        }
-        nest_end(b->buf, elem);
-        nest_end(b->buf, list);
-        return command_end(b, start);
-}
-
-guint
-netiso_nl_batch_delete_chain(NetisoNlBatch *b, const char *chain)
-{
-        gsize start = command_begin(b, NFT_MSG_DELCHAIN, 0);
-
-        put_str(b->buf, NFTA_CHAIN_TABLE, b->table);
-        put_str(b->buf, NFTA_CHAIN_NAME, chain);
-        return command_end(b, start);
-}
-
-guint
-netiso_nl_batch_delete_set(NetisoNlBatch *b, const char *set)
-{
-        gsize start = command_begin(b, NFT_MSG_DELSET, 0);
-
-        put_str(b->buf, NFTA_SET_TABLE, b->table);
-        put_str(b->buf, NFTA_SET_NAME, set);
-        return command_end(b, start);
-}
-
-/* Every command asks for an acknowledgement; the kernel sends them (and
- * any error) after it committed or aborted the whole batch, a refused
- * commit first, so the first error seen is the one that decided. */
-static gboolean
-read_acks(NetisoNl *nl, guint32 first, guint commands, int *ret_errno, int *ret_command,
-          GError **error)
-{
-        g_autofree guint8 *buf = g_malloc(RECV_SIZE);
-        guint acked = 0;
-
-        while (acked < commands) {
-                ssize_t n = recv_some(nl, buf, error);
-                int len = (int)n;
-
-                if (n <= 0)
-                        return FALSE;
-                for (const struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len);
-                     h = NLMSG_NEXT(h, len)) {
-                        const struct nlmsgerr *e = NLMSG_DATA(h);
-                        guint32 index = h->nlmsg_seq - first;
-
-                        if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first - 1 ||
-                            h->nlmsg_seq > first + commands)
-                                continue;
-                        if (e->error == 0) {
-                                acked++;
-                                continue;
-                        }
-                        *ret_errno = -e->error;
-                        *ret_command = index < commands ? (int)index : -1;
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                                    "nf_tables netlink: batch command %d refused: %s", *ret_command,
-                                    g_strerror(*ret_errno));
-                        return FALSE;
-                }
-        }
-        return TRUE;
-}
-
-gboolean
-netiso_nl_batch_commit(NetisoNl *nl, const NetisoNlBatch *batch, int *ret_errno, int *ret_command,
-                       GError **error)
-{
-        g_autoptr(GByteArray) buf = g_byte_array_sized_new(batch->buf->len + 64);
-        guint32 begin_seq = ++nl->seq;
-        guint32 first = begin_seq + 1;
-        gsize start;
-
-        *ret_errno = 0;
-        *ret_command = -1;
-        start = msg_begin(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, begin_seq);
-        msg_end(buf, start);
-        g_byte_array_append(buf, batch->buf->data, batch->buf->len);
-        for (gsize off = buf->len - batch->buf->len; off < buf->len;) {
-                struct nlmsghdr *h = (struct nlmsghdr *)(buf->data + off);
-
-                h->nlmsg_seq += first;
-                off += NLMSG_ALIGN(h->nlmsg_len);
-        }
-        nl->seq = first + batch->commands;
-        start = msg_begin(buf, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, nl->seq);
-        msg_end(buf, start);
-        if (!send_batch(nl, buf, error))
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
+        nftnl_set_elem_add(s, e);
+        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, 0, 0);
+        nftnl_set_elems_nlmsg_build_payload(req, s);
+        nftnl_set_free(s);
+        if (!get(nl, req, &q, what, &found, error)) {
+                g_clear_pointer(&data, g_bytes_unref);
                 return FALSE;
-        return read_acks(nl, first, batch->commands, ret_errno, ret_command, error);
+        }
+        if (!found)
+                g_clear_pointer(&data, g_bytes_unref);
+        *ret_data = data;
+        return TRUE;
 }

@@ -12,6 +12,10 @@ netns_tests = \
 	tests/netns/fast-path.sh \
 	tests/netns/watch-flush.sh \
 	tests/netns/tap-names.sh \
+	tests/netns/fast-path-batch.sh \
+	tests/netns/fast-path-generation.sh \
+	tests/netns/flow-binding.sh \
+	tests/netns/spoof-fragments.sh \
 	tests/netns/why.sh \
 	tests/netns/prometheus.sh \
 	tests/netns/attack-conntrack.sh \
@@ -32,6 +36,8 @@ netns_iptables_tests = \
 	tests/netns/watch-flush-iptables.sh \
 	tests/netns/watch-flush-iptables-legacy.sh \
 	tests/netns/tap-names-iptables.sh \
+	tests/netns/flow-binding-iptables.sh \
+	tests/netns/spoof-fragments-iptables.sh \
 	tests/netns/why-iptables.sh \
 	tests/netns/prometheus-iptables.sh \
 	tests/netns/attack-conntrack-iptables.sh \

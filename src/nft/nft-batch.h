@@ -1,0 +1,41 @@
+/* One nf_tables transaction of the event fast path: element changes and
+ * deletions of chains and sets, bound to a ruleset generation, committed
+ * or refused as a whole, with its outcome never left in doubt silently. */
+#pragma once
+
+#include <glib.h>
+
+#include "nft/nft-netlink.h"
+
+/* One transaction: commands are numbered from 0 in the order added. */
+typedef struct NetisoNlBatch NetisoNlBatch;
+
+NetisoNlBatch *netiso_nl_batch_new(const char *table);
+void netiso_nl_batch_free(NetisoNlBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNlBatch, netiso_nl_batch_free)
+guint netiso_nl_batch_length(const NetisoNlBatch *batch);
+
+/* Add (create if missing, never NLM_F_EXCL: an identical element is not an
+ * error, a map element with other data is, EBUSY) or delete one element.
+ * data is the map value (NULL for a set); jump makes it a verdict. */
+guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *set, const void *key,
+                              gsize key_len, const void *data, gsize data_len, const char *jump);
+guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
+guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
+
+typedef enum {
+        NETISO_NL_COMMITTED, /* the kernel committed the whole batch */
+        NETISO_NL_REFUSED,   /* the kernel aborted it: nothing changed */
+        NETISO_NL_UNKNOWN,   /* no answer decided it: committed or not, nobody can say */
+} NetisoNlOutcome;
+
+/* Sends the batch and waits (boundedly) for the answer that decides it.
+ * With generation non-zero the kernel refuses it (ERESTART) unless the
+ * ruleset is still at that generation. COMMITTED sets *ret_generation to
+ * the generation the batch left, or 0 when another commit may have come
+ * in between; REFUSED sets *ret_errno (positive) and *ret_command (the
+ * command refused, -1 for the batch as a whole). Error is set unless
+ * COMMITTED. */
+NetisoNlOutcome netiso_nl_batch_commit(NetisoNl *nl, const NetisoNlBatch *batch, guint32 generation,
+                                       guint32 *ret_generation, int *ret_errno, int *ret_command,
+                                       GError **error);
