@@ -13,6 +13,7 @@
 #include "nft/nft-netlink.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
+#include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
 
@@ -297,19 +298,18 @@ static const char *const guest_sets[][2] = {
         { "map", "zone_by_tap" },   { "map", "mark_by_tap" },   { "set", "flow_zone" },
         { "set", "flow_mark" },
 };
-/* The table as the records say, over what someone else may have edited in
- * place: the skeleton, every recorded tenant's chain rewritten and its set
- * refilled, every per-guest set refilled. One batch, so no packet sees it
- * half done; the drop counters survive. gone's taps that no record keeps
- * lose their guest_drops element too. */
+/* The guests' part of the table as the records say, over what someone else
+ * may have edited in place: every recorded tenant's chain rewritten and its
+ * set refilled, every per-guest set refilled; the drop counters survive.
+ * gone's taps that no record keeps lose their guest_drops element too.
+ * render_rebuild() puts the skeleton in front: one batch, so no packet sees
+ * it half done. */
 static void
-render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
-               const NetisoRecord *gone)
+render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone)
 {
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(GHashTable) taps = g_hash_table_new(g_str_hash, g_str_equal);
 
-        netiso_nft_render_skeleton(out, config);
         for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
                 g_string_append_printf(out, "flush %s " T " %s\n", guest_sets[i][0],
                                        guest_sets[i][1]);
@@ -338,6 +338,14 @@ render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
                 if (!g_hash_table_contains(taps, p->tap))
                         element_pair(out, /* tolerant_delete */ TRUE, "guest_drops", qtap, qtap);
         }
+}
+
+static void
+render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
+               const NetisoRecord *gone)
+{
+        netiso_nft_render_skeleton(out, config);
+        render_guests(out, records, gone);
 }
 
 /* The nftables records of the state directory as they are after this
@@ -565,8 +573,9 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
         gboolean ok;
         Full f;
 
-        /* Deleting and recreating the table in one batch replaces it
-         * atomically: no packet ever sees a half-built table. */
+        /* Deleting and recreating the table in one batch replaces it in one
+         * commit, tenants nobody names included (but see netiso_nft_restore()
+         * on interval sets). */
         g_string_append(out, "add table " T "\ndelete table " T "\n");
         netiso_nft_render_skeleton(out, config);
         for (guint i = 0; i < records->len; i++) {
@@ -584,6 +593,59 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
         }
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        full_end(&f);
+        return ok;
+}
+
+/* Tenant chains among chains (the table's, as listed) that no record names,
+ * deleted with their sets: nothing jumps to them once guest_tenant is
+ * refilled, and a stray set would be picked up when that tenant returns. */
+static void
+render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
+{
+        g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint i = 0; i < records->len; i++)
+                g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        for (guint i = 0; chains && i < chains->len; i++) {
+                const char *chain = g_ptr_array_index(chains, i);
+                const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
+                g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
+
+                /* Names from the kernel reach the text only if valid. */
+                if (!tenant || problem || g_hash_table_contains(wanted, tenant))
+                        continue;
+                g_string_append_printf(out,
+                                       "flush chain " T " %s\ndelete chain " T " %s\n"
+                                       "add set " T " %s-ifs { type ifname; }\n"
+                                       "delete set " T " %s-ifs\n",
+                                       chain, chain, chain, chain);
+        }
+}
+
+gboolean
+netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftRecordsFunc load,
+                   gpointer data, double *ret_skeleton_ms, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(GPtrArray) chains = NULL;
+        gint64 start = g_get_monotonic_time();
+        gboolean ok;
+        Full f;
+
+        full_begin(&f, fw, config, /* verified */ TRUE);
+        netiso_nft_render_skeleton(out, config);
+        ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
+        if (ok)
+                ok = load(data, &records, &chains, error);
+        if (ok) {
+                g_string_truncate(out, 0);
+                render_guests(out, records, NULL);
+                render_stale_tenants(out, records, chains);
+                ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
+        }
         full_end(&f);
         return ok;
 }

@@ -140,6 +140,7 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
         for (guint i = 0; i < config->guest_interface_patterns->len; i++)
                 rule(out, c, "oifname \"%s\" jump drop_guest",
                      (const char *)g_ptr_array_index(config->guest_interface_patterns, i));
+        rule(out, c, "meta oifkind \"tun\" meta oiftype ether jump drop_guest");
         if (r->peers != NETISO_PEERS_ALL) {
                 rule(out, c, "ip daddr @vmnet_v4 jump drop_guest");
                 rule(out, c, "ip6 daddr @vmnet_v6 jump drop_guest");
@@ -182,7 +183,11 @@ render_to_guest(GString *out)
 /* Fail closed: a guest-like tap without installed state passes nothing.
  * Its drop comes right after the dispatch for installed taps in the same
  * direction, before any rule that accepts traffic towards installed guests,
- * so an unprotected guest cannot use another guest's open inbound port. */
+ * so an unprotected guest cannot use another guest's open inbound port.
+ * Guest-like: a name of guest_interface_patterns, or any tap device (the
+ * tun driver in tap mode, as QEMU's are), whatever its name: a NIC hot-
+ * plugged with a chosen <target dev> runs no hook and may match no pattern,
+ * and it passes nothing until watch installs it or refuses it for good. */
 static void
 render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, const char *dir)
 {
@@ -191,6 +196,9 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
         for (guint i = 0; patterns && i < patterns->len; i++)
                 rule(out, chain, "%sname \"%s\" counter name \"drops_unprotected\" drop", dir,
                      (const char *)g_ptr_array_index(patterns, i));
+        rule(out, chain,
+             "meta %skind \"tun\" meta %stype ether counter name \"drops_unprotected\" drop", dir,
+             dir);
 }
 
 /* Before routing and defragmentation, every packet from an installed tap
@@ -238,6 +246,7 @@ render_guest_flow(GString *out, const NetisoConfig *config)
              "ct direction reply oifname @guest_ifs oifname . ct original zone != @flow_zone jump drop_inbound");
         rule(out, c, "oifname @guest_ifs accept");
         /* Towards a guest-like tap nobody installed: from_guest drops it. */
+        rule(out, c, "iifname @guest_ifs meta oifkind \"tun\" meta oiftype ether return");
         for (guint i = 0; patterns && i < patterns->len; i++)
                 g_string_append_printf(not_guest_like, " oifname != \"%s\"",
                                        (const char *)g_ptr_array_index(patterns, i));
