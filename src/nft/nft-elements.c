@@ -8,6 +8,7 @@
 #include "nft/nft-bridged.h"
 #include "nft/nft-elements.h"
 #include "nft/nft-skeleton.h"
+#include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
 #define B NETISO_NFT_BRIDGE
@@ -207,9 +208,15 @@ void
 netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean stateful,
                           GPtrArray *records, const NetisoRecord *gone)
 {
+        netiso_nft_render_skeleton(out, config, stateful);
+        netiso_nft_render_guests(out, records, gone);
+}
+
+void
+netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone)
+{
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
 
-        netiso_nft_render_skeleton(out, config, stateful);
         for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
                 g_string_append_printf(out, "flush %s %s %s\n", guest_sets[i][1], guest_sets[i][0],
                                        guest_sets[i][2]);
@@ -235,6 +242,39 @@ netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean sta
                                                rec->flow_id);
         }
         render_gone_counters(out, records, gone);
+}
+
+void
+netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
+{
+        g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint i = 0; i < records->len; i++)
+                g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        for (guint i = 0; chains && i < chains->len; i++) {
+                const char *chain = g_ptr_array_index(chains, i);
+                const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
+                g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
+
+                /* Names from the kernel reach the text only if valid. Each
+                 * object is added before it is deleted: the delete succeeds
+                 * whether or not an older version made it. */
+                if (!tenant || problem || g_hash_table_contains(wanted, tenant))
+                        continue;
+                g_string_append_printf(out,
+                                       "flush chain " T " %1$s\ndelete chain " T " %1$s\n"
+                                       "add set " T " %1$s-ifs { type ifname; }\n"
+                                       "delete set " T " %1$s-ifs\n"
+                                       "add set " T " %1$s-v4 { type ifname . ipv4_addr; }\n"
+                                       "delete set " T " %1$s-v4\n"
+                                       "add set " T " %1$s-v6 { type ifname . ipv6_addr; }\n"
+                                       "delete set " T " %1$s-v6\n"
+                                       "add chain " B " %1$s\nflush chain " B " %1$s\n"
+                                       "delete chain " B " %1$s\n"
+                                       "add set " B " %1$s-ifs { type ifname; }\n"
+                                       "delete set " B " %1$s-ifs\n",
+                                       chain);
+        }
 }
 
 void

@@ -33,6 +33,15 @@ void netiso_nft_render_tenant_gc(GString *out, const char *tenant);
 void netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean stateful,
                                GPtrArray *records, const NetisoRecord *gone);
 
+/* The guests' part of the rebuild alone (watch's restore, after the
+ * skeleton): every per-guest set and map flushed and refilled, every
+ * recorded tenant rewritten and refilled, gone's counters as above. */
+void netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone);
+
+/* The tenant chains among chains (table inet's chain names, as listed)
+ * that no record names, deleted with their sets in both tables. */
+void netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains);
+
 /* Both tables replaced whole by the records' (nftables records only). */
 void netiso_nft_render_sync(GString *out, const NetisoConfig *config, gboolean stateful,
                             GPtrArray *records);
