@@ -10,6 +10,7 @@
 
 #include "cli/virt.h"
 #include "cli/watch-firewall.h"
+#include "cli/watch-leases.h"
 #include "cli/watch.h"
 #include "core/drift.h"
 #include "core/state.h"
@@ -35,8 +36,9 @@ typedef struct {
         guint retry_source;
         GThread *event_thread;
         gint event_thread_run; /* atomic */
-        GMutex mutex;          /* guards pending and dispatch_scheduled */
-        GHashTable *pending;   /* domain name -> events seen */
+        NetisoWatchLeases *leases;
+        GMutex mutex;        /* guards pending and dispatch_scheduled */
+        GHashTable *pending; /* domain name -> events seen */
         gboolean dispatch_scheduled;
         char *last_failure; /* a failure that repeats is logged once */
 } Watch;
@@ -265,9 +267,8 @@ dispatch(gpointer data)
 /* ---- libvirt's side: runs on the event thread, only queues ---- */
 
 static void
-queue_domain(Watch *w, virDomainPtr dom, const char *event)
+queue_name(Watch *w, const char *name, const char *event)
 {
-        const char *name = virDomainGetName(dom);
         const char *seen;
 
         g_mutex_lock(&w->mutex);
@@ -279,6 +280,19 @@ queue_domain(Watch *w, virDomainPtr dom, const char *event)
                 g_idle_add(dispatch, w);
         }
         g_mutex_unlock(&w->mutex);
+}
+
+static void
+queue_domain(Watch *w, virDomainPtr dom, const char *event)
+{
+        queue_name(w, virDomainGetName(dom), event);
+}
+
+/* A lease of the guest's network changed (watch-leases.c, main loop). */
+static void
+queue_lease(const char *domain, gpointer data)
+{
+        queue_name(data, domain, "lease");
 }
 
 static void
@@ -516,6 +530,11 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
                 goto out;
         }
         netiso_watch_firewall_verify(w.firewall, "start");
+        w.leases = netiso_watch_leases_new(w.config, queue_lease, &w, error);
+        if (!w.leases) {
+                ok = FALSE;
+                goto out;
+        }
         netiso_log(LOG_INFO, &f, "watching %s and the ruleset (safety check every %u s)",
                    options->uri, options->interval_seconds);
         sd_notify(0, "READY=1");
@@ -523,6 +542,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         g_main_loop_run(w.loop);
         sd_notify(0, "STOPPING=1");
 out:
+        netiso_watch_leases_free(w.leases);
         netiso_watch_firewall_free(w.firewall);
         if (w.conn)
                 drop_connection(&w);

@@ -486,7 +486,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
 
                         render_skeleton(one, fw, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
-                        netiso_nft_render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p,
+                        netiso_nft_render_port(one, /* remove */ TRUE, /* keep */ NULL, p,
                                                old->tenant, old->flow_id);
                         if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;

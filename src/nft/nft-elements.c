@@ -76,20 +76,21 @@ render_routed(GString *out, gboolean remove, gboolean keep_counter, const char *
 }
 
 void
-netiso_nft_render_port(GString *out, gboolean remove, gboolean keep_counter,
+netiso_nft_render_port(GString *out, gboolean remove, const NetisoPolicy *keep,
                        const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
 {
         g_autoptr(GPtrArray) elements = NULL;
 
         if (!p->bridge) {
-                render_routed(out, remove, keep_counter, p->tap, tenant, flow_id, p->addresses);
+                render_routed(out, remove, netiso_policy_has_tap(keep, p->tap), p->tap, tenant,
+                              flow_id, p->addresses);
                 return;
         }
         elements = netiso_nft_bridged_elements(p, tenant, flow_id);
         for (guint i = 0; i < elements->len; i++) {
                 const NetisoNftElement *e = g_ptr_array_index(elements, i);
 
-                if (remove && keep_counter && e->counter)
+                if (remove && netiso_nft_counter_kept(e, p, keep))
                         continue;
                 element_pair_in(out, e->bridge ? B : T, remove, e->set, e->text, e->text_key);
         }
@@ -101,8 +102,7 @@ netiso_nft_render_record_removal(GString *out, const NetisoRecord *old, const Ne
         netiso_nft_render_tenant(out, old->tenant, /* rewrite */ FALSE);
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                netiso_nft_render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap),
-                                       p, old->tenant, old->flow_id);
+                netiso_nft_render_port(out, /* remove */ TRUE, keep, p, old->tenant, old->flow_id);
         }
 }
 
@@ -111,7 +111,7 @@ netiso_nft_render_record_install(GString *out, const NetisoRecord *rec)
 {
         netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
         for (guint i = 0; i < rec->ports->len; i++)
-                netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                        g_ptr_array_index(rec->ports, i), rec->tenant, rec->flow_id);
 }
 
@@ -237,7 +237,7 @@ netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *g
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
 
                 for (guint j = 0; j < rec->ports->len; j++)
-                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                                g_ptr_array_index(rec->ports, j), rec->tenant,
                                                rec->flow_id);
         }
@@ -295,7 +295,7 @@ netiso_nft_render_sync(GString *out, const NetisoConfig *config, gboolean statef
                 if (g_hash_table_add(tenants, rec->tenant))
                         netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
                 for (guint j = 0; j < rec->ports->len; j++)
-                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                                g_ptr_array_index(rec->ports, j), rec->tenant,
                                                rec->flow_id);
         }

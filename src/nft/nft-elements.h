@@ -12,9 +12,10 @@
 #include "nft/nft-skeleton.h"
 
 /* One port's elements: a routed tap's in table inet, a bridged port's in
- * both tables (nft-bridged.h). remove writes the tolerant delete pairs;
- * keep_counter leaves the drop counter elements in place (the tap stays). */
-void netiso_nft_render_port(GString *out, gboolean remove, gboolean keep_counter,
+ * both tables (nft-bridged.h). remove writes the tolerant delete pairs and
+ * leaves the drop counters keep still has (the tap, and an address's
+ * counter's address, stay: netiso_nft_counter_kept); keep may be NULL. */
+void netiso_nft_render_port(GString *out, gboolean remove, const NetisoPolicy *keep,
                             const NetisoRecordPort *p, const char *tenant, guint16 flow_id);
 
 /* old's elements removed, but the counters of taps keep still has. */
