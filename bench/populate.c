@@ -24,7 +24,8 @@
 #define MAX_GUESTS 40000
 
 /* With bridge set: the same guests on that host bridge, bound by their
- * <filterref> (bench/bridged-path.sh). */
+ * <filterref> (bench/bridged-path.sh); MACs 52:54:01:..., so that their
+ * link-local addresses are not the real guests'. */
 static const char *bridge;
 
 static char *
@@ -35,7 +36,7 @@ guest_xml(guint i, guint tenants)
                         "<domain type='qemu'><name>bulk%05u</name>"
                         "<metadata><netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' "
                         "tenant='t%u'/></metadata>"
-                        "<devices><interface type='bridge'><mac address='52:54:00:%02x:%02x:%02x'/>"
+                        "<devices><interface type='bridge'><mac address='52:54:01:%02x:%02x:%02x'/>"
                         "<source bridge='%s'/><target dev='vnet%u'/><filterref filter='f'>"
                         "<parameter name='IP' value='10.0.%u.%u'/>"
                         "<parameter name='IPV6' value='fd00:10::2:%x'/>"
