@@ -7,6 +7,7 @@
 # Knobs (environment): BENCH_GUESTS, BENCH_PAIR_GUESTS (sizes measured),
 # BENCH_RUNS and BENCH_ROUNDS (hook runs per round, rounds), BENCH_TCP_ROUNDS,
 # BENCH_TCP_SECONDS, BENCH_UDP_ROUNDS, BENCH_UDP_SLICE_MS (data path),
+# BENCH_FLUSH_ROUNDS (ruleset flushes per backend, leak window),
 # BENCH_QUICK=1 (a small smoke run of a couple of minutes).
 set -u
 
@@ -17,11 +18,12 @@ export top_srcdir top_builddir
 . "$top_srcdir/bench/lib-bench.sh"
 . "$top_srcdir/bench/event-latency.sh"
 . "$top_srcdir/bench/data-path.sh"
+. "$top_srcdir/bench/flush-leak.sh"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_GUESTS:=0 100 1000}" "${BENCH_PAIR_GUESTS:=100}" "${BENCH_RUNS:=2}"
 	: "${BENCH_ROUNDS:=4}" "${BENCH_PAIR_ROUNDS:=1}" "${BENCH_TCP_ROUNDS:=2}"
-	: "${BENCH_TCP_SECONDS:=1}" "${BENCH_UDP_ROUNDS:=4}"
+	: "${BENCH_TCP_SECONDS:=1}" "${BENCH_UDP_ROUNDS:=4}" "${BENCH_FLUSH_ROUNDS:=5}"
 fi
 GUESTS=${BENCH_GUESTS:-0 100 1000 10000}          # in guests / 10 tenants
 PAIR_GUESTS=${BENCH_PAIR_GUESTS:-100 1000}
@@ -213,6 +215,10 @@ for mode in established new; do
 done
 
 phase "data-path"
+# ---- leak window after a ruleset flush (its own hosts; appends its table) ----
+say "leak window: $FLUSH_ROUNDS ruleset flushes per backend under watch"
+flush_leak_section >"$WORK/flush-leak.md" || say "the leak window measurement failed"
+phase "flush-leak"
 # ---- tables ----
 name_of() {
 	case $1 in
@@ -305,6 +311,9 @@ dp_name_of() {
 		case " $dp_configs " in *" bx$n "*) ;; *) continue ;; esac
 		echo "| blixard-netiso, $(num "$n") | $(num $(($(memget "bx$n" elements) * 8))) elements | $(memget "bx$n" install_s) | $(mib "$(memget "bx$n" kernel_kb)") | $(event_field "$EVOUT" "bx$n" start median_ms) | $(event_field "$EVOUT" "bx$n" stopped median_ms) | $(dp_ratio "$DPOUT" "bx$n" small-new ct) | $(dp_ratio "$DPOUT" "bx$n" small-est ct) | $(dp_ratio "$DPOUT" "bx$n" tcp ct) |"
 	done
+
+	echo
+	cat "$WORK/flush-leak.md"
 
 	echo
 	echo "## Memory"

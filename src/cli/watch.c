@@ -6,8 +6,11 @@
 #include <glib-unix.h>
 #include <libvirt/libvirt.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 
 #include "cli/virt.h"
+#include "cli/watch-firewall.h"
+#include "cli/watch-leases.h"
 #include "cli/watch.h"
 #include "core/drift.h"
 #include "core/state.h"
@@ -24,6 +27,7 @@ enum { EV_LIFECYCLE, EV_METADATA, EV_DEVICE_ADDED, EV_DEVICE_REMOVED, _EV_MAX };
 typedef struct {
         NetisoWatchOptions options;
         NetisoConfig *config;
+        NetisoWatchFirewall *firewall;
         GMainLoop *loop;
         virConnectPtr conn; /* NULL while libvirtd is away */
         guint generation;   /* of conn: a late close notice of an older one is ignored */
@@ -32,8 +36,9 @@ typedef struct {
         guint retry_source;
         GThread *event_thread;
         gint event_thread_run; /* atomic */
-        GMutex mutex;          /* guards pending and dispatch_scheduled */
-        GHashTable *pending;   /* domain name -> events seen */
+        NetisoWatchLeases *leases;
+        GMutex mutex;        /* guards pending and dispatch_scheduled */
+        GHashTable *pending; /* domain name -> events seen */
         gboolean dispatch_scheduled;
         char *last_failure; /* a failure that repeats is logged once */
 } Watch;
@@ -259,39 +264,11 @@ dispatch(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
-static gboolean
-probe_table(gpointer data)
-{
-        Watch *w = data;
-        NetisoLogFields f = { .event = "table-check" };
-        g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
-        g_autoptr(GError) error = NULL;
-        const NetisoBackendInspect *ops = netiso_backend_inspect(w->config->backend);
-        g_autofree char *problem = NULL;
-
-        /* Only the nftables backend has a cheap probe. */
-        if (!ops->probe)
-                return G_SOURCE_CONTINUE;
-        problem = ops->probe(fw, w->config, &error);
-        if (error) {
-                f.outcome = "failed";
-                log_failure(w, &f, error->message);
-                return G_SOURCE_CONTINUE;
-        }
-        if (!problem)
-                return G_SOURCE_CONTINUE;
-        f.outcome = "drift";
-        netiso_log(LOG_WARNING, &f, "%s: someone flushed or changed it, restoring", problem);
-        run_reconcile(w, "table-check");
-        return G_SOURCE_CONTINUE;
-}
-
 /* ---- libvirt's side: runs on the event thread, only queues ---- */
 
 static void
-queue_domain(Watch *w, virDomainPtr dom, const char *event)
+queue_name(Watch *w, const char *name, const char *event)
 {
-        const char *name = virDomainGetName(dom);
         const char *seen;
 
         g_mutex_lock(&w->mutex);
@@ -303,6 +280,19 @@ queue_domain(Watch *w, virDomainPtr dom, const char *event)
                 g_idle_add(dispatch, w);
         }
         g_mutex_unlock(&w->mutex);
+}
+
+static void
+queue_domain(Watch *w, virDomainPtr dom, const char *event)
+{
+        queue_name(w, virDomainGetName(dom), event);
+}
+
+/* A lease of the guest's network changed (watch-leases.c, main loop). */
+static void
+queue_lease(const char *domain, gpointer data)
+{
+        queue_name(data, domain, "lease");
 }
 
 static void
@@ -499,6 +489,7 @@ on_reload(gpointer data)
                 netiso_config_free(config);
                 return G_SOURCE_CONTINUE;
         }
+        netiso_watch_firewall_set_config(w->firewall, config);
         netiso_config_free(w->config);
         w->config = config;
         f.outcome = "reloaded";
@@ -513,7 +504,8 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
 {
         Watch w = { .options = *options, .config = config };
         NetisoLogFields f = { .event = "start", .outcome = "watching" };
-        guint sources[4] = { 0 };
+        guint sources[3] = { 0 };
+        gboolean ok = TRUE;
 
         if (!netiso_virt_start_events(error)) {
                 netiso_config_free(config);
@@ -529,13 +521,29 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         sources[0] = g_unix_signal_add(SIGTERM, on_stop, &w);
         sources[1] = g_unix_signal_add(SIGINT, on_stop, &w);
         sources[2] = g_unix_signal_add(SIGHUP, on_reload, &w);
-        if (options->interval_seconds)
-                sources[3] = g_timeout_add_seconds(options->interval_seconds, probe_table, &w);
-        netiso_log(LOG_INFO, &f, "watching %s (table probe every %u s)", options->uri,
-                   options->interval_seconds);
+        /* The firewall first, libvirtd last: at boot this runs before libvirtd
+         * (whose socket activation would wait for us), and guests must find
+         * the fail-closed drops and a watcher of the ruleset in place. */
+        w.firewall = netiso_watch_firewall_new(w.config, options->interval_seconds, error);
+        if (!w.firewall) {
+                ok = FALSE;
+                goto out;
+        }
+        netiso_watch_firewall_verify(w.firewall, "start");
+        w.leases = netiso_watch_leases_new(w.config, queue_lease, &w, error);
+        if (!w.leases) {
+                ok = FALSE;
+                goto out;
+        }
+        netiso_log(LOG_INFO, &f, "watching %s and the ruleset (safety check every %u s)",
+                   options->uri, options->interval_seconds);
+        sd_notify(0, "READY=1");
         connect_now(&w);
         g_main_loop_run(w.loop);
-
+        sd_notify(0, "STOPPING=1");
+out:
+        netiso_watch_leases_free(w.leases);
+        netiso_watch_firewall_free(w.firewall);
         if (w.conn)
                 drop_connection(&w);
         if (w.retry_source)
@@ -551,5 +559,5 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         g_main_loop_unref(w.loop);
         g_free(w.last_failure);
         netiso_config_free(w.config);
-        return TRUE;
+        return ok;
 }

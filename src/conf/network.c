@@ -67,6 +67,7 @@ netiso_network_free(NetisoNetwork *net)
         g_free(net->forward);
         g_free(net->bridge);
         g_clear_pointer(&net->addresses, g_array_unref);
+        g_clear_pointer(&net->prefixes, g_array_unref);
         g_clear_pointer(&net->ra_only_v6, g_array_unref);
         if (net->hosts) {
                 for (guint i = 0; i < net->hosts->len; i++)
@@ -159,6 +160,14 @@ read_ip(const char *where, NetisoNetwork *net, const NetisoXmlNode *ip, GError *
         if (prefix)
                 bits = (unsigned)n;
         g_array_append_val(net->addresses, addr);
+        {
+                NetisoCidr pfx = addr;
+
+                for (unsigned b = bits; b < netiso_family_bits(addr.family); b++)
+                        pfx.bytes[b / 8] &= (guint8) ~(0x80u >> (b % 8));
+                pfx.prefix = bits;
+                g_array_append_val(net->prefixes, pfx);
+        }
         if (v4 && dhcp)
                 net->dhcp4 = TRUE;
         if (!v4 && dhcp)
@@ -218,6 +227,7 @@ netiso_network_new_from_xml(const char *filename, const char *xml, gsize len, GE
         const NetisoXmlNode *root;
 
         net->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        net->prefixes = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
         net->ra_only_v6 = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
         net->hosts = g_array_new(FALSE, FALSE, sizeof(NetisoNetworkHost));
         doc = netiso_xml_doc_new_from_data(filename, xml, len, &network_xml_limits, error);

@@ -21,7 +21,8 @@ typedef struct {
         char *name;
         char *forward; /* <forward mode>: "nat", "route", "open", "bridge", ...; "none" without */
         char *bridge;  /* <bridge name>, NULL when the network has none (macvtap, hostdev) */
-        GArray *addresses;  /* of NetisoCidr, the bridge's own, with the network's prefix */
+        GArray *addresses;  /* of NetisoCidr, the bridge's own (full length) */
+        GArray *prefixes;   /* of NetisoCidr, the network's: each <ip>'s prefix, host bits clear */
         gboolean dns;       /* dnsmasq answers DNS on them (no <dns enable='no'/>) */
         gboolean dhcp4;     /* an IPv4 <ip> has <dhcp> */
         gboolean dhcp6;     /* an IPv6 <ip> has <dhcp> */

@@ -143,6 +143,31 @@ has_bindable(const NetisoPolicyPort *port)
         return FALSE;
 }
 
+/* The fail-closed drop for taps without installed state is keyed on
+ * guest_interface_patterns (and, in table inet blixard, on the device being
+ * a tap): a guest tap outside the patterns would not be covered by it on
+ * the iptables backend, which matches names only. Refuse it, whatever the
+ * backend, so that the patterns name every guest the hook knows. */
+static gboolean
+check_tap_name(const NetisoPolicy *policy, const NetisoIface *iface, GError **error)
+{
+        const GPtrArray *patterns = policy->config->guest_interface_patterns;
+        g_autoptr(GString) list = NULL;
+
+        if (!iface->tap || netiso_config_is_guest_like_ifname(policy->config, iface->tap))
+                return TRUE;
+        list = g_string_new(NULL);
+        for (guint i = 0; i < patterns->len; i++)
+                g_string_append_printf(list, "%s\"%s\"", i ? ", " : "",
+                                       (const char *)g_ptr_array_index(patterns, i));
+        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                    "domain '%s': interface %u: tap '%s' matches none of guest_interface_patterns "
+                    "(%s), so it would not be dropped while its isolation is not installed; "
+                    "name it to match one, or add a pattern",
+                    policy->domain, iface->index, iface->tap, list->str);
+        return FALSE;
+}
+
 /* Taps and addresses claimed by the domain's earlier interfaces, each mapped
  * to that interface's index + 1. Hashing keeps the check linear: pairwise
  * comparison took a minute for a 4 MB domain of 90,000 addresses. */
@@ -288,6 +313,8 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError 
                                          : netiso_iface_type_to_string(iface->type));
                 return FALSE;
         }
+        if (!check_tap_name(policy, iface, error))
+                return FALSE;
         for (guint i = 0; iface->addresses && i < iface->addresses->len; i++)
                 if (!check_address(policy, iface, &g_array_index(iface->addresses, NetisoCidr, i),
                                    error))

@@ -75,7 +75,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoRules, netiso_rules_free)
  * traffic bypasses host netfilter (direct, hostdev, vhostuser, user, ...),
  * guest addresses that are not host addresses (networks, multicast,
  * unspecified, broadcast, link-local, loopback), the same address claimed by
- * two interfaces, and two interfaces with one tap. A domain without
+ * two interfaces, two interfaces with one tap, and a tap that matches none
+ * of guest_interface_patterns (the fail-closed drop's names). A domain without
  * interfaces gets an empty, valid policy. */
 NetisoPolicy *netiso_policy_new_for_domain(const NetisoConfig *config, const NetisoDomain *domain,
                                            GError **error);

@@ -138,11 +138,20 @@ check_hooks(GPtrArray *drift, const char *label, NetisoIptRuleset *const *have)
                 g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
                 GPtrArray *rules = netiso_ipt_ruleset_rules(have[netiso_ipt_hooks[h].table],
                                                             netiso_ipt_hooks[h].builtin);
-                guint n = 0;
+                guint n = 0, first = 0;
 
                 for (guint i = 0; rules && i < rules->len; i++)
-                        n += g_str_equal(((NetisoIptRule *)g_ptr_array_index(rules, i))->spec,
-                                         spec);
+                        if (g_str_equal(((NetisoIptRule *)g_ptr_array_index(rules, i))->spec,
+                                        spec) &&
+                            n++ == 0)
+                                first = i;
+                /* What a rule above the jump accepts bypasses every drop of ours. */
+                if (n == 1 && first > 0)
+                        g_ptr_array_add(drift,
+                                        g_strdup_printf("%s: %u rules in %s come before "
+                                                        "the jump to %s",
+                                                        label, first, netiso_ipt_hooks[h].builtin,
+                                                        netiso_ipt_hooks[h].ours));
                 if (n == 0)
                         g_ptr_array_add(drift, g_strdup_printf("%s: %s does not jump to %s", label,
                                                                netiso_ipt_hooks[h].builtin,

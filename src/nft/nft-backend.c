@@ -15,6 +15,7 @@
 #include "nft/nft-netlink.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
+#include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
 
@@ -485,7 +486,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
 
                         render_skeleton(one, fw, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
-                        netiso_nft_render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p,
+                        netiso_nft_render_port(one, /* remove */ TRUE, /* keep */ NULL, p,
                                                old->tenant, old->flow_id);
                         if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
@@ -518,6 +519,33 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
         netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        full_end(&f);
+        return ok;
+}
+
+gboolean
+netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftRecordsFunc load,
+                   gpointer data, double *ret_skeleton_ms, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(GPtrArray) chains = NULL;
+        gint64 start = g_get_monotonic_time();
+        gboolean ok;
+        Full f;
+
+        full_begin(&f, fw, config, /* verified */ TRUE);
+        render_skeleton(out, fw, config);
+        ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
+        *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
+        if (ok)
+                ok = load(data, &records, &chains, error);
+        if (ok) {
+                g_string_truncate(out, 0);
+                netiso_nft_render_guests(out, records, NULL);
+                netiso_nft_render_stale_tenants(out, records, chains);
+                ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
+        }
         full_end(&f);
         return ok;
 }

@@ -322,7 +322,13 @@ address_elements(GPtrArray *out, const NetisoRecordPort *p, const char *tenant, 
         }
         add_jump(out, FALSE, gtenant, &br_addr, tchain);
         add(out, FALSE, tset, &br_addr, NULL);
-        add(out, FALSE, drops, &br_addr, NULL)->counter = TRUE;
+        {
+                NetisoNftElement *e = add(out, FALSE, drops, &br_addr, NULL);
+
+                e->counter = TRUE;
+                e->has_addr = TRUE;
+                e->addr = *a;
+        }
         if (flow_id) {
                 add_id(out, FALSE, zone, &br_addr, flow_id, /* zone */ TRUE);
                 add_id(out, FALSE, mark, &br_addr, flow_id, /* zone */ FALSE);
@@ -343,4 +349,24 @@ netiso_nft_bridged_elements(const NetisoRecordPort *p, const char *tenant, guint
                 address_elements(out, p, tenant, flow_id,
                                  &g_array_index(p->addresses, NetisoCidr, i));
         return out;
+}
+
+gboolean
+netiso_nft_counter_kept(const NetisoNftElement *e, const NetisoRecordPort *p,
+                        const NetisoPolicy *keep)
+{
+        for (guint i = 0; e->counter && keep && i < keep->ports->len; i++) {
+                const NetisoPolicyPort *k = g_ptr_array_index(keep->ports, i);
+
+                if (g_strcmp0(k->tap, p->tap) != 0)
+                        continue;
+                if (!e->has_addr)
+                        return TRUE;
+                for (guint a = 0; a < k->addresses->len; a++)
+                        if (netiso_cidr_equal(&g_array_index(k->addresses, NetisoCidr, a),
+                                              &e->addr))
+                                return TRUE;
+                return FALSE;
+        }
+        return FALSE;
 }

@@ -22,10 +22,18 @@ typedef struct {
         gsize key_len;
         guint8 data[16]; /* a map's value, data_len bytes (0 in a set) */
         gsize data_len;
-        char *jump; /* a verdict map's chain, else NULL */
+        char *jump;        /* a verdict map's chain, else NULL */
+        gboolean has_addr; /* a counter of one of the port's addresses: */
+        NetisoCidr addr;   /* that address */
 } NetisoNftElement;
 
 /* Every element of one bridged port (p->bridge != NULL) installed for
  * tenant with flow_id (0: none), in the order the batches write them. */
+/* Whether removing port p's counter element e leaves it in place: keep
+ * (the policy that replaces p's record) has p's tap and, for an address's
+ * counter, the address on it too. */
+gboolean netiso_nft_counter_kept(const NetisoNftElement *e, const NetisoRecordPort *p,
+                                 const NetisoPolicy *keep);
+
 GPtrArray *netiso_nft_bridged_elements(const NetisoRecordPort *p, const char *tenant,
                                        guint16 flow_id);

@@ -8,6 +8,7 @@
 #include "nft/nft-bridged.h"
 #include "nft/nft-elements.h"
 #include "nft/nft-skeleton.h"
+#include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
 #define B NETISO_NFT_BRIDGE
@@ -75,20 +76,21 @@ render_routed(GString *out, gboolean remove, gboolean keep_counter, const char *
 }
 
 void
-netiso_nft_render_port(GString *out, gboolean remove, gboolean keep_counter,
+netiso_nft_render_port(GString *out, gboolean remove, const NetisoPolicy *keep,
                        const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
 {
         g_autoptr(GPtrArray) elements = NULL;
 
         if (!p->bridge) {
-                render_routed(out, remove, keep_counter, p->tap, tenant, flow_id, p->addresses);
+                render_routed(out, remove, netiso_policy_has_tap(keep, p->tap), p->tap, tenant,
+                              flow_id, p->addresses);
                 return;
         }
         elements = netiso_nft_bridged_elements(p, tenant, flow_id);
         for (guint i = 0; i < elements->len; i++) {
                 const NetisoNftElement *e = g_ptr_array_index(elements, i);
 
-                if (remove && keep_counter && e->counter)
+                if (remove && netiso_nft_counter_kept(e, p, keep))
                         continue;
                 element_pair_in(out, e->bridge ? B : T, remove, e->set, e->text, e->text_key);
         }
@@ -100,8 +102,7 @@ netiso_nft_render_record_removal(GString *out, const NetisoRecord *old, const Ne
         netiso_nft_render_tenant(out, old->tenant, /* rewrite */ FALSE);
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                netiso_nft_render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap),
-                                       p, old->tenant, old->flow_id);
+                netiso_nft_render_port(out, /* remove */ TRUE, keep, p, old->tenant, old->flow_id);
         }
 }
 
@@ -110,7 +111,7 @@ netiso_nft_render_record_install(GString *out, const NetisoRecord *rec)
 {
         netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
         for (guint i = 0; i < rec->ports->len; i++)
-                netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                        g_ptr_array_index(rec->ports, i), rec->tenant, rec->flow_id);
 }
 
@@ -207,9 +208,15 @@ void
 netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean stateful,
                           GPtrArray *records, const NetisoRecord *gone)
 {
+        netiso_nft_render_skeleton(out, config, stateful);
+        netiso_nft_render_guests(out, records, gone);
+}
+
+void
+netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone)
+{
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
 
-        netiso_nft_render_skeleton(out, config, stateful);
         for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
                 g_string_append_printf(out, "flush %s %s %s\n", guest_sets[i][1], guest_sets[i][0],
                                        guest_sets[i][2]);
@@ -230,11 +237,44 @@ netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean sta
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
 
                 for (guint j = 0; j < rec->ports->len; j++)
-                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                                g_ptr_array_index(rec->ports, j), rec->tenant,
                                                rec->flow_id);
         }
         render_gone_counters(out, records, gone);
+}
+
+void
+netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
+{
+        g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint i = 0; i < records->len; i++)
+                g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        for (guint i = 0; chains && i < chains->len; i++) {
+                const char *chain = g_ptr_array_index(chains, i);
+                const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
+                g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
+
+                /* Names from the kernel reach the text only if valid. Each
+                 * object is added before it is deleted: the delete succeeds
+                 * whether or not an older version made it. */
+                if (!tenant || problem || g_hash_table_contains(wanted, tenant))
+                        continue;
+                g_string_append_printf(out,
+                                       "flush chain " T " %1$s\ndelete chain " T " %1$s\n"
+                                       "add set " T " %1$s-ifs { type ifname; }\n"
+                                       "delete set " T " %1$s-ifs\n"
+                                       "add set " T " %1$s-v4 { type ifname . ipv4_addr; }\n"
+                                       "delete set " T " %1$s-v4\n"
+                                       "add set " T " %1$s-v6 { type ifname . ipv6_addr; }\n"
+                                       "delete set " T " %1$s-v6\n"
+                                       "add chain " B " %1$s\nflush chain " B " %1$s\n"
+                                       "delete chain " B " %1$s\n"
+                                       "add set " B " %1$s-ifs { type ifname; }\n"
+                                       "delete set " B " %1$s-ifs\n",
+                                       chain);
+        }
 }
 
 void
@@ -255,7 +295,7 @@ netiso_nft_render_sync(GString *out, const NetisoConfig *config, gboolean statef
                 if (g_hash_table_add(tenants, rec->tenant))
                         netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
                 for (guint j = 0; j < rec->ports->len; j++)
-                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE,
+                        netiso_nft_render_port(out, /* remove */ FALSE, /* keep */ NULL,
                                                g_ptr_array_index(rec->ports, j), rec->tenant,
                                                rec->flow_id);
         }

@@ -12,9 +12,10 @@
 #include "nft/nft-skeleton.h"
 
 /* One port's elements: a routed tap's in table inet, a bridged port's in
- * both tables (nft-bridged.h). remove writes the tolerant delete pairs;
- * keep_counter leaves the drop counter elements in place (the tap stays). */
-void netiso_nft_render_port(GString *out, gboolean remove, gboolean keep_counter,
+ * both tables (nft-bridged.h). remove writes the tolerant delete pairs and
+ * leaves the drop counters keep still has (the tap, and an address's
+ * counter's address, stay: netiso_nft_counter_kept); keep may be NULL. */
+void netiso_nft_render_port(GString *out, gboolean remove, const NetisoPolicy *keep,
                             const NetisoRecordPort *p, const char *tenant, guint16 flow_id);
 
 /* old's elements removed, but the counters of taps keep still has. */
@@ -32,6 +33,15 @@ void netiso_nft_render_tenant_gc(GString *out, const char *tenant);
  * bridged addresses that no record keeps lose their counters too. */
 void netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolean stateful,
                                GPtrArray *records, const NetisoRecord *gone);
+
+/* The guests' part of the rebuild alone (watch's restore, after the
+ * skeleton): every per-guest set and map flushed and refilled, every
+ * recorded tenant rewritten and refilled, gone's counters as above. */
+void netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone);
+
+/* The tenant chains among chains (table inet's chain names, as listed)
+ * that no record names, deleted with their sets in both tables. */
+void netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains);
 
 /* Both tables replaced whole by the records' (nftables records only). */
 void netiso_nft_render_sync(GString *out, const NetisoConfig *config, gboolean stateful,

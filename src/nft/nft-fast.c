@@ -150,7 +150,7 @@ flow_id_elements(NetisoNlBatch *b, gboolean remove, const guint8 *ifname, guint1
 
 /* A bridged port's elements (nft-bridged.c), each in its table. */
 static void
-bridged_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter,
+bridged_elements(NetisoNlBatch *b, gboolean remove, const NetisoPolicy *keep,
                  const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
 {
         g_autoptr(GPtrArray) elements = netiso_nft_bridged_elements(p, tenant, flow_id);
@@ -158,7 +158,7 @@ bridged_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter,
         for (guint i = 0; i < elements->len; i++) {
                 const NetisoNftElement *e = g_ptr_array_index(elements, i);
 
-                if (remove && keep_counter && e->counter)
+                if (remove && netiso_nft_counter_kept(e, p, keep))
                         continue;
                 netiso_nl_batch_family(b, e->bridge ? NFPROTO_BRIDGE : NFPROTO_INET);
                 pair(b, remove, e->set, e->key, e->key_len, e->data_len ? e->data : NULL,
@@ -199,13 +199,14 @@ routed_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const 
 }
 
 static void
-port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const NetisoRecordPort *p,
-              const char *tenant, guint16 flow_id)
+port_elements(NetisoNlBatch *b, gboolean remove, const NetisoPolicy *keep,
+              const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
 {
         if (p->bridge)
-                bridged_elements(b, remove, keep_counter, p, tenant, flow_id);
+                bridged_elements(b, remove, keep, p, tenant, flow_id);
         else
-                routed_elements(b, remove, keep_counter, p->tap, tenant, flow_id, p->addresses);
+                routed_elements(b, remove, remove && netiso_policy_has_tap(keep, p->tap), p->tap,
+                                tenant, flow_id, p->addresses);
 }
 
 static void
@@ -214,8 +215,7 @@ record_elements(NetisoNlBatch *b, gboolean remove, const NetisoRecord *rec,
 {
         for (guint i = 0; i < rec->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
-                port_elements(b, remove, remove && netiso_policy_has_tap(keep, p->tap), p,
-                              rec->tenant, rec->flow_id);
+                port_elements(b, remove, remove ? keep : NULL, p, rec->tenant, rec->flow_id);
         }
 }
 

@@ -56,6 +56,8 @@ drop_chain(GString *out, const NetisoConfig *config, const char *chain, const ch
         rule(out, chain, "counter name \"drops_%s\" drop", what);
 }
 
+/* A guest-like port nobody installed: a name of guest_interface_patterns,
+ * or any tap device whatever its name, as in table inet (nft-skeleton.c). */
 static void
 fail_closed(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
             const char *verdict)
@@ -63,6 +65,7 @@ fail_closed(GString *out, const NetisoConfig *config, const char *chain, const c
         for (guint i = 0; i < config->guest_interface_patterns->len; i++)
                 rule(out, chain, "%sname \"%s\" %s", dir,
                      (const char *)g_ptr_array_index(config->guest_interface_patterns, i), verdict);
+        rule(out, chain, "meta %skind \"tun\" meta %stype ether %s", dir, dir, verdict);
 }
 
 /* Every frame a port sends, forwarded or for the host. Another port (an
@@ -247,6 +250,7 @@ render_flow(GString *out, const NetisoConfig *config)
         rule(out, c,
              "ct direction reply oifname @guest_ifs oifname . ct original zone != @flow_zone jump drop_inbound");
         rule(out, c, "oifname @guest_ifs accept");
+        rule(out, c, "iifname @guest_ifs meta oifkind \"tun\" meta oiftype ether return");
         for (guint i = 0; i < config->guest_interface_patterns->len; i++)
                 g_string_append_printf(
                         not_guest_like, " oifname != \"%s\"",

@@ -177,6 +177,7 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
         for (guint i = 0; i < config->guest_interface_patterns->len; i++)
                 rule(out, c, "oifname \"%s\" jump drop_guest",
                      (const char *)g_ptr_array_index(config->guest_interface_patterns, i));
+        rule(out, c, "meta oifkind \"tun\" meta oiftype ether jump drop_guest");
         /* A bridged guest no tenant chain accepted, reached through its bridge. */
         rule(out, c, "oifname . ip daddr @guest_src_v4 jump drop_guest");
         rule(out, c, "oifname . ip6 daddr @guest_src_v6 jump drop_guest");
@@ -229,7 +230,11 @@ render_to_guest(GString *out)
 /* Fail closed: a guest-like tap without installed state passes nothing.
  * Its drop comes right after the dispatch for installed taps in the same
  * direction, before any rule that accepts traffic towards installed guests,
- * so an unprotected guest cannot use another guest's open inbound port. */
+ * so an unprotected guest cannot use another guest's open inbound port.
+ * Guest-like: a name of guest_interface_patterns, or any tap device (the
+ * tun driver in tap mode, as QEMU's are), whatever its name: a NIC hot-
+ * plugged with a chosen <target dev> runs no hook and may match no pattern,
+ * and it passes nothing until watch installs it or refuses it for good. */
 static void
 render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, const char *dir)
 {
@@ -238,6 +243,9 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
         for (guint i = 0; patterns && i < patterns->len; i++)
                 rule(out, chain, "%sname \"%s\" counter name \"drops_unprotected\" drop", dir,
                      (const char *)g_ptr_array_index(patterns, i));
+        rule(out, chain,
+             "meta %skind \"tun\" meta %stype ether counter name \"drops_unprotected\" drop", dir,
+             dir);
 }
 
 /* Before routing and defragmentation, every packet from an installed tap
@@ -316,6 +324,7 @@ render_guest_flow(GString *out, const NetisoConfig *config)
         rule(out, c, "oifname . ip daddr @guest_src_v4 accept");
         rule(out, c, "oifname . ip6 daddr @guest_src_v6 accept");
         /* Towards a guest-like tap nobody installed: from_guest drops it. */
+        rule(out, c, "iifname @guest_ifs meta oifkind \"tun\" meta oiftype ether return");
         for (guint i = 0; patterns && i < patterns->len; i++)
                 g_string_append_printf(not_guest_like, " oifname != \"%s\"",
                                        (const char *)g_ptr_array_index(patterns, i));

@@ -293,6 +293,47 @@ test_describe_mentions_each_switch(void)
         }
 }
 
+/* The fail-closed drop's names must cover every guest tap the hook knows. */
+static void
+test_tap_outside_patterns(void)
+{
+        static const struct {
+                const char *extra, *tap, *message;
+        } cases[] = {
+                { "", "tapx2",
+                  "domain 'vm1': interface 0: tap 'tapx2' matches none of "
+                  "guest_interface_patterns (\"vnet*\"), so it would not be dropped while its "
+                  "isolation is not installed; name it to match one, or add a pattern" },
+                { "guest_interface_patterns = [\"tap-*\", \"guest0\"]\n", "vnet0",
+                  "domain 'vm1': interface 0: tap 'vnet0' matches none of "
+                  "guest_interface_patterns (\"tap-*\", \"guest0\"), so it would not be dropped "
+                  "while its isolation is not installed; name it to match one, or add a pattern" },
+                { "guest_interface_patterns = [\"tap-*\", \"guest0\"]\n", "guest01", "" },
+                { "guest_interface_patterns = [\"tap-*\", \"guest0\"]\n", "tap-web1", NULL },
+                { "guest_interface_patterns = [\"tap-*\", \"guest0\"]\n", "guest0", NULL },
+                { "", NULL, NULL }, /* prepare: no tap yet, nothing to judge */
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(NetisoConfig) config = config_from(cases[i].extra);
+                g_autofree char *eth = iface_xml("ethernet", cases[i].tap, "10.0.0.5", NULL);
+                g_autoptr(NetisoDomain) domain = domain_from("t", eth);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(NetisoPolicy) policy =
+                        netiso_policy_new_for_domain(config, domain, &error);
+
+                if (!cases[i].message) {
+                        g_assert_no_error(error);
+                        g_assert_nonnull(policy);
+                        continue;
+                }
+                g_assert_null(policy);
+                g_assert_error(error, NETISO_ERROR, NETISO_ERROR_POLICY);
+                if (*cases[i].message)
+                        g_assert_cmpstr(error->message, ==, cases[i].message);
+                g_assert_null(strchr(error->message, '\n'));
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,5 +347,6 @@ main(int argc, char **argv)
         g_test_add_func("/policy/warns-about-outside-and-addressless", test_warnings_and_taps);
         g_test_add_func("/policy/bridged-is-kept-but-not-routed", test_bridged_kept_not_routed);
         g_test_add_func("/policy/describe-says-each-switch", test_describe_mentions_each_switch);
+        g_test_add_func("/policy/refuses-a-tap-outside-the-patterns", test_tap_outside_patterns);
         return g_test_run();
 }

@@ -191,11 +191,28 @@ timed 20 "under watch: the removed tap $tap_b1 leaves the table" gone "$tap_b1"
 e2e_tap "under watch: w-b's record lost the removed tap" absent \
 	"$(grep -qF "$tap_b1" "$E2E_T/run/blixard-netiso/domains/w-b.state" && echo present || echo absent)"
 
-# ---- someone flushes or deletes the table: watch restores it
+# ---- hot-plug under watch of a NIC named outside guest_interface_patterns: refused,
+# and it passes nothing (table inet blixard drops every tap device nobody installed)
+sed "s|^  <mac |  <target dev='tapx2'/>\n  <mac |" "$(e2e_iface_xml 56)" >"$E2E_T/iface-56-named.xml"
+e2e_virsh attach-device w-b "$E2E_T/iface-56-named.xml" --live >/dev/null ||
+	e2e_bail "cannot hot-plug an interface named tapx2 into w-b"
+refused_logged() { grep -q "tap 'tapx2' matches none of guest_interface_patterns" "$WATCH_LOG"; }
+timed 10 "under watch: the hot-plugged tapx2 is refused, logged with the patterns" refused_logged
+e2e_tap "the refused tapx2 is not installed" absent "$(e2e_table_mentions tapx2)"
+e2e_guest_ifup w-b eth1 56 || e2e_bail "w-b did not configure its hot-plugged eth1"
+plan
+hotplug_probes w-b 56 "hot-plugged tapx2, refused" blocked - blocked blocked blocked
+run_plan
+e2e_virsh detach-device w-b "$E2E_T/iface-56-named.xml" --live >/dev/null ||
+	e2e_bail "cannot detach w-b's tapx2"
+
+# ---- someone flushes or deletes the table, or the whole ruleset: watch restores it
 nft_host flush table inet blixard
 timed 10 "under watch: a flushed table is restored" in_sync
 nft_host delete table inet blixard
 timed 10 "under watch: a deleted table is restored" in_sync
+nft_host flush ruleset
+timed 10 "under watch: a flushed ruleset (systemctl restart nftables) is restored" in_sync
 plan
 peers w-a - ok blocked
 run_plan

@@ -6,100 +6,7 @@
 # every layer-2 guard attacked with crafted frames, install and removal in one
 # transaction that leaves nothing behind, and failing closed.
 set -u
-. "$top_srcdir/tests/netns/lib-bridge.sh"
-require_root_tier "$HOOK" "$CLI"
-
-# libvirt's own files, under a root of the test's (network.h)
-export BLIXARD_NETISO_LIBVIRT_ROOT="$WORK/libvirt"
-mkdir -p "$BLIXARD_NETISO_LIBVIRT_ROOT/run/libvirt/network"
-STATUS="$BLIXARD_NETISO_LIBVIRT_ROOT/run/libvirt/network/default.xml"
-# as libvirtd writes it for the running NAT network: a2's IPv4 address is a
-# reservation by MAC; IPv6 is served by DHCPv6
-cat >"$STATUS" <<EOX
-<networkstatus>
-  <class_id bitmap='0-2'/>
-  <floor sum='0'/>
-  <network>
-    <name>default</name>
-    <uuid>0e5b3b8c-9a1e-4c6f-8b39-2f1b4c9d0a11</uuid>
-    <forward mode='nat'><nat><port start='1024' end='65535'/></nat></forward>
-    <bridge name='$BR' stp='on' delay='0'/>
-    <mac address='$BR_MAC'/>
-    <ip address='$GW4' netmask='255.255.255.0'>
-      <dhcp>
-        <range start='192.168.122.100' end='192.168.122.199'/>
-        <host mac='52:54:00:00:01:02' name='a2' ip='192.168.122.12'/>
-      </dhcp>
-    </ip>
-    <ip family='ipv6' address='$GW6' prefix='64'>
-      <dhcp><range start='fd00:122::100' end='fd00:122::1ff'/></dhcp>
-    </ip>
-  </network>
-</networkstatus>
-EOX
-
-cat >"$BLIXARD_NETISO_CONFIG" <<EOC
-[vm.network_isolation]
-enabled = true
-backend = "nftables"
-cluster_networks = ["127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "::1/128", "fe80::/10", "fd00:172::/64"]
-vm_network = ["10.0.0.0/16", "192.168.122.0/24", "fd00:10::/64", "fd00:122::/64"]
-inter_vm_isolation = ${INTER_VM:-false}
-allow_internet = ${INTERNET:-true}
-state_dir = "$STATE_DIR"
-
-[[vm.network_isolation.allowed_ports]]
-protocol = "tcp"
-port = 8443
-direction = "outbound"
-
-[[vm.network_isolation.allowed_ports]]
-protocol = "tcp"
-port = 2222
-direction = "inbound"
-EOC
-
-# bdomain_xml NAME TYPE TAP MAC TENANT [IP] [IPV6]: a bridged guest's live XML;
-# TYPE network (on libvirt's network default) or bridge (on $BR); TAP "-" before start
-bdomain_xml() {
-	local name=$1 type=$2 tap=$3 mac=$4 tenant=$5 v4=${6:-} v6=${7:-}
-	echo "<domain type='kvm'><name>$name</name>"
-	echo "<metadata><netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' tenant='$tenant'/></metadata>"
-	echo "<devices><interface type='$type'><mac address='$mac'/>"
-	if [ "$type" = network ]; then
-		echo "<source network='default'$([ "$tap" = - ] || echo " bridge='$BR'")/>"
-	else
-		echo "<source bridge='$BR'/>"
-	fi
-	[ "$tap" = - ] || echo "<target dev='$tap'/>"
-	if [ -n "$v4$v6" ]; then
-		echo "<filterref filter='clean-traffic'>"
-		[ -z "$v4" ] || echo "<parameter name='IP' value='$v4'/>"
-		[ -z "$v6" ] || echo "<parameter name='IPV6' value='$v6'/>"
-		echo "</filterref>"
-	fi
-	echo "</interface></devices></domain>"
-}
-
-# bstart NAME TYPE TAP MAC TENANT [IP] [IPV6]: the hook events of a bridged guest's start
-bstart() {
-	local name=$1
-	bdomain_xml "$1" "$2" - "$4" "$5" "${6:-}" "${7:-}" >"$WORK/$name-prepare.xml"
-	bdomain_xml "$@" >"$WORK/$name.xml"
-	hook "$name" prepare begin "$WORK/$name-prepare.xml" &&
-		hook "$name" start begin "$WORK/$name.xml" &&
-		hook "$name" started begin "$WORK/$name.xml"
-}
-bstop() {
-	hook "$1" stopped end "$WORK/$1.xml" && hook "$1" release end "$WORK/$1-prepare.xml"
-}
-# rstart NAME: a routed guest of lib-bridge.sh through the hook
-rstart() {
-	local n=$1
-	domain_xml "$n" "${G_TENANT[$n]}" - "${G_V4[$n]}" "${G_V6[$n]}" >"$WORK/$n-prepare.xml"
-	domain_xml "$n" "${G_TENANT[$n]}" "${G_TAP[$n]}" "${G_V4[$n]}" "${G_V6[$n]}" >"$WORK/$n.xml"
-	hook "$n" prepare begin "$WORK/$n-prepare.xml" && hook "$n" start begin "$WORK/$n.xml"
-}
+. "$top_srcdir/tests/netns/lib-bridged.sh"
 
 # ---- negative probes run side by side: a dropped SYN costs its whole timeout ----
 Q_DESC=() Q_PID=()
@@ -178,6 +85,8 @@ ok "a2's reservation is bound at both layers" \
 	sh -c "ip netns exec '$H' nft list set bridge blixard guest_src_v4 | grep -q '\"vnet2\" . 192.168.122.12' &&
 		ip netns exec '$H' nft list map inet blixard addr_owner_v4 | grep -q '192.168.122.12 : \"vnet2\"'"
 ok "status is clean with bridged guests installed" status_clean
+diag "events: $(grep -c ' fast ' "$WORK/trace") fast, $(grep -c ' slow ' "$WORK/trace") slow: $(grep ' slow ' "$WORK/trace" | tr '\n' ';')"
+ok "a bridged guest joining its tenant took the fast path" grep -q '^install fast a2' "$WORK/trace"
 
 # ================= traffic matrix =================
 for fam in 4 6; do
@@ -268,6 +177,46 @@ ok "d1 gets a DHCPv4 lease from the network's dnsmasq" \
 ok "d1 gets a DHCPv6 advertise from the network's dnsmasq" in_ns "$D1" /usr/bin/python3 "$L2PY" dhcp6-solicit
 in_ns "$D1" ip route add default via "$GW4" 2>/dev/null
 fails "d1 with its lease but no binding yet does not reach the host" tcp "$D1" "$GW4" 8443
+
+# ================= leases: bound from the file libvirt's lease helper keeps =================
+LEASES="$BLIXARD_NETISO_LIBVIRT_ROOT/var/lib/libvirt/dnsmasq"
+mkdir -p "$LEASES"
+lease=$(cat "$WORK/d1.lease" 2>/dev/null)
+diag "d1 leased ${lease:-nothing}"
+# leases MAC IP EXPIRY...: the bridge's status file as the helper writes it (renamed into place)
+leases() {
+	local sep=""
+	{
+		printf '['
+		while [ $# -ge 3 ]; do
+			printf '%s{"ip-address": "%s", "mac-address": "%s", "hostname": "g", "expiry-time": %s}' \
+				"$sep" "$2" "$1" "$3"
+			sep=", "
+			shift 3
+		done
+		printf ']\n'
+	} >"$LEASES/.virbr0.new" && mv "$LEASES/.virbr0.new" "$LEASES/$BR.status"
+}
+bound4() { in_ns "$H" nft list set bridge blixard guest_src_v4 | grep -q "\"$1\" . $2\b"; }
+now=$(date +%s)
+leases 52:54:00:00:01:04 "${lease:-192.168.122.199}" $((now + 3600)) \
+	52:54:00:00:01:04 192.168.122.170 $((now - 10)) \
+	52:54:00:00:01:04 10.9.9.9 $((now + 3600)) \
+	52:54:00:00:01:09 192.168.122.160 $((now + 3600))
+ok "apply learns d1's lease and binds it (one transaction)" in_ns "$H" "$CLI" apply --domain-xml "$WORK/d1.xml"
+ok "d1 reaches the host's allowed port once its lease is bound" reach "$D1" "$GW4" 8443
+ok "d1 reaches a2 once its lease is bound" reach "$D1" 192.168.122.12 9000
+later "d1 still does not reach b1" tcp "$D1" 192.168.122.13 9000
+fails "an expired lease of d1's MAC is not bound" bound4 vnet4 192.168.122.170
+fails "a lease outside the network's prefixes is not bound" bound4 vnet4 10.9.9.9
+fails "another MAC's lease is not bound to d1" bound4 vnet4 192.168.122.160
+ok "d1's reconnect (the hook reads no leases) keeps the learned binding" \
+	sh -c "ip netns exec '$H' '$HOOK' d1 reconnect begin - <'$WORK/d1.xml' && ip netns exec '$H' nft list set bridge blixard guest_src_v4 | grep -q '\"vnet4\" . ${lease:-x}'"
+leases 52:54:00:00:01:04 192.168.122.180 $((now + 3600))
+ok "a moved lease: apply moves the binding" in_ns "$H" "$CLI" apply --domain-xml "$WORK/d1.xml"
+ok "the new address is bound" bound4 vnet4 192.168.122.180
+later "d1 from its old address reaches nothing any more" tcp "$D1" "$GW4" 8443
+settle
 
 # ================= layer-2 guards, attacked from a1 =================
 ping_ "$A2" "$GW4"

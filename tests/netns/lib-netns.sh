@@ -565,8 +565,10 @@ tracked() {
 	in_ns "$H" conntrack -L 2>/dev/null | grep -c -- "=$1 " || true
 }
 
-# table_text: table inet blixard without counters and with set elements
-# sorted (a hash set lists them in bucket order), to compare two states
+# table_text: table inet blixard without counters, with set elements sorted (a
+# hash set lists them in bucket order) and its chains, sets, maps and counters
+# in name order (a listing shows them in the order they were created, so a
+# chain deleted and added again comes last), to compare two states
 table_text() {
 	nft_h list table inet blixard 2>/dev/null |
 		sed -E 's/ packets [0-9]+ bytes [0-9]+//' | python3 -c '
@@ -575,6 +577,11 @@ text = sys.stdin.read()
 def ordered(m):
     items = sorted(i.strip() for i in m.group(2).split(","))
     return m.group(1) + ", ".join(items) + " }"
-sys.stdout.write(re.sub(r"(elements = \{ )(.*?)\s*\}", ordered, text, flags=re.S))
+text = re.sub(r"(elements = \{ )(.*?)\s*\}", ordered, text, flags=re.S)
+lines = text.splitlines(keepends=True)
+if len(lines) > 2 and lines[-1].startswith("}"):
+    body = "".join(lines[1:-1]).strip("\n").split("\n\n")
+    text = lines[0] + "\n\n".join(sorted(body)) + "\n" + lines[-1]
+sys.stdout.write(text)
 '
 }

@@ -10,6 +10,8 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/watch-flush.sh \
+	tests/netns/tap-names.sh \
 	tests/netns/fast-path-batch.sh \
 	tests/netns/fast-path-generation.sh \
 	tests/netns/flow-binding.sh \
@@ -32,6 +34,9 @@ netns_iptables_tests = \
 	tests/netns/events-iptables.sh \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
+	tests/netns/watch-flush-iptables.sh \
+	tests/netns/watch-flush-iptables-legacy.sh \
+	tests/netns/tap-names-iptables.sh \
 	tests/netns/flow-binding-iptables.sh \
 	tests/netns/spoof-fragments-iptables.sh \
 	tests/netns/why-iptables.sh \
@@ -45,4 +50,5 @@ netns_iptables_tests = \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
-	tests/netns/attack-probe.py tests/netns/lib-bridge.sh tests/netns/bridge-proto-l2.py
+	tests/netns/attack-probe.py tests/netns/lib-bridge.sh tests/netns/lib-bridged.sh \
+	tests/netns/bridge-proto-l2.py

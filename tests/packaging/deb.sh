@@ -164,6 +164,31 @@ check "the qemu.d link is absolute and resolves to the executable hook in the ro
 not_enabled() { ! ls "$root"/etc/systemd/system/*.wants/blixard-netiso-watch.service 2> /dev/null; }
 check "the watcher is installed but not enabled" not_enabled
 
+# At boot the watcher must be ready (Type=notify) before libvirtd starts guests, and
+# start after the firewall services that flush the ruleset.
+unit="$root/lib/systemd/system/blixard-netiso-watch.service"
+orders_boot() {
+	grep -qx 'Type=notify' "$unit" &&
+		grep -Eq '^Before=.*libvirtd\.service' "$unit" &&
+		grep -Eq '^Before=.*libvirt-guests\.service' "$unit" &&
+		grep -Eq '^After=.*nftables\.service' "$unit"
+}
+check "the watcher is ready before libvirtd and libvirt-guests, after nftables.service" orders_boot
+# The host's own units (libvirtd's, the targets) resolve the references; the command
+# is the one in the throwaway root.
+verify_unit() {
+	mkdir -p "$work/unit" &&
+		sed "s|^ExecStart=/usr/sbin/|ExecStart=$root/usr/sbin/|" "$unit" \
+			> "$work/unit/blixard-netiso-watch.service" &&
+		systemd-analyze verify --man=no "$work/unit/blixard-netiso-watch.service"
+}
+if command -v systemd-analyze > /dev/null; then
+	check "systemd-analyze verify accepts the unit" logged "$work/unit-verify.log" verify_unit
+	diag < "$work/unit-verify.log"
+else
+	ok "systemd-analyze verify accepts the unit # SKIP needs systemd-analyze"
+fi
+
 # Installing over itself runs postinst with the old version, as an upgrade does.
 check "dpkg installs it over itself, as an upgrade does" \
 	logged "$work/upgrade.log" dpkg_root -i "$deb"
