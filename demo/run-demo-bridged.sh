@@ -76,10 +76,10 @@ echo
 echo "  host     = the host's services on virbr0 $E2E_NAT4 / $E2E_NAT6 and its other addresses"
 echo "  internet = $E2E_INET4 / $E2E_INET6 through libvirt's NAT"
 echo
-echo "Layer-2 attacks from a1 (dropped: the frame never reached its victim or changed nothing):"
+echo "Layer-2 attacks from a1 and b1 (stopped: the frame never reached its victim, or the table it aimed at is unchanged):"
 grep -v '^ok [0-9]* - control' "$E2E_T/tap.2" | grep '^ok\|^not ok' | grep -v 'before the attacks' |
-	sed -e 's/^ok [0-9]* - /  DROPPED  /' -e 's/^not ok [0-9]* - \(.*\) # TODO \(.*\)/  PASSES   \1 (known: \2)/' \
-		-e 's/^not ok [0-9]* - /  PASSES!  /' -e 's/: \(blocked\|ok\|expected\).*$//' -e 's/ (known: \(.*\)): expected.*$/ (known: \1)/'
+	sed -e 's/^not ok [0-9]* - \(.*\) # TODO \(.*\): expected.*$/  PASSES   \1 (known: \2)/' \
+		-e 's/^ok [0-9]* - \(.*\): \(blocked\|ok\)$/  stopped  \1/' -e 's/^not ok [0-9]* - \(.*\): expected.*$/  PASSES!  \1/'
 echo
 fails=$(cat "$E2E_T/tap.1" "$E2E_T/tap.2" | grep '^not ok' | grep -vc '# TODO' || true)
 known=$(cat "$E2E_T/tap.1" "$E2E_T/tap.2" | grep '^not ok' | grep -c '# TODO' || true)
