@@ -84,6 +84,7 @@ else
 fi
 echo "==> cleaning up (guests destroyed, namespaces and private libvirtd removed); $(($(date +%s) - start)) s"
 e2e_cleanup
+exec 8>&- # the end-to-end runs' lock (lib-e2e.sh), taken again by the bridged part
 routed_fails=$fails
 
 # Part two: bridged guests on libvirt's default network (demo/run-demo-bridged.sh).
