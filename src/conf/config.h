@@ -33,6 +33,27 @@ typedef struct {
         NetisoDirection direction;
 } NetisoPort;
 
+/* [vm.network_isolation.cluster]: this host in a cluster of hosts whose
+ * guests share tenants (interface.md, "Cluster (several hosts)"). */
+#define NETISO_CLUSTER_DEFAULT_PREFIX "/blixard/netiso/"
+#define NETISO_CLUSTER_DEFAULT_LEASE_TTL 10
+#define NETISO_CLUSTER_DEFAULT_CLAIM_TIMEOUT_MS 3000
+
+typedef struct {
+        GPtrArray *endpoints; /* of char*: "http(s)://host:port", at least one */
+        char *node;           /* this host's name in the cluster; default: the host name */
+        char *prefix;         /* every key lives under it; default NETISO_CLUSTER_DEFAULT_PREFIX */
+        char *ca_file;        /* absolute paths, NULL when absent */
+        char *cert_file;      /* with key_file, or neither */
+        char *key_file;
+        guint lease_ttl;        /* seconds, 2..3600 */
+        guint claim_timeout_ms; /* extension: how long a start waits for its claim, 200..20000 */
+        guint line, column;     /* where the table is written, for messages */
+} NetisoClusterConfig;
+
+void netiso_cluster_config_free(NetisoClusterConfig *cluster);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoClusterConfig, netiso_cluster_config_free)
+
 typedef struct {
         char *path; /* file it came from, for messages; "(defaults)" if none */
         gboolean enabled;
@@ -49,6 +70,7 @@ typedef struct {
         gboolean log_drops;                  /* log dropped packets (rate limited); default FALSE */
         guint log_drops_per_second;          /* 1..10000; default 5 */
         char *state_dir;                     /* default NETISO_DEFAULT_STATE_DIR */
+        NetisoClusterConfig *cluster;        /* NULL without the cluster table: a host alone */
 } NetisoConfig;
 
 NetisoConfig *netiso_config_new_default(void);
