@@ -286,7 +286,8 @@ build_packet(const WhyOptions *o, const Endpoint *from, const Endpoint *to,
 }
 
 static int
-answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records, GError **error)
+answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records,
+       const NetisoRemote *remote, GError **error)
 {
         g_autoptr(NetisoLocator) locator = netiso_locator_new();
         g_auto(Endpoint) from = { 0 };
@@ -302,6 +303,8 @@ answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records, GErr
         int family = 0;
 
         netiso_locator_add_records(locator, records);
+        if (remote)
+                netiso_locator_add_remote(locator, remote);
         netiso_locator_add_kernel_routes(locator, config, records);
         if (!parse_endpoint(locator, "--from", o->from, &from, error) ||
             !parse_endpoint(locator, "--to", o->to, &to, error) ||
@@ -361,6 +364,7 @@ netiso_cli_why(NetisoCliOptions *options, int argc, char **argv)
         g_autoptr(NetisoConfig) config = NULL;
         g_autoptr(NetisoLock) lock = NULL;
         g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
         g_autoptr(GError) error = NULL;
         int status = 0;
 
@@ -392,7 +396,12 @@ netiso_cli_why(NetisoCliOptions *options, int argc, char **argv)
          * between them and shows up as drift. */
         lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, &error);
         records = lock ? netiso_state_list(config->state_dir, NULL, &error) : NULL;
-        status = records ? answer(config, &o, records, &error) : -1;
+        /* Guests of other hosts, as the watch daemon installed them. */
+        if (records && config->cluster)
+                remote = netiso_remote_load(config->state_dir, NULL, &error);
+        status = records && (remote || !config->cluster)
+                         ? answer(config, &o, records, remote, &error)
+                         : -1;
         /* No answer at all: a runtime failure (1), or 3 with --strict, since
          * 1 also means dropped. */
         if (status < 0 && netiso_cli_fail(error) != NETISO_EXIT_USAGE)

@@ -7,6 +7,7 @@
 #include <libvirt/libvirt.h>
 #include <signal.h>
 
+#include "cli/cluster-daemon.h"
 #include "cli/virt.h"
 #include "cli/watch.h"
 #include "core/drift.h"
@@ -35,7 +36,8 @@ typedef struct {
         GMutex mutex;          /* guards pending and dispatch_scheduled */
         GHashTable *pending;   /* domain name -> events seen */
         gboolean dispatch_scheduled;
-        char *last_failure; /* a failure that repeats is logged once */
+        char *last_failure;           /* a failure that repeats is logged once */
+        NetisoClusterDaemon *cluster; /* [vm.network_isolation.cluster] (cluster-daemon.h) */
 } Watch;
 
 typedef struct {
@@ -501,6 +503,7 @@ on_reload(gpointer data)
         }
         netiso_config_free(w->config);
         w->config = config;
+        netiso_cluster_daemon_update(&w->cluster, config);
         f.outcome = "reloaded";
         netiso_log(LOG_INFO, &f, "configuration %s read again: reconciling",
                    w->options.config_path);
@@ -516,6 +519,10 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         guint sources[4] = { 0 };
 
         if (!netiso_virt_start_events(error)) {
+                netiso_config_free(config);
+                return FALSE;
+        }
+        if (config->cluster && !(w.cluster = netiso_cluster_daemon_new(config, error))) {
                 netiso_config_free(config);
                 return FALSE;
         }
@@ -536,6 +543,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         connect_now(&w);
         g_main_loop_run(w.loop);
 
+        g_clear_pointer(&w.cluster, netiso_cluster_daemon_free);
         if (w.conn)
                 drop_connection(&w);
         if (w.retry_source)

@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#include "conf/config-private.h"
+#include "conf/config-cluster.h"
+#include "conf/config-read.h"
 #include "util/endpoint.h"
 #include "util/names.h"
 #include "util/quote.h"
@@ -188,8 +189,8 @@ default_node(const char *filename, const NetisoTomlValue *table, NetisoClusterCo
 }
 
 gboolean
-netiso_config_read_cluster(const char *filename, const char *key, const NetisoTomlValue *value,
-                           NetisoConfig *config, GError **error)
+netiso_config_read_cluster(const char *filename, const NetisoTomlValue *value,
+                           NetisoClusterConfig **ret_cluster, GError **error)
 {
         g_autoptr(NetisoClusterConfig) c = g_new0(NetisoClusterConfig, 1);
 
@@ -214,17 +215,16 @@ netiso_config_read_cluster(const char *filename, const char *key, const NetisoTo
                                                "cert_file and key_file");
         if (!c->node && !default_node(filename, value, c, error))
                 return FALSE;
-        netiso_cluster_config_free(config->cluster);
-        config->cluster = g_steal_pointer(&c);
+        *ret_cluster = g_steal_pointer(&c);
         return TRUE;
 }
 
 void
-netiso_config_digest_cluster(GString *out, const NetisoConfig *config)
+netiso_config_digest_cluster(GString *out, const NetisoClusterConfig *cluster)
 {
         /* Only whether there is a cluster shapes the rules: endpoints, node
          * and files change nothing in the kernel. Absent, the digest stays
          * what it was before clusters existed. */
-        if (config->cluster)
+        if (cluster)
                 g_string_append(out, "cluster=1\n");
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/config-private.h"
+#include "conf/config-read.h"
 #include "conf/config.h"
 #include "conf/toml.h"
 #include "util/error.h"
@@ -122,49 +122,6 @@ NetisoConfig *
 netiso_config_new_default(void)
 {
         return config_new("(defaults)");
-}
-
-/* "FILE:LINE:COL: key 'KEY': what", at the value's position. */
-gboolean
-netiso_config_key_error(const char *filename, const char *key, const NetisoTomlValue *value,
-                        GError **error, const char *format, ...)
-{
-        g_autofree char *what = NULL;
-        va_list args;
-
-        va_start(args, format);
-        what = g_strdup_vprintf(format, args);
-        va_end(args);
-        netiso_toml_set_error(error, filename, value->line, value->column, "key '%s': %s", key,
-                              what);
-        return FALSE;
-}
-
-gboolean
-netiso_config_check_type(const char *filename, const char *key, const NetisoTomlValue *value,
-                         NetisoTomlType type, const char *expected, GError **error)
-{
-        if (value->type == type)
-                return TRUE;
-        return netiso_config_key_error(filename, key, value, error, "expected %s, got %s", expected,
-                                       netiso_toml_type_describe(value->type));
-}
-
-gboolean
-netiso_config_read_integer(const char *filename, const char *key, const NetisoTomlValue *value,
-                           gint64 min, gint64 max, gint64 *ret_integer, GError **error)
-{
-        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_INTEGER, "an integer",
-                                      error))
-                return FALSE;
-        if (value->integer < min || value->integer > max)
-                return netiso_config_key_error(filename, key, value, error,
-                                               "%" G_GINT64_FORMAT
-                                               " is out of range %" G_GINT64_FORMAT
-                                               "..%" G_GINT64_FORMAT,
-                                               value->integer, min, max);
-        *ret_integer = value->integer;
-        return TRUE;
 }
 
 /* One of two words, as the enums' name tables spell them. */
@@ -459,6 +416,19 @@ read_state_dir(const char *filename, const char *key, const NetisoTomlValue *val
         return TRUE;
 }
 
+static gboolean
+read_cluster(const char *filename, const char *key, const NetisoTomlValue *value,
+             NetisoConfig *config, GError **error)
+{
+        NetisoClusterConfig *cluster = NULL;
+
+        if (!netiso_config_read_cluster(filename, value, &cluster, error))
+                return FALSE;
+        netiso_cluster_config_free(config->cluster);
+        config->cluster = cluster;
+        return TRUE;
+}
+
 static const SectionKey section_keys[] = {
         { "enabled", NULL, G_STRUCT_OFFSET(NetisoConfig, enabled) },
         { "backend", read_backend, 0 },
@@ -472,7 +442,7 @@ static const SectionKey section_keys[] = {
         { "log_drops", NULL, G_STRUCT_OFFSET(NetisoConfig, log_drops) },
         { "log_drops_per_second", read_log_drops_per_second, 0 },
         { "state_dir", read_state_dir, 0 },
-        { "cluster", netiso_config_read_cluster, 0 },
+        { "cluster", read_cluster, 0 },
 };
 
 static const SectionKey *
@@ -611,6 +581,6 @@ netiso_config_digest(const NetisoConfig *config)
                                        (const char *)config->guest_interface_patterns->pdata[i]);
         g_string_append_printf(out, "\nlog_drops=%d\nlog_drops_per_second=%u\n",
                                !!config->log_drops, config->log_drops_per_second);
-        netiso_config_digest_cluster(out, config);
+        netiso_config_digest_cluster(out, config->cluster);
         return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)out->str, out->len);
 }

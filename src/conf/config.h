@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "conf/config-cluster.h"
 #include "util/addr.h"
 
 #define NETISO_DEFAULT_CONFIG_PATH SYSCONFDIR "/blixard/blixard.toml"
@@ -32,27 +33,6 @@ typedef struct {
         guint16 port; /* 1..65535 */
         NetisoDirection direction;
 } NetisoPort;
-
-/* [vm.network_isolation.cluster]: this host in a cluster of hosts whose
- * guests share tenants (interface.md, "Cluster (several hosts)"). */
-#define NETISO_CLUSTER_DEFAULT_PREFIX "/blixard/netiso/"
-#define NETISO_CLUSTER_DEFAULT_LEASE_TTL 10
-#define NETISO_CLUSTER_DEFAULT_CLAIM_TIMEOUT_MS 3000
-
-typedef struct {
-        GPtrArray *endpoints; /* of char*: "http(s)://host:port", at least one */
-        char *node;           /* this host's name in the cluster; default: the host name */
-        char *prefix;         /* every key lives under it; default NETISO_CLUSTER_DEFAULT_PREFIX */
-        char *ca_file;        /* absolute paths, NULL when absent */
-        char *cert_file;      /* with key_file, or neither */
-        char *key_file;
-        guint lease_ttl;        /* seconds, 2..3600 */
-        guint claim_timeout_ms; /* extension: how long a start waits for its claim, 200..20000 */
-        guint line, column;     /* where the table is written, for messages */
-} NetisoClusterConfig;
-
-void netiso_cluster_config_free(NetisoClusterConfig *cluster);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoClusterConfig, netiso_cluster_config_free)
 
 typedef struct {
         char *path; /* file it came from, for messages; "(defaults)" if none */

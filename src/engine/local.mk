@@ -6,6 +6,7 @@ libnetiso_engine_la_SOURCES = \
 	src/engine/backends.c src/engine/backends.h \
 	src/engine/lifecycle.c src/engine/lifecycle.h \
 	src/engine/conntrack.c src/engine/conntrack.h \
+	src/engine/cluster-ask.c src/engine/cluster-ask.h \
 	$(NULL)
 
 # Everything the hook runs, as one library: the hook, the command-line tool and

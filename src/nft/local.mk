@@ -8,6 +8,7 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-netlink.c src/nft/nft-netlink.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
+	src/nft/nft-remote.c src/nft/nft-remote.h \
 	$(NULL)
 libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS)
 

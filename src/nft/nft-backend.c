@@ -8,6 +8,7 @@
 #include "nft/nft-backend.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-lib.h"
+#include "nft/nft-remote.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 
@@ -249,6 +250,25 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         return ok;
 }
 
+/* The guests of other hosts the watch daemon installed (its journal), so
+ * that a rebuilt table keeps them. Unreadable, they are left out: the
+ * daemon's next resync puts them back, and until then less passes. */
+static void
+render_remote(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
+
+        if (!config->cluster)
+                return;
+        remote = netiso_remote_load(config->state_dir, NULL, &error);
+        if (!remote) {
+                g_warning("guests of other hosts left out: %s", error->message);
+                return;
+        }
+        netiso_nft_render_remote_all(out, config, remote, /* flush */ FALSE);
+}
+
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
@@ -272,6 +292,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                                     rec->tenant, p->addresses);
                 }
         }
+        render_remote(out, config);
         return netiso_nft_run(fw, out->str, error);
 }
 
