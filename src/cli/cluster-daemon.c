@@ -127,6 +127,8 @@ on_lease(NetisoEtcdLeaseKeeper *keeper, NetisoEtcdLeaseState state, const GError
                                    "guest again");
                 session_close(d, /* revoke */ FALSE);
                 g_hash_table_remove_all(d->published);
+                if (d->watch)
+                        netiso_etcd_watch_reconnect(d->watch);
                 netiso_cluster_schedule_connect(d, 0);
                 break;
         }

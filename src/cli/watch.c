@@ -501,9 +501,10 @@ on_reload(gpointer data)
                 netiso_config_free(config);
                 return G_SOURCE_CONTINUE;
         }
+        /* The cluster side compares with the old configuration: first. */
+        netiso_cluster_daemon_update(&w->cluster, config);
         netiso_config_free(w->config);
         w->config = config;
-        netiso_cluster_daemon_update(&w->cluster, config);
         f.outcome = "reloaded";
         netiso_log(LOG_INFO, &f, "configuration %s read again: reconciling",
                    w->options.config_path);

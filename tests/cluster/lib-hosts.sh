@@ -71,12 +71,15 @@ hosts_up() {
 	done
 }
 
-# etcd_up N: N etcd members on the fabric (172.20.0.11 ...); sets ETCD_ENDPOINTS
+# etcd_up N: N etcd members on the fabric (172.20.0.11 ...); sets ETCD_ENDPOINTS.
+# With ETCD_TLS (a directory with ca.pem, server.pem/key, client.pem/key):
+# HTTPS with client certificates required, as production etcd runs.
 etcd_up() {
-	local n=$1 m cluster="" eps=""
+	local n=$1 m cluster="" eps="" scheme=http
+	[ -n "${ETCD_TLS:-}" ] && scheme=https
 	for m in $(seq 1 "$n"); do
 		cluster="${cluster:+$cluster,}m$m=http://$FAB4.$((10 + m)):2380"
-		eps="${eps:+$eps,}\"http://$FAB4.$((10 + m)):2379\""
+		eps="${eps:+$eps,}\"$scheme://$FAB4.$((10 + m)):2379\""
 		in_ns "$E" ip addr add "$FAB4.$((10 + m))/24" dev eth0
 	done
 	for m in $(seq 1 "$n"); do
@@ -93,14 +96,19 @@ etcd_up() {
 
 # etcd_member_start M CLUSTER STATE: member M (its data survives a restart)
 etcd_member_start() {
-	local m=$1 a="$FAB4.$((10 + $1))" dir="$WORK/etcd-m$1"
+	local m=$1 a="$FAB4.$((10 + $1))" dir="$WORK/etcd-m$1" scheme=http tls=()
+	if [ -n "${ETCD_TLS:-}" ]; then
+		scheme=https
+		tls=(--cert-file "$ETCD_TLS/server.pem" --key-file "$ETCD_TLS/server.key"
+			--client-cert-auth --trusted-ca-file "$ETCD_TLS/ca.pem")
+	fi
 	mkdir -p "$dir"
 	env -u ETCDCTL_API ip netns exec "$E" etcd --name "m$m" --data-dir "$dir/data" \
-		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+		--listen-client-urls "$scheme://$a:2379" --advertise-client-urls "$scheme://$a:2379" \
 		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
 		--initial-cluster "$2" --initial-cluster-state "$3" --initial-cluster-token "tok$$" \
 		--heartbeat-interval 50 --election-timeout 500 \
-		--experimental-watch-progress-notify-interval 1s >>"$dir/log" 2>&1 &
+		--experimental-watch-progress-notify-interval 1s "${tls[@]}" >>"$dir/log" 2>&1 &
 	ETCD_PID[$m]=$!
 	PIDS+=($!)
 }
@@ -114,8 +122,31 @@ etcd_member_kill() {
 }
 
 ctl() {
+	local tls=()
+	[ -n "${ETCD_TLS:-}" ] && tls=(--cacert "$ETCD_TLS/ca.pem" --cert "$ETCD_TLS/client.pem"
+		--key "$ETCD_TLS/client.key")
 	ETCDCTL_API=3 in_ns "$E" etcdctl --endpoints "$(tr -d '"' <<<"$ETCD_ENDPOINTS")" \
-		--command-timeout=5s "$@"
+		--command-timeout=5s "${tls[@]}" "$@"
+}
+
+# make_pki DIR: a CA, a server certificate for every member's address (the
+# JSON gateway of etcd 3.4 dials its own gRPC server with it, so it allows
+# clientAuth too) and a client certificate, made with openssl
+make_pki() {
+	local dir=$1 name
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 2 -subj "/CN=ca" 2>/dev/null
+	printf 'extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = IP:%s.11, IP:%s.12, IP:%s.13\n' \
+		"$FAB4" "$FAB4" "$FAB4" >"$dir/server.ext"
+	printf 'extendedKeyUsage = clientAuth\n' >"$dir/client.ext"
+	for name in server client; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" 2>/dev/null
+		openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-CAcreateserial -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext" 2>/dev/null
+	done
+	[ -s "$dir/server.pem" ] && [ -s "$dir/client.pem" ]
 }
 
 etcd_healthy() {
