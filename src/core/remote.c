@@ -336,9 +336,11 @@ netiso_remote_rewrite(NetisoRemote *remote, const char *state_dir, GError **erro
                 const NetisoRemoteAddr *e = g_ptr_array_index(all, i);
                 append_entry(out, &e->addr, e);
         }
-        /* No fsync: this is a copy of what etcd holds, and /run is memory. */
-        if (!g_file_set_contents_full(path, out->str, (gssize)out->len, G_FILE_SET_CONTENTS_NONE,
-                                      0600, &local)) {
+        /* A temporary file renamed over the journal: readers see the old or
+         * the new one. (GLib 2.74 writes in place without truncating when
+         * told not to care: a shorter journal kept the old one's tail.) */
+        if (!g_file_set_contents_full(path, out->str, (gssize)out->len,
+                                      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local)) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
                 return FALSE;
         }
