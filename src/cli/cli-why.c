@@ -198,6 +198,7 @@ relevant_drift(GPtrArray *lines, GPtrArray *records, const NetisoPlace *const *p
 {
         g_autoptr(GPtrArray) ours = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
         GPtrArray *kept = g_ptr_array_new_with_free_func(g_free);
 
         for (guint p = 0; p < 2; p++) {
@@ -215,9 +216,14 @@ relevant_drift(GPtrArray *lines, GPtrArray *records, const NetisoPlace *const *p
                     g_strcmp0(r->domain, places[1]->domain) != 0)
                         add_names(others, r);
         }
+        for (guint p = 0; p < 2; p++)
+                g_ptr_array_add(addrs, netiso_cidr_to_string(&places[p]->address, FALSE));
         for (guint i = 0; i < lines->len; i++) {
                 const char *line = g_ptr_array_index(lines, i);
-                if (mentions(line, ours) || !mentions(line, others))
+                /* Guests of other hosts: only the lines about these two addresses. */
+                if (g_str_has_prefix(line, "remote ")
+                            ? mentions(line, addrs)
+                            : mentions(line, ours) || !mentions(line, others))
                         g_ptr_array_add(kept, g_strdup(line));
         }
         return kept;

@@ -84,6 +84,19 @@ check "status --json: h1 connected, 3 hosts, 4 guests of other hosts, 8 addresse
 check "status: the text names the node and the connection" \
 	eval 'on_host 1 in_ns "$(host_ns 1)" "$CLI" status | grep -q "cluster:    node h1, etcd connected"'
 
+# A remote element deleted by hand is drift: status and why --strict say it
+# (why only for packets to that address); a rebuild of the table from the
+# records (here watch's reload without libvirtd) puts it back.
+in_ns "$(host_ns 1)" nft delete element inet blixard remote_v4 { 10.0.2.1 }
+check "status on h1 reports the missing remote address" \
+	eval 'on_host 1 in_ns "$(host_ns 1)" "$CLI" status | grep -q "problem: remote address 10.0.2.1 (guest a2 of host h2, tenant A) is not installed"'
+check "why --strict exits 3 for a1 -> a2 (the firewall cannot confirm it)" \
+	eval '[ "$(why_on 1 --from a1 --to 10.0.2.1:9000)" = "exit 3: " ] || why_on 1 --from a1 --to 10.0.2.1:9000 | grep -q "^exit 3"'
+check "... and still answers a1 -> a3 cleanly" eval '[ "$(why_on 1 --from a1 --to 10.0.3.1:9000)" = "allowed 6" ]'
+kill -HUP "${WATCH_PID[1]}"
+check "a rebuild of h1's table keeps the guests of other hosts" wait_until 20 remote_has 1 10.0.2.1 A
+cross allowed "a1 reaches a2 again" tcp a1 a2 4 9000
+
 # A retag propagates: a2 moves to tenant B (watch would do this on libvirt's
 # metadata event; apply is the same install without libvirt).
 domain_xml a2 B vnet1 10.0.2.1 fd00:10::2:1 >"$WORK/h2/a2-b.xml"
