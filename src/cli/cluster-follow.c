@@ -315,6 +315,41 @@ flush_dirty(NetisoClusterDaemon *d, NetisoFirewall *fw, GArray *revoked, GError 
         return TRUE;
 }
 
+/* Benchmarks (bench/cluster.sh): BLIXARD_NETISO_CLUSTER_TRACE=FILE gets a
+ * line "USEC ADDRESS" per remote address a committed batch installed, and
+ * "USEC resync N" after a full one: the wall clock, to compare with the
+ * moment another host started the guest. */
+static void
+trace(NetisoClusterDaemon *d, gboolean committed)
+{
+        const char *path = g_getenv("BLIXARD_NETISO_CLUSTER_TRACE");
+        g_autoptr(GString) out = NULL;
+        gint64 now = g_get_real_time();
+        GHashTableIter it;
+        gpointer key;
+        FILE *f;
+
+        if (!path || !*path || !committed)
+                return;
+        out = g_string_new(NULL);
+        if (d->resync)
+                g_string_append_printf(out, "%" G_GINT64_FORMAT " resync %u\n", now,
+                                       netiso_remote_size(d->installed));
+        g_hash_table_iter_init(&it, d->dirty);
+        while (!d->resync && g_hash_table_iter_next(&it, &key, NULL)) {
+                g_autofree char *a = NULL;
+                if (!netiso_remote_lookup(d->installed, key))
+                        continue;
+                a = netiso_cidr_to_string(key, FALSE);
+                g_string_append_printf(out, "%" G_GINT64_FORMAT " %s\n", now, a);
+        }
+        f = fopen(path, "ae");
+        if (!f)
+                return;
+        fputs(out->str, f);
+        fclose(f);
+}
+
 static gboolean
 flush(gpointer data)
 {
@@ -355,6 +390,7 @@ flush(gpointer data)
                 d->flush_source = g_timeout_add(1000, flush, d);
                 return G_SOURCE_REMOVE;
         }
+        trace(d, ok);
         d->resync = FALSE;
         g_hash_table_remove_all(d->dirty);
         g_clear_pointer(&lock, netiso_lock_release);
