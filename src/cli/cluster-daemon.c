@@ -145,7 +145,7 @@ connect_step(gpointer data)
         d->connect_source = 0;
         if (!d->lease && !session_open(d, &error))
                 goto retry;
-        if (!d->watch && !netiso_cluster_follow_start(d, &error))
+        if (!d->watch && !d->reading && !netiso_cluster_follow_start(d, &error))
                 goto retry;
         netiso_cluster_note_ok(d);
         d->backoff_ms = 0;

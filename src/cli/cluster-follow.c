@@ -44,50 +44,163 @@ on_delta(NetisoClusterDaemon *d, const NetisoMembershipDelta *delta)
         d->applied_usec = g_get_real_time();
 }
 
-/* The whole prefix, now: the table is reset to it. */
-static gboolean
-read_all(NetisoClusterDaemon *d, GError **error)
-{
-        g_autoptr(NetisoEtcdRange) range = NULL;
-        g_autoptr(NetisoMembershipDelta) delta = NULL;
+/* The full read: every host and guest key under the prefix, page by page
+ * at the revision of the first page (no answer is huge, none waits on a
+ * short deadline, the main loop never blocks), then the table reset to it
+ * and the watch (re)started from the next revision. Owner keys are not
+ * read: only their changes matter, and the watch brings those. */
+#define PAGE_KEYS 1000
+#define READ_TIMEOUT_MS 15000
 
-        if (!netiso_etcd_range_prefix(d->etcd, d->cc->prefix, &range, error))
-                return FALSE;
-        delta = netiso_membership_reset(d->table, range->kvs, range->revision);
-        d->etcd_revision = MAX(d->etcd_revision, range->revision);
+struct NetisoClusterRead {
+        NetisoClusterDaemon *d; /* NULL once the daemon stopped it */
+        GCancellable *cancel;
+        GPtrArray *kvs;
+        gint64 revision; /* 0 until the first page pins it */
+        guint part;      /* 0: hosts/, 1: guests/ */
+        char *next;      /* where the next page starts */
+        char *last;      /* the last key read: a page starting with it repeats it */
+        gint64 started_usec;
+};
+
+static const char *const parts[] = { "hosts/", "guests/" };
+
+static void read_page(NetisoClusterRead *r);
+
+static void
+read_free(NetisoClusterRead *r)
+{
+        g_object_unref(r->cancel);
+        g_ptr_array_unref(r->kvs);
+        g_free(r->next);
+        g_free(r->last);
+        g_free(r);
+}
+
+static void
+read_done(NetisoClusterRead *r)
+{
+        NetisoClusterDaemon *d = r->d;
+        g_autoptr(NetisoMembershipDelta) delta =
+                netiso_membership_reset(d->table, r->kvs, r->revision);
+        g_autofree char *end = netiso_etcd_prefix_end(d->cc->prefix);
+        gint64 next = r->revision + 1;
+
+        d->reading = NULL;
+        d->etcd_revision = MAX(d->etcd_revision, r->revision);
         d->heard_usec = g_get_real_time();
         on_delta(d, delta);
-        return TRUE;
+        netiso_cluster_log(LOG_INFO, "follow", "following",
+                           "read %s at revision %" G_GINT64_FORMAT " in %" G_GINT64_FORMAT
+                           " ms: %u hosts, %u guests of other hosts",
+                           d->cc->prefix, r->revision,
+                           (g_get_monotonic_time() - r->started_usec) / 1000,
+                           netiso_membership_count_hosts(d->table),
+                           netiso_membership_count_remote_guests(d->table));
+        read_free(r);
+        if (d->watch)
+                netiso_etcd_watch_restart(d->watch, next);
+        else
+                d->watch = netiso_etcd_watch_new(d->etcd, d->cc->prefix, end, next, on_watch, d);
+        if (!d->followed) {
+                /* The first full read replaces whatever an earlier run installed. */
+                d->followed = TRUE;
+                netiso_cluster_schedule_flush(d, /* resync */ TRUE);
+                netiso_cluster_schedule_publish(d, /* full_pass */ TRUE);
+        }
+}
+
+static void
+on_page(GObject *source, GAsyncResult *result, gpointer data)
+{
+        NetisoClusterRead *r = data;
+        NetisoClusterDaemon *d = r->d;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoEtcdRange) range =
+                d ? netiso_etcd_range_finish(d->etcd, result, &error) : NULL;
+        guint skip = 0;
+
+        if (!d) {
+                read_free(r);
+                return;
+        }
+        if (!range) {
+                d->reading = NULL;
+                read_free(r);
+                netiso_cluster_note_error(d, error);
+                /* A revision compacted under us, or etcd away: all again soon. */
+                netiso_cluster_schedule_connect(d, 1000);
+                return;
+        }
+        if (!r->revision)
+                r->revision = range->revision;
+        if (r->last && range->kvs->len &&
+            g_str_equal(((NetisoEtcdKv *)g_ptr_array_index(range->kvs, 0))->key, r->last))
+                skip = 1;
+        if (range->kvs->len > skip) {
+                g_free(r->last);
+                r->last = g_strdup(
+                        ((NetisoEtcdKv *)g_ptr_array_index(range->kvs, range->kvs->len - 1))->key);
+        }
+        for (guint i = skip; i < range->kvs->len; i++)
+                g_ptr_array_add(r->kvs, g_steal_pointer(&range->kvs->pdata[i]));
+        if (range->more && range->kvs->len > skip) {
+                g_free(r->next);
+                r->next = g_strdup(r->last);
+        } else if (++r->part < G_N_ELEMENTS(parts)) {
+                g_free(r->next);
+                r->next = g_strconcat(d->cc->prefix, parts[r->part], NULL);
+                g_clear_pointer(&r->last, g_free);
+        } else {
+                read_done(r);
+                return;
+        }
+        read_page(r);
+}
+
+static void
+read_page(NetisoClusterRead *r)
+{
+        g_autofree char *part = g_strconcat(r->d->cc->prefix, parts[r->part], NULL);
+        g_autofree char *end = netiso_etcd_prefix_end(part);
+
+        netiso_etcd_range_page_async(r->d->etcd, r->next, end, r->revision, PAGE_KEYS + 1,
+                                     READ_TIMEOUT_MS, r->cancel, on_page, r);
+}
+
+static void
+read_start(NetisoClusterDaemon *d)
+{
+        NetisoClusterRead *r = g_new0(NetisoClusterRead, 1);
+
+        r->d = d;
+        r->cancel = g_cancellable_new();
+        r->kvs = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_etcd_kv_free);
+        r->next = g_strconcat(d->cc->prefix, parts[0], NULL);
+        r->started_usec = g_get_monotonic_time();
+        d->reading = r;
+        read_page(r);
 }
 
 gboolean
 netiso_cluster_follow_start(NetisoClusterDaemon *d, GError **error)
 {
-        g_autofree char *end = netiso_etcd_prefix_end(d->cc->prefix);
-
         if (!d->table)
                 d->table =
                         netiso_membership_new(d->cc->prefix, d->cc->node, d->config->vm_networks);
-        if (!read_all(d, error))
-                return FALSE;
-        /* The first full read replaces whatever an earlier run installed. */
-        if (!d->followed)
-                netiso_cluster_schedule_flush(d, /* resync */ TRUE);
-        d->followed = TRUE;
-        d->watch = netiso_etcd_watch_new(d->etcd, d->cc->prefix, end,
-                                         netiso_membership_get_revision(d->table) + 1, on_watch, d);
-        netiso_cluster_log(LOG_INFO, "follow", "following",
-                           "following %s from revision %" G_GINT64_FORMAT ": %u hosts, %u guests "
-                           "of other hosts",
-                           d->cc->prefix, netiso_membership_get_revision(d->table),
-                           netiso_membership_count_hosts(d->table),
-                           netiso_membership_count_remote_guests(d->table));
+        if (!d->reading)
+                read_start(d);
         return TRUE;
 }
 
 void
 netiso_cluster_follow_stop(NetisoClusterDaemon *d)
 {
+        if (d->reading) {
+                d->reading->d = NULL;
+                g_cancellable_cancel(d->reading->cancel);
+                d->reading = NULL;
+        }
         g_clear_pointer(&d->watch, netiso_etcd_watch_free);
         if (d->flush_source)
                 g_source_remove(d->flush_source);
@@ -126,19 +239,13 @@ on_watch(NetisoEtcdWatch *watch, const NetisoEtcdWatchUpdate *update, gpointer d
                 break;
         case NETISO_ETCD_WATCH_COMPACTED:
         default:
+                /* The watch waits for netiso_etcd_watch_restart() after the read. */
                 netiso_cluster_log(LOG_NOTICE, "follow", "resync",
                                    "etcd compacted past revision %" G_GINT64_FORMAT
                                    ": reading everything again",
                                    netiso_membership_get_revision(d->table));
-                if (!read_all(d, &error)) {
-                        /* Followed again from scratch once etcd answers. */
-                        netiso_cluster_note_error(d, error);
-                        g_clear_pointer(&d->watch, netiso_etcd_watch_free);
-                        d->connected = FALSE;
-                        netiso_cluster_schedule_connect(d, 1000);
-                        return;
-                }
-                netiso_etcd_watch_restart(watch, netiso_membership_get_revision(d->table) + 1);
+                if (!d->reading)
+                        read_start(d);
                 break;
         }
 }

@@ -9,9 +9,9 @@
 #include <glib.h>
 
 #include "cluster/claim.h"
-#include "conf/config.h"
 #include "cluster/etcd.h"
 #include "cluster/membership.h"
+#include "conf/config.h"
 #include "core/policy.h"
 #include "core/remote.h"
 #include "util/log.h"
@@ -22,6 +22,7 @@
 #define NETISO_CLUSTER_PENDING_S 30
 
 typedef struct NetisoClusterDaemon NetisoClusterDaemon; /* as cluster-daemon.h */
+typedef struct NetisoClusterRead NetisoClusterRead;     /* a full read (cluster-follow.c) */
 
 typedef struct {
         NetisoClusterGuest *guest;
@@ -46,6 +47,7 @@ struct NetisoClusterDaemon {
 
         /* Following the prefix. */
         NetisoMembership *table;
+        NetisoClusterRead *reading; /* a full read under way */
         NetisoEtcdWatch *watch;
         gboolean followed;  /* the first full read is applied */
         gboolean connected; /* the watch stream is up */
@@ -90,7 +92,8 @@ void netiso_cluster_schedule_connect(NetisoClusterDaemon *d, guint delay_ms);
 /* One line of JSON for `status` (the socket's "status" request). */
 char *netiso_cluster_status_json(NetisoClusterDaemon *d);
 
-/* cluster-follow.c */
+/* cluster-follow.c: start reading everything (asynchronously; the watch
+ * follows from the revision read). */
 gboolean netiso_cluster_follow_start(NetisoClusterDaemon *d, GError **error);
 void netiso_cluster_follow_stop(NetisoClusterDaemon *d);
 /* The address's installed state may have to change: flush soon. */

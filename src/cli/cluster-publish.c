@@ -277,8 +277,9 @@ withdraw_stale(NetisoClusterDaemon *d)
 {
         g_autoptr(GPtrArray) mine = NULL;
 
-        if (!d->table)
-                return TRUE;
+        /* What etcd lists for this host is known after the first full read. */
+        if (!d->table || !d->followed)
+                return FALSE;
         mine = netiso_membership_list_node(d->table, d->cc->node);
         for (guint i = 0; i < mine->len; i++) {
                 const NetisoClusterGuest *g = g_ptr_array_index(mine, i);
