@@ -6,6 +6,8 @@
  * is removed: the last known state stays. */
 #include "autoconfig.h"
 
+#include <malloc.h>
+
 #include "cli/cluster-private.h"
 #include "cli/watch.h"
 #include "core/state.h"
@@ -359,6 +361,9 @@ flush_all(NetisoClusterDaemon *d, NetisoFirewall *fw, GArray *revoked, GError **
         if (!netiso_remote_rewrite(d->installed, d->config->state_dir, error))
                 return FALSE;
         gc_tenants(d, fw, before);
+        /* A full batch (its text, libnftables' parse) is the daemon's peak:
+         * give it back rather than keep it for the next one. */
+        malloc_trim(0);
         return TRUE;
 }
 
