@@ -1,7 +1,7 @@
 #!/bin/bash
 # The cluster side of watch against a three-member etcd with TLS and client
 # certificates, as production runs it: guests of one tenant reach each other
-# across two hosts; a SIGHUP keeps the session and its lease; the leader is
+# across two hosts; a SIGHUP keeps the session and its lease; a member is
 # killed and claims, retags and the status carry on through the others; a
 # host cut off while etcd compacts its history reads everything again.
 set -u
@@ -54,19 +54,17 @@ check "SIGHUP keeps h1's lease (status)" eval '[ "$(lease_of 1)" = "$lease_befor
 check "... and etcd's hosts/h1 is still bound to it" eval '[ "$(key_lease 1)" = "$lease_before" ]'
 check "... and h1 still has a2 installed" remote_has 1 10.0.2.1 A
 
-# Kill the leader: claims, propagation and status go on through the others.
-leader=$(ctl endpoint status -w json | python3 -c '
-import json,sys
-for e in json.load(sys.stdin):
-    if e["Status"]["leader"] == e["Status"]["header"]["member_id"]:
-        print(e["Endpoint"].split(":")[1].split(".")[-1])')
-check "etcd has a leader ($leader)" eval '[ -n "$leader" ]'
-etcd_member_kill $((leader - 10))
+# Kill the member h2 talks to (its watch stream is there; with TLS the end
+# of that stream is never reported: watch must notice the silence and move):
+# claims, propagation and status go on through the others.
+victim=$(cluster_status 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint"].split(":")[1].split(".")[-1])')
+check "h2 talks to a member ($victim)" eval '[ -n "$victim" ]'
+etcd_member_kill $((victim - 10))
 start_ms=$(date +%s%3N)
 guest 1 a1b A 3
-check "with the leader killed, a new guest still starts (its claim fails over)" \
+check "with h2's member killed, a new guest still starts on h1" \
 	wait_until 20 guest_start a1b
-diag "first claim after the leader died: $(($(date +%s%3N) - start_ms)) ms"
+diag "first claim after the member died: $(($(date +%s%3N) - start_ms)) ms"
 check "... and h2 installs it" wait_until 20 remote_has 2 10.0.1.3 A
 domain_xml a2 B vnet1 10.0.2.1 fd00:10::2:1 >"$WORK/h2/a2-b.xml"
 GUEST_TENANT[a2]=B
@@ -101,4 +99,5 @@ cross allowed "b1 reaches a2 (both tenant B) once h2 is back" tcp b1 a2 4 9000
 cross allowed "a1c reaches a1 on its own host" tcp a1c a1 4 9000
 cross dropped "a1c does not reach a2 (tenant B)" tcp a1c a2 6 9000
 
+stop_all_and_check_sanitizers
 done_testing

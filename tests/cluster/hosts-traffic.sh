@@ -203,4 +203,5 @@ check "... and the new guest starts" guest_start n2
 check "... and reaches a3" wait_until 20 eval 'remote_has 3 10.0.1.9 A'
 cross allowed "n2 reaches a3" tcp n2 a3 4 9000
 
+stop_all_and_check_sanitizers
 done_testing

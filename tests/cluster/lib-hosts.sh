@@ -341,3 +341,15 @@ hosts_cleanup_logs() {
 		tail -n 15 "$f" | sed 's/^/# /'
 	done
 }
+
+# stop_all_and_check_sanitizers: stop every watch (SIGTERM: it revokes its
+# lease and exits) and check that no daemon or hook left a sanitizer report
+# (ASan builds; they run until stopped, so no exit status tells)
+stop_all_and_check_sanitizers() {
+	local k
+	for k in "${!WATCH_PID[@]}"; do
+		watch_stop "$k"
+	done
+	check "no sanitizer report from watch or the hook" \
+		eval '! grep -lE "Sanitizer|runtime error:" "$WORK"/h*/watch.log "$WORK"/h*/hook.log'
+}
