@@ -38,7 +38,7 @@ taps(guint n, guint tenants, const char *tap, const char *addr)
 
                 g_assert(netiso_addr_parse(a, &c, NULL));
                 g_array_append_val(addrs, c);
-                g_assert(netiso_ipt_set_add(set, name, tenant, addrs, NULL));
+                g_assert(netiso_ipt_set_add(set, name, tenant, (guint16)(i + 1), addrs, NULL));
         }
         g_assert(netiso_ipt_set_finish(set, NULL));
         return set;
@@ -83,13 +83,16 @@ count(const NetisoConfig *config, guint n, guint tenants)
                 g_autofree char *peer = g_strdup_printf("vnet%u", (i + tenants) % n);
                 g_autofree char *src = guest_address(i);
                 g_autofree char *dst = guest_address((i + tenants) % n);
+                /* The guest's flow to the internet, bound to its flow id i + 1. */
+                guint32 mark = (i + 1) << 16;
                 IptPacket p[4] = {
-                        { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "NEW", 0, 64 },
+                        { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "NEW", 0, 64,
+                          NULL, 0 },
                         { "FORWARD", tap, "wan0", src, "198.51.100.2", "tcp", 80, "ESTABLISHED", 0,
-                          64 },
+                          64, "ORIGINAL", mark },
                         { "FORWARD", "wan0", tap, "198.51.100.2", src, "tcp", 80, "ESTABLISHED", 0,
-                          64 },
-                        { "FORWARD", tap, peer, src, dst, "tcp", 9000, "NEW", 0, 64 },
+                          64, "REPLY", mark },
+                        { "FORWARD", tap, peer, src, dst, "tcp", 9000, "NEW", 0, 64, NULL, 0 },
                 };
 
                 for (int k = 0; k < 4; k++) {
@@ -145,7 +148,7 @@ main(int argc, char **argv)
 
                 g_assert(netiso_addr_parse(argv[7], &c, NULL));
                 g_array_append_val(addrs, c);
-                g_assert(netiso_ipt_set_add(after, argv[6], "t0", addrs, NULL));
+                g_assert(netiso_ipt_set_add(after, argv[6], "t0", (guint16)(n + 1), addrs, NULL));
                 g_assert(netiso_ipt_set_finish(after, NULL));
                 g_ptr_array_add(verify, argv[6]);
                 netiso_ipt_batch_event(out, config, before, after, verify, NETISO_FAMILY_IPV4,

@@ -18,7 +18,8 @@ bench_netiso_bench_cluster_LDADD = libnetiso-cluster.la libnetiso-util.la $(SOUP
 # bench/ipt-dispatch.sh: rules per packet and ping floods at 1 to 10000 taps
 # (prints numbers, no assertions). It builds bench/ipt-walk on demand.
 EXTRA_PROGRAMS = bench/ipt-walk
-bench_ipt_walk_SOURCES = bench/ipt-walk.c tests/ipt/ipt-sim.c tests/ipt/ipt-sim.h
+bench_ipt_walk_SOURCES = bench/ipt-walk.c tests/ipt/ipt-sim.c tests/ipt/ipt-sim.h \
+	tests/ipt/ipt-sim-walk.c tests/ipt/ipt-sim-private.h
 bench_ipt_walk_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/ipt
 bench_ipt_walk_LDADD = $(unit_ldadd)
 CLEANFILES += bench/ipt-walk

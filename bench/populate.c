@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "conf/domain.h"
 #include "core/backend.h"
+#include "core/flow-ids.h"
 #include "core/policy.h"
 #include "core/state.h"
 #include "engine/backends.h"
@@ -89,7 +90,8 @@ main(int argc, char **argv)
         t0 = g_get_monotonic_time();
         for (guint i = 0; i < guests; i++) {
                 g_autoptr(NetisoRecord) record = guest_record(config, i, tenants, &error);
-                if (!record || !netiso_state_save(config->state_dir, record, &error))
+                if (!record || !netiso_flow_id_new(config->state_dir, &record->flow_id, &error) ||
+                    !netiso_state_save(config->state_dir, record, &error))
                         goto fail;
         }
         /* Sync what the state directory now holds, so that guests the hook

@@ -11,7 +11,7 @@ FUZZ_SECONDS = 600
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/fuzz $(AM_CPPFLAGS) \
-	$(GLIB_CFLAGS) $(LIBNFTABLES_CFLAGS)
+	$(GLIB_CFLAGS) $(LIBNFTABLES_CFLAGS) $(LIBNETFILTER_CONNTRACK_CFLAGS)
 fuzz_headers = $(wildcard $(srcdir)/src/*/*.h) $(srcdir)/fuzz/fuzz-common.h autoconfig.h
 
 fuzz/obj/%.o: $(srcdir)/src/%.c $(fuzz_headers)

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "conf/domain.h"
 #include "core/backend.h"
+#include "core/flow-ids.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/lifecycle.h"
@@ -72,8 +73,14 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                         netiso_policy_new_for_domain(config, domain, &error);
                 g_autoptr(NetisoRecord) old = NULL;
                 if (policy && netiso_lifecycle_validate(config, domain, &error) &&
-                    netiso_state_load(config->state_dir, domain->name, &old, &error))
+                    netiso_state_load(config->state_dir, domain->name, &old, &error)) {
+                        /* Its flow id if it keeps it, else the one an install would get. */
+                        if (old && old->flow_id && g_str_equal(old->tenant, policy->tenant))
+                                policy->flow_id = old->flow_id;
+                        else
+                                netiso_flow_id_next(config->state_dir, &policy->flow_id, NULL);
                         netiso_backend_ops(config->backend)->apply(fw, config, policy, old, &error);
+                }
                 return finish(fw, dry_run, error);
         }
         netiso_lifecycle_install(config, domain, fw, &error);

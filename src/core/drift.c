@@ -124,6 +124,14 @@ domain_drift(const NetisoRecord *have, const NetisoRecord *want, GPtrArray *line
                                         d, h->tap));
         }
         /* Only worth a line of its own when nothing above explains it. */
+        if (lines->len == before && (have->flow_id == 0 || have->flow_id != want->flow_id))
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf(
+                                "domain '%s': %s", d,
+                                have->flow_id
+                                        ? "its flows are bound to another id"
+                                        : "installed by an older version that did not bind its flows"));
         if (lines->len == before && g_strcmp0(have->config_digest, want->config_digest) != 0)
                 g_ptr_array_add(
                         lines,

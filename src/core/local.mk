@@ -7,6 +7,8 @@ libnetiso_core_la_SOURCES = \
 	src/core/policy.c src/core/policy.h \
 	src/core/policy-describe.c \
 	src/core/state.c src/core/state.h \
+	src/core/state-lock.c \
+	src/core/flow-ids.c src/core/flow-ids.h \
 	src/core/drift.c src/core/drift.h \
 	src/core/firewall.c src/core/firewall.h \
 	src/core/backend.h \

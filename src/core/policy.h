@@ -45,6 +45,8 @@ typedef struct {
         gboolean tenant_explicit;
         GPtrArray *ports;    /* of NetisoPolicyPort*, in interface order */
         GPtrArray *warnings; /* of char*: things a person should know */
+        guint16 flow_id;     /* set by the engine when it installs the policy (flow-ids.h);
+                              * 0 otherwise */
 } NetisoPolicy;
 
 /* Config-wide rules, for renderers that need them without a domain

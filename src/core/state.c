@@ -1,16 +1,12 @@
 /* Per-domain records of what was installed, so that teardown can remove
- * exactly that without listing the ruleset, and the lock that serialises
- * hooks running concurrently for different domains. */
+ * exactly that without listing the ruleset, and the links that say which
+ * record holds a tap or a flow id (the lock: state-lock.c). */
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <limits.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "core/state.h"
@@ -65,6 +61,7 @@ netiso_record_new_from_policy(const NetisoPolicy *policy, NetisoBackend backend)
         record->backend = backend;
         record->config_digest = netiso_config_digest(policy->config);
         record->installed_usec = g_get_real_time();
+        record->flow_id = policy->flow_id;
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
                 NetisoRecordPort *port;
@@ -95,6 +92,8 @@ netiso_record_to_data(const NetisoRecord *record, gsize *ret_len)
         g_key_file_set_string(kf, RECORD_GROUP, "config-digest",
                               record->config_digest ? record->config_digest : "");
         g_key_file_set_int64(kf, RECORD_GROUP, "installed-usec", record->installed_usec);
+        if (record->flow_id)
+                g_key_file_set_integer(kf, RECORD_GROUP, "flow-id", record->flow_id);
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, port->tap, NULL);
@@ -193,6 +192,7 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         g_autofree char *backend = NULL;
         g_autofree char *tenant_problem = NULL;
         g_auto(GStrv) taps = NULL;
+        gint64 flow_id;
 
         if (has_foreign_escape(data, len)) {
                 bad_record(filename, "invalid escape sequence", error);
@@ -224,6 +224,15 @@ netiso_record_new_from_data(const char *filename, const char *data, gsize len, G
         record->uuid = g_key_file_get_string(kf, RECORD_GROUP, "uuid", NULL);
         record->config_digest = g_key_file_get_string(kf, RECORD_GROUP, "config-digest", NULL);
         record->installed_usec = g_key_file_get_int64(kf, RECORD_GROUP, "installed-usec", NULL);
+        /* Missing (a record of an older version) reads as 0: none yet. */
+        flow_id = g_key_file_get_int64(kf, RECORD_GROUP, "flow-id", &local);
+        if (local && !g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+                flow_id = -1;
+        if (flow_id < 0 || flow_id > G_MAXUINT16) {
+                bad_record(filename, "flow-id is not an integer from 0 to 65535", error);
+                return NULL;
+        }
+        record->flow_id = (guint16)flow_id;
         taps = g_key_file_get_string_list(kf, RECORD_GROUP, "taps", NULL, NULL);
         for (guint i = 0; taps && taps[i]; i++)
                 if (!load_port(kf, filename, taps[i], record, error))
@@ -265,13 +274,24 @@ tap_path(const char *state_dir, const char *tap)
         return g_build_filename(state_dir, "taps", tap, NULL);
 }
 
+char *
+netiso_state_flow_path(const char *state_dir, guint16 flow_id)
+{
+        char name[8];
+
+        g_snprintf(name, sizeof(name), "%u", flow_id);
+        return g_build_filename(state_dir, "flows", name, NULL);
+}
+
 gboolean
 netiso_state_ensure_dir(const char *state_dir, GError **error)
 {
         g_autofree char *dir = domains_dir(state_dir);
         g_autofree char *taps = g_build_filename(state_dir, "taps", NULL);
+        g_autofree char *flows = g_build_filename(state_dir, "flows", NULL);
 
-        if (g_mkdir_with_parents(dir, 0700) < 0 || g_mkdir_with_parents(taps, 0700) < 0) {
+        if (g_mkdir_with_parents(dir, 0700) < 0 || g_mkdir_with_parents(taps, 0700) < 0 ||
+            g_mkdir_with_parents(flows, 0700) < 0) {
                 int e = errno;
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot create: %s",
                             state_dir, g_strerror(e));
@@ -301,26 +321,57 @@ netiso_state_tap_owner(const char *state_dir, const char *tap, char **ret_domain
         return TRUE;
 }
 
+/* path -> the escaped domain name, replaced atomically. */
+static gboolean
+link_domain(const char *path, const char *domain, GError **error)
+{
+        g_autofree char *escaped = g_uri_escape_string(domain, NULL, /* allow_utf8 */ FALSE);
+        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+
+        g_unlink(tmp);
+        if (symlink(escaped, tmp) < 0 || g_rename(tmp, path) < 0) {
+                int e = errno;
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot link: %s", path,
+                            g_strerror(e));
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean
 link_taps(const char *state_dir, const NetisoRecord *record, GError **error)
 {
-        g_autofree char *escaped =
-                g_uri_escape_string(record->domain, NULL, /* allow_utf8 */ FALSE);
-
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *path = tap_path(state_dir, port->tap);
-                g_autofree char *tmp = g_strconcat(path, ".new", NULL);
 
-                g_unlink(tmp);
-                if (symlink(escaped, tmp) < 0 || g_rename(tmp, path) < 0) {
-                        int e = errno;
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot link: %s",
-                                    path, g_strerror(e));
+                if (!link_domain(path, record->domain, error))
                         return FALSE;
-                }
         }
         return TRUE;
+}
+
+/* The link of a record's flow id is written before the record names the
+ * id and removed after it no longer does: a crash leaves at worst a link
+ * nobody holds (flow-ids.c checks the record), never a held id unlinked. */
+static gboolean
+link_flow(const char *state_dir, const NetisoRecord *record, GError **error)
+{
+        g_autofree char *path = netiso_state_flow_path(state_dir, record->flow_id);
+
+        return link_domain(path, record->domain, error);
+}
+
+static void
+unlink_flow(const char *state_dir, guint16 flow_id, const char *domain)
+{
+        g_autofree char *path = netiso_state_flow_path(state_dir, flow_id);
+        g_autofree char *escaped = g_uri_escape_string(domain, NULL, /* allow_utf8 */ FALSE);
+        g_autofree char *target = g_file_read_link(path, NULL);
+
+        /* Only our own link: the id may have gone to another guest since. */
+        if (g_strcmp0(target, escaped) == 0)
+                g_unlink(path);
 }
 
 static gboolean
@@ -392,6 +443,8 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
          * remove this domain's whole state as stale. */
         if (netiso_state_load(state_dir, record->domain, &previous, NULL) && previous)
                 unlink_taps(state_dir, previous, record);
+        if (record->flow_id && !link_flow(state_dir, record, error))
+                return FALSE;
         data = netiso_record_to_data(record, &len);
         /* g_file_set_contents_full writes a temporary file, fsyncs and renames. */
         if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -399,6 +452,8 @@ netiso_state_save(const char *state_dir, const NetisoRecord *record, GError **er
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s", local->message);
                 return FALSE;
         }
+        if (previous && previous->flow_id && previous->flow_id != record->flow_id)
+                unlink_flow(state_dir, previous->flow_id, record->domain);
         return link_taps(state_dir, record, error);
 }
 
@@ -416,6 +471,8 @@ netiso_state_remove(const char *state_dir, const char *domain, GError **error)
                             g_strerror(e));
                 return FALSE;
         }
+        if (record && record->flow_id)
+                unlink_flow(state_dir, record->flow_id, domain);
         return TRUE;
 }
 
@@ -466,105 +523,4 @@ netiso_state_list(const char *state_dir, GPtrArray **ret_problems, GError **erro
         if (ret_problems)
                 *ret_problems = g_steal_pointer(&problems);
         return g_steal_pointer(&records);
-}
-
-struct NetisoLock {
-        int fd;
-};
-
-/* Sleeps until the lock file is closed by someone (its holder releasing it,
- * or dying) or for at most 100 ms. Without inotify (its per-user instance
- * limit is 128 by default, shared with every root daemon) it sleeps 10 ms. */
-static void
-wait_for_release(int inotify_fd, gint64 deadline)
-{
-        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
-        struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
-        char events[4096];
-
-        if (inotify_fd < 0) {
-                g_usleep(10000);
-                return;
-        }
-        if (poll(&pfd, 1, (int)CLAMP(left_ms, 1, 100)) > 0)
-                while (read(inotify_fd, events, sizeof(events)) > 0)
-                        ;
-}
-
-static int
-watch_closes(const char *path)
-{
-        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-
-        if (fd >= 0 && inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-NetisoLock *
-netiso_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
-{
-        g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
-        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-        gboolean watching = FALSE, failed = FALSE;
-        NetisoLock *lock;
-        int fd, inotify_fd = -1;
-
-        if (!netiso_state_ensure_dir(state_dir, error))
-                return NULL;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                int e = errno;
-                g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot open lock: %s",
-                            path, g_strerror(e));
-                return NULL;
-        }
-        /* Poll rather than block so that a stuck holder turns into an error
-         * the hook can report, not a libvirtd worker waiting forever. Waiters
-         * sleep until the file is closed: with 100 hooks at once, waking every
-         * 2 ms to retry cost more CPU than the holder's work and made the last
-         * ones time out. */
-        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int e = errno;
-                if (e != EWOULDBLOCK && e != EINTR) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE, "%s: cannot lock: %s",
-                                    path, g_strerror(e));
-                        failed = TRUE;
-                        break;
-                }
-                if (g_get_monotonic_time() >= deadline) {
-                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_STATE,
-                                    "%s: still locked by another blixard-netiso after %u ms", path,
-                                    timeout_ms);
-                        failed = TRUE;
-                        break;
-                }
-                /* Retry once the watch is set: a release before it left no event. */
-                if (!watching) {
-                        watching = TRUE;
-                        inotify_fd = watch_closes(path);
-                        continue;
-                }
-                wait_for_release(inotify_fd, deadline);
-        }
-        if (inotify_fd >= 0)
-                close(inotify_fd);
-        if (failed) {
-                close(fd);
-                return NULL;
-        }
-        lock = g_new0(NetisoLock, 1);
-        lock->fd = fd;
-        return lock;
-}
-
-void
-netiso_lock_release(NetisoLock *lock)
-{
-        if (!lock)
-                return;
-        close(lock->fd); /* closing drops the flock */
-        g_free(lock);
 }

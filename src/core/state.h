@@ -21,6 +21,8 @@ typedef struct {
         NetisoBackend backend;
         char *config_digest;   /* netiso_config_digest() when installed */
         gint64 installed_usec; /* g_get_real_time() */
+        guint16 flow_id;       /* binds tracked connections to this install (flow-ids.h);
+                                * 0 in records written before flow ids */
         GPtrArray *ports;      /* of NetisoRecordPort*; only ports with a tap */
 } NetisoRecord;
 
@@ -35,6 +37,9 @@ NetisoRecord *netiso_record_new_from_data(const char *filename, const char *data
 
 /* State directory layout: STATE_DIR/domains/<escaped name>.state, STATE_DIR/lock. */
 gboolean netiso_state_ensure_dir(const char *state_dir, GError **error);
+/* STATE_DIR/flows/ID: a link to the escaped name of the domain whose record
+ * holds that flow id, kept with the records by save and remove. */
+char *netiso_state_flow_path(const char *state_dir, guint16 flow_id);
 
 /* Load a domain's record; *ret_record is NULL (and TRUE returned) if none. */
 gboolean netiso_state_load(const char *state_dir, const char *domain, NetisoRecord **ret_record,

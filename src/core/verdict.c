@@ -11,7 +11,8 @@
 static const char *const summaries[_NETISO_RULE_MAX] = {
         [NETISO_RULE_SPOOF] = "a guest may send only from its own addresses on that tap "
                               "(anti-spoofing)",
-        [NETISO_RULE_STATE] = "packets of established connections pass; invalid ones are dropped",
+        [NETISO_RULE_STATE] =
+                "packets of the guest's own established connections pass; invalid ones are dropped",
         [NETISO_RULE_CLUSTER] = "anything to a cluster network is dropped, whatever the port",
         [NETISO_RULE_HOST] = "to the host itself only the allowed outbound ports pass",
         [NETISO_RULE_PEER] = "to another guest on this host: inter_vm_isolation, then "
@@ -22,7 +23,7 @@ static const char *const summaries[_NETISO_RULE_MAX] = {
                                    "both false",
         [NETISO_RULE_PORT_OUT] = "to the allowed outbound ports: passed",
         [NETISO_RULE_INTERNET] = "anything else: passed when allow_internet = true",
-        [NETISO_RULE_REPLY] = "replies to a guest's own connections reach it",
+        [NETISO_RULE_REPLY] = "replies to a guest's own connections reach it, if addressed to it",
         [NETISO_RULE_FROM_HOST] = "the host itself reaches a guest",
         [NETISO_RULE_INBOUND] = "from outside only new connections to the allowed inbound ports "
                                 "reach a guest; with a cluster, from a VM network only guests of "

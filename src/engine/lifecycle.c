@@ -5,11 +5,13 @@
 
 #include <string.h>
 
+#include "core/flow-ids.h"
 #include "core/policy.h"
 #include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
 #include "engine/cluster-ask.h"
+#include "engine/conntrack.h"
 #include "engine/lifecycle.h"
 #include "util/error.h"
 
@@ -114,6 +116,81 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
         return TRUE;
 }
 
+/* Every address of a record's ports, or of a policy's. */
+static GArray *
+record_addresses(const NetisoRecord *record)
+{
+        GArray *all =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
+
+        for (guint i = 0; record && i < record->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(record->ports, i);
+                g_array_append_vals(all, p->addresses->data, p->addresses->len);
+        }
+        return all;
+}
+
+static GArray *
+policy_addresses(const NetisoPolicy *policy)
+{
+        GArray *all =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
+
+        for (guint i = 0; i < policy->ports->len; i++) {
+                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
+                g_array_append_vals(all, p->addresses->data, p->addresses->len);
+        }
+        return all;
+}
+
+/* Addresses of old that policy no longer has: their access ended. */
+static GArray *
+removed_addresses(const NetisoRecord *old, const NetisoPolicy *policy)
+{
+        g_autoptr(GArray) now = policy_addresses(policy);
+        GArray *gone =
+                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
+        g_autoptr(GArray) before = record_addresses(old);
+
+        for (guint i = 0; i < before->len; i++) {
+                const NetisoCidr *c = &g_array_index(before, NetisoCidr, i);
+                gboolean kept = FALSE;
+
+                for (guint k = 0; !kept && k < now->len; k++)
+                        kept = netiso_cidr_equal(c, &g_array_index(now, NetisoCidr, k));
+                if (!kept)
+                        g_array_append_val(gone, *c);
+        }
+        return gone;
+}
+
+/* Ends tracked connections (conntrack.h) where the kernel is ours. It does
+ * not fail the event: what it could not end stays bound to the install that
+ * made it (DEVELOPERS.md), and a warning says so. */
+static void
+end_flows(NetisoFirewall *fw, const char *domain, const GArray *addresses, guint16 flow_id,
+          guint16 keep)
+{
+        g_autoptr(GError) e = NULL;
+        guint ended = 0;
+
+        if (netiso_firewall_mode(fw) == NETISO_FIREWALL_CAPTURE)
+                return;
+        if (!netiso_conntrack_end(addresses, flow_id, keep, &ended, &e))
+                g_warning("domain '%s': %s", domain, e->message);
+        else if (ended > 0)
+                g_info("domain '%s': ended %u tracked connections", domain, ended);
+}
+
+/* A guest's access ended: its installed state is gone, so are its flows. */
+static void
+end_record_flows(NetisoFirewall *fw, const NetisoRecord *record)
+{
+        g_autoptr(GArray) addresses = record_addresses(record);
+
+        end_flows(fw, record->domain, addresses, record->flow_id, 0);
+}
+
 /* A tap in the new policy that a record of another domain still lists is
  * stale: the kernel gave the tap to this guest, so the other guest is gone
  * (its teardown never ran). Remove that port's state before taking over. */
@@ -138,6 +215,7 @@ take_over_stale_taps(const NetisoConfig *config, const NetisoPolicy *policy, Net
                           p->tap, owner);
                 if (!netiso_backend_ops(stale->backend)->remove(fw, config, stale, error))
                         return FALSE;
+                end_record_flows(fw, stale);
                 if (!netiso_state_remove(config->state_dir, owner, error))
                         return FALSE;
         }
@@ -217,6 +295,58 @@ settle_backends(const NetisoConfig *config, const char *domain, const NetisoReco
         return TRUE;
 }
 
+/* Records written before flow ids existed hold none, and a skeleton that
+ * binds flows drops every established packet of a tap without one. The
+ * first install that finds no STATE_DIR/flow-id gives every other guest of
+ * the configured backend an id and installs them in one sync (the guest
+ * being installed gets its own below). Their old flows are not bound to
+ * the ids and end. */
+static gboolean
+settle_flow_ids(const NetisoConfig *config, const char *domain, NetisoFirewall *fw, GError **error)
+{
+        g_autofree char *counter = g_build_filename(config->state_dir, "flow-id", NULL);
+        g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(GPtrArray) given = g_ptr_array_new();
+
+        if (g_file_test(counter, G_FILE_TEST_EXISTS))
+                return TRUE;
+        records = netiso_state_list(config->state_dir, NULL, error);
+        if (!records)
+                return FALSE;
+        for (guint i = records->len; i > 0; i--) {
+                NetisoRecord *rec = g_ptr_array_index(records, i - 1);
+
+                if (g_str_equal(rec->domain, domain) || rec->backend != config->backend) {
+                        g_ptr_array_remove_index(records, i - 1);
+                        continue;
+                }
+                if (rec->flow_id)
+                        continue;
+                if (!netiso_flow_id_new(config->state_dir, &rec->flow_id, error))
+                        return FALSE;
+                g_ptr_array_add(given, rec);
+        }
+        if (given->len == 0)
+                return TRUE;
+        g_message("binding the flows of %u guest%s installed by an older version", given->len,
+                  given->len == 1 ? "" : "s");
+        if (!netiso_backend_ops(config->backend)->sync(fw, config, records, error))
+                return FALSE;
+        for (guint i = 0; i < given->len; i++)
+                if (!netiso_state_save(config->state_dir, g_ptr_array_index(given, i), error))
+                        return FALSE;
+        return TRUE;
+}
+
+/* A guest keeps its flow id (and its flows) while it stays installed under
+ * one tenant; anything else is a new install with a new id. */
+static gboolean
+keeps_flow_id(const NetisoRecord *old, const NetisoPolicy *policy)
+{
+        return old && old->flow_id && g_str_equal(old->tenant, policy->tenant) &&
+               !(old->uuid && policy->uuid && g_ascii_strcasecmp(old->uuid, policy->uuid) != 0);
+}
+
 gboolean
 netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain, NetisoFirewall *fw,
                          GError **error)
@@ -226,6 +356,7 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         g_autoptr(NetisoRecord) old = NULL;
         g_autoptr(NetisoRecord) next = NULL;
         g_autoptr(GError) restore_error = NULL;
+        gboolean fresh;
 
         if (!config->enabled)
                 return TRUE;
@@ -250,9 +381,22 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                         return FALSE;
                 g_clear_pointer(&old, netiso_record_free);
         }
-        if (!settle_backends(config, domain->name, old, fw, error))
+        if (!settle_backends(config, domain->name, old, fw, error) ||
+            !settle_flow_ids(config, domain->name, fw, error))
+                return FALSE;
+        fresh = !keeps_flow_id(old, policy);
+        if (!fresh)
+                policy->flow_id = old->flow_id;
+        else if (!netiso_flow_id_next(config->state_dir, &policy->flow_id, error))
                 return FALSE;
         next = netiso_record_new_from_policy(policy, config->backend);
+        if (fresh) {
+                /* Before the guest's elements exist nothing new can be bound
+                 * to its id or sent from or to its addresses: what is there
+                 * is left from a guest that held them before. */
+                g_autoptr(GArray) addresses = policy_addresses(policy);
+                end_flows(fw, policy->domain, addresses, policy->flow_id, 0);
+        }
         /* Ahead of the commit: if we are killed after it, teardown still
          * knows what the kernel holds. */
         failpoint("install-before-record");
@@ -261,6 +405,17 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         failpoint("install-before-commit");
         if (netiso_backend_ops(config->backend)->apply(fw, config, policy, old, error)) {
                 failpoint("install-after-commit");
+                if (fresh &&
+                    !netiso_flow_id_hand_out(config->state_dir, policy->flow_id, &restore_error))
+                        g_warning("%s", restore_error->message);
+                if (old && fresh) {
+                        /* Retagged: every flow of the old install ends. */
+                        g_autoptr(GArray) addresses = record_addresses(old);
+                        end_flows(fw, old->domain, addresses, old->flow_id, next->flow_id);
+                } else if (old) {
+                        g_autoptr(GArray) gone = removed_addresses(old, policy);
+                        end_flows(fw, old->domain, gone, 0, 0);
+                }
                 netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
                 return TRUE;
         }
@@ -299,6 +454,7 @@ netiso_lifecycle_remove_older(const NetisoConfig *config, const char *domain_nam
         if (!netiso_backend_ops(record->backend)->remove(fw, config, record, error))
                 return FALSE;
         failpoint("remove-after-commit");
+        end_record_flows(fw, record);
         netiso_stamp_touch(config->state_dir, NETISO_STAMP_EVENT); /* status --prometheus */
         return netiso_state_remove(config->state_dir, domain_name, error);
 }

@@ -8,9 +8,12 @@ libnetiso_engine_la_SOURCES = \
 	src/engine/conntrack.c src/engine/conntrack.h \
 	src/engine/cluster-ask.c src/engine/cluster-ask.h \
 	$(NULL)
+# libnetfilter-conntrack's headers only: conntrack.c loads it with dlopen().
+libnetiso_engine_la_CFLAGS = $(AM_CFLAGS) $(LIBNETFILTER_CONNTRACK_CFLAGS)
 
 # Everything the hook runs, as one library: the hook, the command-line tool and
-# every test link it. GLib and libc only (libnftables comes with dlopen).
+# every test link it. GLib and libc (libnftables and libnetfilter-conntrack
+# come with dlopen).
 noinst_LTLIBRARIES += libnetiso.la
 libnetiso_la_SOURCES =
 libnetiso_la_LIBADD = \

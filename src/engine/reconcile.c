@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/drift.h"
+#include "core/flow-ids.h"
 #include "core/policy.h"
 #include "core/stamps.h"
 #include "core/state.h"
@@ -225,6 +226,11 @@ entry_record(const NetisoConfig *config, const NetisoRunning *running, const Ent
         else
                 refusal = g_strdup(e->problem); /* names the domain already */
         if (want) {
+                /* A guest keeps its flow id under one tenant (lifecycle.c). */
+                if (e->have && g_str_equal(e->have->tenant, want->tenant) &&
+                    !(e->have->uuid && want->uuid &&
+                      g_ascii_strcasecmp(e->have->uuid, want->uuid) != 0))
+                        want->flow_id = e->have->flow_id;
                 /* An unchanged record keeps its installation time. */
                 if (e->have && netiso_record_same_state(e->have, want))
                         return record_copy(e->have, config->backend);
@@ -380,11 +386,16 @@ commit(const NetisoConfig *config, GPtrArray *installed, const NetisoDesired *de
         g_autoptr(GPtrArray) written = g_ptr_array_new();
 
         for (guint i = 0; i < desired->records->len; i++) {
-                const NetisoRecord *want = g_ptr_array_index(desired->records, i);
+                NetisoRecord *want = g_ptr_array_index(desired->records, i);
                 const NetisoRecord *have = netiso_records_find(installed, want->domain);
 
                 if (have && netiso_record_same_state(have, want))
                         continue;
+                if (want->flow_id == 0 &&
+                    !netiso_flow_id_new(config->state_dir, &want->flow_id, error)) {
+                        rollback(config, installed, written);
+                        return FALSE;
+                }
                 if (!netiso_state_save(config->state_dir, want, error)) {
                         rollback(config, installed, written);
                         return FALSE;

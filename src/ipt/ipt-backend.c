@@ -43,27 +43,45 @@ netiso_ipt_load_set(const NetisoConfig *config, GPtrArray *records, const char *
         return g_steal_pointer(&set);
 }
 
-NetisoIptRuleset *
-netiso_ipt_read_table(NetisoFirewall *fw, gsize f, GError **error)
+void
+netiso_ipt_tables_clear(NetisoIptRuleset *tables[_NETISO_IPT_TABLE_MAX])
 {
-        g_autofree char *text = netiso_ipt_save(fw, netiso_ipt_families[f].save, error);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                g_clear_pointer(&tables[t], netiso_ipt_ruleset_free);
+}
 
-        if (!text)
-                return NULL;
-        return netiso_ipt_ruleset_parse(text, error);
+gboolean
+netiso_ipt_read_tables(NetisoFirewall *fw, gsize f, NetisoIptRuleset *ret[_NETISO_IPT_TABLE_MAX],
+                       GError **error)
+{
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                const char *name = netiso_ipt_table_name(t);
+                g_autofree char *text =
+                        netiso_ipt_save(fw, netiso_ipt_families[f].save, name, error);
+
+                ret[t] = text ? netiso_ipt_ruleset_parse(text, name, error) : NULL;
+                if (!ret[t]) {
+                        netiso_ipt_tables_clear(ret);
+                        return FALSE;
+                }
+        }
+        return TRUE;
 }
 
 static gboolean
 rebuild(NetisoFirewall *fw, const NetisoConfig *config, const NetisoIptSet *set, gsize f,
         GError **error)
 {
-        g_autoptr(NetisoIptRuleset) current = netiso_ipt_read_table(fw, f, error);
+        NetisoIptRuleset *current[_NETISO_IPT_TABLE_MAX] = { NULL };
         g_autoptr(GString) out = g_string_new(NULL);
+        gboolean ok;
 
-        if (!current)
+        if (!netiso_ipt_read_tables(fw, f, current, error))
                 return FALSE;
         netiso_ipt_batch_rebuild(out, config, set, netiso_ipt_families[f].family, current);
-        return netiso_ipt_restore(fw, netiso_ipt_families[f].restore, out->str, error);
+        netiso_ipt_tables_clear(current);
+        ok = netiso_ipt_restore(fw, netiso_ipt_families[f].restore, out->str, error);
+        return ok;
 }
 
 /* install: verify holds the guest's taps (its own path is re-asserted),
@@ -164,7 +182,8 @@ ipt_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 return FALSE;
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (!netiso_ipt_set_add(after, p->tap, policy->tenant, p->addresses, error))
+                if (!netiso_ipt_set_add(after, p->tap, policy->tenant, policy->flow_id,
+                                        p->addresses, error))
                         return FALSE;
                 g_ptr_array_add(verify, p->tap);
         }
@@ -214,16 +233,16 @@ ipt_purge(NetisoFirewall *fw, GError **error)
 {
         for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++) {
                 g_autofree char *save = g_find_program_in_path(netiso_ipt_families[f].save);
-                g_autoptr(NetisoIptRuleset) current = NULL;
+                NetisoIptRuleset *current[_NETISO_IPT_TABLE_MAX] = { NULL };
                 g_autoptr(GString) out = g_string_new(NULL);
 
                 /* Without the tools nothing of ours can be there. */
                 if (!save)
                         continue;
-                current = netiso_ipt_read_table(fw, f, error);
-                if (!current)
+                if (!netiso_ipt_read_tables(fw, f, current, error))
                         return FALSE;
                 netiso_ipt_batch_purge(out, current);
+                netiso_ipt_tables_clear(current);
                 if (out->len &&
                     !netiso_ipt_restore(fw, netiso_ipt_families[f].restore, out->str, error))
                         return FALSE;

@@ -24,7 +24,10 @@ extern const NetisoIptFamily netiso_ipt_families[NETISO_IPT_FAMILIES];
 NetisoIptSet *netiso_ipt_load_set(const NetisoConfig *config, GPtrArray *records,
                                   const char *domain, GError **error);
 
-/* One family's filter table as iptables-save -c prints it. */
-NetisoIptRuleset *netiso_ipt_read_table(NetisoFirewall *fw, gsize family_index, GError **error);
+/* One family's tables (ret[NetisoIptTable]) as iptables-save -c prints
+ * them; on failure none is left set. */
+gboolean netiso_ipt_read_tables(NetisoFirewall *fw, gsize family_index,
+                                NetisoIptRuleset *ret[_NETISO_IPT_TABLE_MAX], GError **error);
+void netiso_ipt_tables_clear(NetisoIptRuleset *tables[_NETISO_IPT_TABLE_MAX]);
 
 extern const NetisoBackendOps netiso_backend_ipt;

@@ -1,6 +1,7 @@
-/* Drift and status of the iptables backend: both filter tables read back
- * with iptables-save -c and compared with the full rendering of the
- * records; per-tap drop counters summed from the leaf rules that drop. */
+/* Drift and status of the iptables backend: the filter and raw tables of
+ * both families are read back with iptables-save -c and compared, chain by
+ * chain, with the full rendering of the records; the per-tap drop counters
+ * are summed from the leaf rules that drop. */
 #include "autoconfig.h"
 
 #include <string.h>
@@ -13,14 +14,22 @@
  * then counted: a flushed table should not print thousands of lines. */
 #define DRIFT_CHAINS_MAX 20
 
+/* have[family][table] */
+typedef NetisoIptRuleset *Tables[NETISO_IPT_FAMILIES][_NETISO_IPT_TABLE_MAX];
+
+static void
+clear_tables(Tables have)
+{
+        for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++)
+                netiso_ipt_tables_clear(have[f]);
+}
+
 static gboolean
-read_tables(NetisoFirewall *fw, NetisoIptRuleset *ret[NETISO_IPT_FAMILIES], GError **error)
+read_tables(NetisoFirewall *fw, Tables ret, GError **error)
 {
         for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++) {
-                ret[f] = netiso_ipt_read_table(fw, f, error);
-                if (!ret[f]) {
-                        for (gsize k = 0; k < f; k++)
-                                g_clear_pointer(&ret[k], netiso_ipt_ruleset_free);
+                if (!netiso_ipt_read_tables(fw, f, ret[f], error)) {
+                        clear_tables(ret);
                         return FALSE;
                 }
         }
@@ -123,11 +132,12 @@ check_chains(GPtrArray *drift, const char *label, const NetisoIptRuleset *want,
 }
 
 static void
-check_hooks(GPtrArray *drift, const char *label, const NetisoIptRuleset *have)
+check_hooks(GPtrArray *drift, const char *label, NetisoIptRuleset *const *have)
 {
         for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
                 g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have[netiso_ipt_hooks[h].table],
+                                                            netiso_ipt_hooks[h].builtin);
                 guint n = 0;
 
                 for (guint i = 0; rules && i < rules->len; i++)
@@ -197,25 +207,34 @@ check_taps(GPtrArray *drift, const char *label, const NetisoIptRuleset *have,
 
 static void
 check_family(GPtrArray *drift, const NetisoConfig *config, const NetisoIptSet *set, gsize f,
-             const NetisoIptRuleset *have, GPtrArray *records)
+             NetisoIptRuleset *const *have, GPtrArray *records)
 {
-        const char *label = netiso_ipt_families[f].label;
-        g_autoptr(NetisoIptRuleset) want =
-                netiso_ipt_render_full(config, set, netiso_ipt_families[f].family);
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
 
         for (guint i = 0; i < set->ports->len; i++) {
                 const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
                 g_hash_table_insert(tenants, (gpointer)p->tenant_id, p->tenant);
         }
-        check_hooks(drift, label, have);
-        check_chains(drift, label, want, have, tenants);
-        check_taps(drift, label, have, set, records);
+        check_hooks(drift, netiso_ipt_families[f].label, have);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                g_autoptr(NetisoIptRuleset) want =
+                        netiso_ipt_render_full(config, set, netiso_ipt_families[f].family, t);
+                /* "iptables", "iptables raw", ... */
+                g_autofree char *label =
+                        t == NETISO_IPT_TABLE_FILTER
+                                ? g_strdup(netiso_ipt_families[f].label)
+                                : g_strdup_printf("%s %s", netiso_ipt_families[f].label,
+                                                  netiso_ipt_table_name(t));
+
+                check_chains(drift, label, want, have[t], tenants);
+        }
+        check_taps(drift, netiso_ipt_families[f].label, have[NETISO_IPT_TABLE_FILTER], set,
+                   records);
 }
 
 static gboolean
-check_tables(const NetisoConfig *config, GPtrArray *records,
-             NetisoIptRuleset *have[NETISO_IPT_FAMILIES], GPtrArray *drift, GError **error)
+check_tables(const NetisoConfig *config, GPtrArray *records, Tables have, GPtrArray *drift,
+             GError **error)
 {
         g_autoptr(NetisoIptSet) set = netiso_ipt_load_set(config, records, NULL, error);
 
@@ -230,14 +249,13 @@ gboolean
 netiso_ipt_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                  GPtrArray *ret_drift, GError **error)
 {
-        NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
+        Tables have = { { NULL } };
         gboolean ok;
 
         if (!read_tables(fw, have, error))
                 return FALSE;
         ok = check_tables(config, records, have, ret_drift, error);
-        for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++)
-                netiso_ipt_ruleset_free(have[f]);
+        clear_tables(have);
         return ok;
 }
 
@@ -267,21 +285,42 @@ drop_reason(const char *target)
         return NETISO_DROP_BLOCKED;
 }
 
+/* Trie nodes whose leaves drop: by the source tap (*ret_from) or by the
+ * destination tap. */
+static gboolean
+is_leaf_chain(const char *chain, gboolean *ret_from)
+{
+        static const char *const from[] = { "BLXFI-", "BLXII-", "BLXPI-" };
+        static const char *const to[] = { "BLXFO-", "BLXDM-", "BLXBO-", "BLXOO-" };
+
+        *ret_from = FALSE;
+        for (gsize i = 0; i < G_N_ELEMENTS(from); i++)
+                if (g_str_has_prefix(chain, from[i])) {
+                        *ret_from = TRUE;
+                        return TRUE;
+                }
+        for (gsize i = 0; i < G_N_ELEMENTS(to); i++)
+                if (g_str_has_prefix(chain, to[i]))
+                        return TRUE;
+        return FALSE;
+}
+
 /* Drops per reason: the leaves' drops by their target (those counters
  * survive events that do not touch the tap), and the fail-closed drops of
  * the top chains (rewritten, so counted afresh, on every event). */
 static void
 count_reasons(NetisoInspection *in, const NetisoIptRuleset *have)
 {
-        const char *const tops[] = { NETISO_IPT_FWD, NETISO_IPT_IN, NETISO_IPT_OUT };
+        const char *const tops[] = { NETISO_IPT_FWD, NETISO_IPT_IN, NETISO_IPT_OUT,
+                                     NETISO_IPT_PRE };
+        gboolean from;
 
         in->reasons_counted = TRUE;
         for (guint i = 0; i < have->chains->len; i++) {
                 const char *chain = g_ptr_array_index(have->chains, i);
                 GPtrArray *rules = netiso_ipt_ruleset_rules(have, chain);
 
-                if (!g_str_has_prefix(chain, "BLXFI-") && !g_str_has_prefix(chain, "BLXII-") &&
-                    !g_str_has_prefix(chain, "BLXFO-") && !g_str_has_prefix(chain, "BLXDM-"))
+                if (!is_leaf_chain(chain, &from))
                         continue;
                 for (guint k = 0; k < rules->len; k++) {
                         const NetisoIptRule *r = g_ptr_array_index(rules, k);
@@ -317,11 +356,9 @@ count_drops(GHashTable *counts, const NetisoIptRuleset *have)
         for (guint i = 0; i < have->chains->len; i++) {
                 const char *chain = g_ptr_array_index(have->chains, i);
                 GPtrArray *rules = netiso_ipt_ruleset_rules(have, chain);
-                gboolean from =
-                        g_str_has_prefix(chain, "BLXFI-") || g_str_has_prefix(chain, "BLXII-");
+                gboolean from;
 
-                if (!from && !g_str_has_prefix(chain, "BLXFO-") &&
-                    !g_str_has_prefix(chain, "BLXDM-"))
+                if (!is_leaf_chain(chain, &from))
                         continue;
                 for (guint k = 0; k < rules->len; k++) {
                         const NetisoIptRule *r = g_ptr_array_index(rules, k);
@@ -349,11 +386,12 @@ count_drops(GHashTable *counts, const NetisoIptRuleset *have)
 }
 
 static void
-hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *have)
+hook_warnings(GPtrArray *warnings, const char *label, NetisoIptRuleset *const *have)
 {
         for (gsize h = 0; h < NETISO_IPT_HOOKS; h++) {
                 g_autofree char *spec = g_strconcat("-j ", netiso_ipt_hooks[h].ours, NULL);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(have, netiso_ipt_hooks[h].builtin);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(have[netiso_ipt_hooks[h].table],
+                                                            netiso_ipt_hooks[h].builtin);
 
                 for (guint i = 0; rules && i < rules->len; i++) {
                         if (!g_str_equal(((NetisoIptRule *)g_ptr_array_index(rules, i))->spec,
@@ -372,19 +410,21 @@ hook_warnings(GPtrArray *warnings, const char *label, const NetisoIptRuleset *ha
 }
 
 static void
-fill_inspection(NetisoInspection *in, GPtrArray *records, NetisoIptRuleset **have)
+fill_inspection(NetisoInspection *in, GPtrArray *records, Tables have)
 {
         g_autoptr(GHashTable) counts =
                 g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++) {
-                /* Present: anything of ours, in either family (reconcile
-                 * purges leftovers by it); missing parts are drift. */
-                for (guint i = 0; i < have[f]->chains->len; i++)
-                        in->objects_present |=
-                                netiso_ipt_chain_is_ours(g_ptr_array_index(have[f]->chains, i));
-                count_drops(counts, have[f]);
-                count_reasons(in, have[f]);
+                /* Present: anything of ours, in either family or table
+                 * (reconcile purges leftovers by it); missing parts are drift. */
+                for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                        for (guint i = 0; i < have[f][t]->chains->len; i++)
+                                in->objects_present |= netiso_ipt_chain_is_ours(
+                                        g_ptr_array_index(have[f][t]->chains, i));
+                        count_drops(counts, have[f][t]);
+                        count_reasons(in, have[f][t]);
+                }
                 hook_warnings(in->warnings, netiso_ipt_families[f].label, have[f]);
         }
         in->objects_intact = in->objects_present && in->problems->len == 0;
@@ -409,7 +449,7 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
                    GError **error)
 {
         g_autoptr(NetisoInspection) in = netiso_inspection_new();
-        NetisoIptRuleset *have[NETISO_IPT_FAMILIES] = { NULL };
+        Tables have = { { NULL } };
         gboolean ok;
 
         if (!read_tables(fw, have, error))
@@ -417,8 +457,7 @@ netiso_ipt_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
         ok = check_tables(config, records, have, in->problems, error);
         if (ok)
                 fill_inspection(in, records, have);
-        for (gsize f = 0; f < NETISO_IPT_FAMILIES; f++)
-                netiso_ipt_ruleset_free(have[f]);
+        clear_tables(have);
         return ok ? g_steal_pointer(&in) : NULL;
 }
 

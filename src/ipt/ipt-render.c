@@ -1,18 +1,13 @@
 /* iptables-restore input for the iptables backend: the shared chains that
- * carry the configuration, the full table (rebuild), an event's delta, and
- * the purge. Rules are written exactly as iptables-save prints them. */
+ * carry the configuration, the full tables (rebuild) and the purge (an
+ * event's delta: ipt-delta.c). Rules are written exactly as iptables-save
+ * prints them. */
 #include "autoconfig.h"
 
 #include <string.h>
 
 #include "core/policy.h"
 #include "ipt/ipt-render.h"
-
-const NetisoIptHook netiso_ipt_hooks[NETISO_IPT_HOOKS] = {
-        { "FORWARD", NETISO_IPT_FWD },
-        { "INPUT", NETISO_IPT_IN },
-        { "OUTPUT", NETISO_IPT_OUT },
-};
 
 char *
 netiso_ipt_ifname_pattern(const char *pattern)
@@ -91,10 +86,14 @@ drop_chain(NetisoIptRuleset *rs, const NetisoConfig *config, const char *chain, 
 }
 
 /* After an installed guest's dispatch comes the fail-closed drop for
- * guest-like names nobody installed, as in table inet blixard. */
+ * guest-like names nobody installed, as in table inet blixard. Forwarded
+ * packets towards a guest first pass BLXBO-: addressed to the guest, and
+ * a tracked one bound to it (its flow's other end is checked by the
+ * "from" trie's leaf). */
 static void
 top_chains(NetisoIptRuleset *rs, const NetisoConfig *config)
 {
+        add(rs, NETISO_IPT_FWD, "-j BLXBO-");
         add(rs, NETISO_IPT_FWD, "-j BLXFI-");
         add_patterns(rs, config, NETISO_IPT_FWD, "-i", "DROP");
         add(rs, NETISO_IPT_FWD, "-j BLXFO-");
@@ -113,8 +112,8 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
 {
         const char *est = "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT";
         const char *invalid = "-m conntrack --ctstate INVALID -j RETURN";
-        const char *const chains[] = { NETISO_IPT_ND, NETISO_IPT_HOST, NETISO_IPT_TO,
-                                       NETISO_IPT_PEER, NETISO_IPT_REST };
+        const char *const chains[] = { NETISO_IPT_ND,   NETISO_IPT_HOST, NETISO_IPT_TO,
+                                       NETISO_IPT_PEER, NETISO_IPT_EST,  NETISO_IPT_REST };
 
         for (gsize i = family == NETISO_FAMILY_IPV6 ? 0 : 1; i < G_N_ELEMENTS(chains); i++)
                 netiso_ipt_ruleset_add_chain(rs, chains[i]);
@@ -146,6 +145,13 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
                 add(rs, NETISO_IPT_PEER, "-j ACCEPT");
         }
 
+        /* A bound flow of a guest (its leaf checked): towards an installed
+         * tap, BLXOO- checks that end and accepts; towards a guest-like tap
+         * nobody installed it is refused; anywhere else it passes. */
+        add(rs, NETISO_IPT_EST, "-j BLXOO-");
+        add_patterns(rs, config, NETISO_IPT_EST, "-o", "RETURN");
+        add(rs, NETISO_IPT_EST, "-j ACCEPT");
+
         add_cidrs(rs, NETISO_IPT_REST, config->cluster_networks, family, "RETURN");
         if (r->peers == NETISO_PEERS_ALL)
                 add(rs, NETISO_IPT_REST, "-j BLXOO-");
@@ -162,12 +168,31 @@ policy_chains(NetisoIptRuleset *rs, const NetisoConfig *config, const NetisoRule
                 add(rs, NETISO_IPT_REST, "-j ACCEPT");
 }
 
-/* The chains every event rewrites: they carry the configuration. */
+/* The raw table's: anti-spoofing before routing (BLXPI-), and the
+ * fail-closed drop for guest-like taps nobody installed. */
 static NetisoIptRuleset *
-render_shared(const NetisoConfig *config, NetisoFamily family)
+render_raw_shared(const NetisoConfig *config)
 {
         NetisoIptRuleset *rs = netiso_ipt_ruleset_new();
-        g_autoptr(NetisoRules) r = netiso_rules_new(config);
+
+        netiso_ipt_ruleset_add_chain(rs, NETISO_IPT_PRE);
+        add(rs, NETISO_IPT_PRE, "-j BLXPI-");
+        add_patterns(rs, config, NETISO_IPT_PRE, "-i", "DROP");
+        drop_chain(rs, config, NETISO_IPT_SPOOF, "spoofed");
+        return rs;
+}
+
+/* The chains every event rewrites: they carry the configuration. */
+NetisoIptRuleset *
+netiso_ipt_render_shared(const NetisoConfig *config, NetisoFamily family, NetisoIptTable table)
+{
+        NetisoIptRuleset *rs;
+        g_autoptr(NetisoRules) r = NULL;
+
+        if (table == NETISO_IPT_TABLE_RAW)
+                return render_raw_shared(config);
+        rs = netiso_ipt_ruleset_new();
+        r = netiso_rules_new(config);
 
         netiso_ipt_ruleset_add_chain(rs, NETISO_IPT_FWD);
         netiso_ipt_ruleset_add_chain(rs, NETISO_IPT_IN);
@@ -182,8 +207,8 @@ render_shared(const NetisoConfig *config, NetisoFamily family)
 
 /* BLXDM- holds only the installed taps that no guest pattern covers: BLX-REST
  * refuses the others by pattern, which keeps that nested trie shallow. */
-static NetisoIptSet *
-unpatterned(const NetisoConfig *config, const NetisoIptSet *set)
+NetisoIptSet *
+netiso_ipt_unpatterned(const NetisoConfig *config, const NetisoIptSet *set)
 {
         NetisoIptSet *sub = netiso_ipt_set_new();
 
@@ -191,7 +216,8 @@ unpatterned(const NetisoConfig *config, const NetisoIptSet *set)
         for (guint i = 0; i < set->ports->len; i++) {
                 const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
                 if (!netiso_config_is_guest_like_ifname(config, p->tap))
-                        (void)netiso_ipt_set_add(sub, p->tap, p->tenant, p->addresses, NULL);
+                        (void)netiso_ipt_set_add(sub, p->tap, p->tenant, p->flow_id, p->addresses,
+                                                 NULL);
         }
         (void)netiso_ipt_set_finish(sub, NULL);
         return sub;
@@ -221,14 +247,18 @@ render_trie(NetisoIptRuleset *rs, const NetisoIptSet *set, NetisoIptTrie trie, c
 }
 
 NetisoIptRuleset *
-netiso_ipt_render_full(const NetisoConfig *config, const NetisoIptSet *set, NetisoFamily family)
+netiso_ipt_render_full(const NetisoConfig *config, const NetisoIptSet *set, NetisoFamily family,
+                       NetisoIptTable table)
 {
-        NetisoIptRuleset *rs = render_shared(config, family);
+        NetisoIptRuleset *rs = netiso_ipt_render_shared(config, family, table);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(NetisoIptSet) dm = unpatterned(config, set);
+        g_autoptr(NetisoIptSet) dm = netiso_ipt_unpatterned(config, set);
 
         for (int t = 0; t < NETISO_IPT_TRIE_TENANT; t++)
-                render_trie(rs, t == NETISO_IPT_TRIE_BLOCK_TO ? dm : set, t, NULL, family);
+                if (netiso_ipt_trie_table(t) == table)
+                        render_trie(rs, t == NETISO_IPT_TRIE_BLOCK_TO ? dm : set, t, NULL, family);
+        if (table != NETISO_IPT_TABLE_FILTER)
+                return rs;
         for (guint i = 0; i < set->ports->len; i++) {
                 const NetisoIptPort *p = g_ptr_array_index(set->ports, i);
                 g_autoptr(NetisoIptSet) own = NULL;
@@ -247,294 +277,14 @@ netiso_ipt_render_full(const NetisoConfig *config, const NetisoIptSet *set, Neti
         return rs;
 }
 
-/* ---- one event ---- */
-
-/* Sections of a delta batch, in the order they must run: create chains
- * before rules jump to them, delete chains after nothing refers to them. */
-typedef struct {
-        GString *create;
-        GString *remove;
-        GString *add;
-        GString *flush;
-        GString *destroy;
-} Delta;
-
-static void
-lines_to(GString *out, const char *verb, const char *chain, const char *item)
-{
-        g_auto(GStrv) lines = g_strsplit(item, "\n", -1);
-
-        for (guint i = 0; lines[i]; i++)
-                g_string_append_printf(out, "%s %s %s\n", verb, chain, lines[i]);
-}
-
-static gboolean
-has_item(const GPtrArray *items, const NetisoIptItem *item)
-{
-        for (guint i = 0; items && i < items->len; i++)
-                if (g_str_equal(((NetisoIptItem *)g_ptr_array_index(items, i))->rules, item->rules))
-                        return TRUE;
-        return FALSE;
-}
-
-static gboolean
-leads_to_any(const NetisoIptItem *item, const GPtrArray *taps)
-{
-        for (guint i = 0; taps && i < taps->len; i++)
-                if (netiso_ipt_item_leads_to(item, g_ptr_array_index(taps, i)))
-                        return TRUE;
-        return FALSE;
-}
-
-/* A changed item is removed whole and appended whole, so a leaf's rules
- * stay together and in order. Items of other taps are left alone, and so
- * are their counters. Items on the way to a verified tap are deleted and
- * appended again even when unchanged: the strict delete fails if someone
- * removed them, and the rebuild that follows repairs everything. */
-static void
-diff_node(Delta *d, const char *chain, const GPtrArray *before, const GPtrArray *after,
-          const GPtrArray *verify)
-{
-        if (!before && !after)
-                return;
-        if (!after) {
-                g_string_append_printf(d->flush, "-F %s\n", chain);
-                g_string_append_printf(d->destroy, "-X %s\n", chain);
-                return;
-        }
-        if (!before)
-                g_string_append_printf(d->create, "-N %s\n", chain);
-        for (guint i = 0; before && i < before->len; i++) {
-                const NetisoIptItem *item = g_ptr_array_index(before, i);
-                if (!has_item(after, item) || leads_to_any(item, verify))
-                        lines_to(d->remove, "-D", chain, item->rules);
-        }
-        for (guint i = 0; i < after->len; i++) {
-                const NetisoIptItem *item = g_ptr_array_index(after, i);
-                if (!has_item(before, item) || leads_to_any(item, verify))
-                        lines_to(d->add, "-A", chain, item->rules);
-        }
-}
-
-/* Every prefix of a changed tap, the empty one included: only those nodes
- * can change when the tap comes or goes. */
-static void
-add_prefixes(GPtrArray *prefixes, GHashTable *seen, const char *tap)
-{
-        for (gsize n = 0; n <= strlen(tap); n++) {
-                char *p = g_strndup(tap, n);
-
-                if (g_hash_table_contains(seen, p)) {
-                        g_free(p);
-                        continue;
-                }
-                g_hash_table_add(seen, p);
-                g_ptr_array_add(prefixes, p);
-        }
-}
-
-/* A link that comes or goes means its child node is created or destroyed,
- * even when no changed tap is under it (a node's shape depends on all of its
- * taps): follow such links, so the child is diffed too. */
-static void
-follow_new_links(GPtrArray *work, GHashTable *seen, const GPtrArray *items, const GPtrArray *other)
-{
-        for (guint i = 0; items && i < items->len; i++) {
-                const NetisoIptItem *item = g_ptr_array_index(items, i);
-
-                if (!item->link || has_item(other, item) || g_hash_table_contains(seen, item->name))
-                        continue;
-                g_hash_table_add(seen, g_strdup(item->name));
-                g_ptr_array_add(work, g_strdup(item->name));
-        }
-}
-
-static void
-diff_trie(Delta *d, const NetisoIptSet *before, const NetisoIptSet *after, NetisoIptTrie trie,
-          const char *id, const GPtrArray *prefixes, const GPtrArray *verify, NetisoFamily family)
-{
-        g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-
-        for (guint i = 0; i < prefixes->len; i++) {
-                const char *prefix = g_ptr_array_index(prefixes, i);
-
-                if (g_hash_table_contains(seen, prefix))
-                        continue;
-                g_hash_table_add(seen, g_strdup(prefix));
-                g_ptr_array_add(work, g_strdup(prefix));
-        }
-        for (guint i = 0; i < work->len; i++) {
-                const char *prefix = g_ptr_array_index(work, i);
-                g_autoptr(GPtrArray) b = netiso_ipt_node_items(before, trie, prefix, family);
-                g_autoptr(GPtrArray) a = netiso_ipt_node_items(after, trie, prefix, family);
-                g_autofree char *chain = netiso_ipt_node_chain(trie, id, prefix);
-
-                diff_node(d, chain, b, a, verify);
-                follow_new_links(work, seen, a, b);
-                follow_new_links(work, seen, b, a);
-        }
-}
-
-static void
-diff_tenant(Delta *d, const NetisoIptSet *before, const NetisoIptSet *after, const char *id,
-            const GPtrArray *changed, const GPtrArray *verify, NetisoFamily family)
-{
-        g_autoptr(NetisoIptSet) b = netiso_ipt_set_tenant(before, id);
-        g_autoptr(NetisoIptSet) a = netiso_ipt_set_tenant(after, id);
-        g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autofree char *head = netiso_ipt_tenant_head(id);
-        g_autoptr(GPtrArray) rules = NULL;
-        gboolean verified = FALSE;
-
-        for (guint i = 0; i < changed->len; i++) {
-                const char *tap = g_ptr_array_index(changed, i);
-                if (netiso_ipt_set_lookup(b, tap) || netiso_ipt_set_lookup(a, tap))
-                        add_prefixes(prefixes, seen, tap);
-        }
-        for (guint i = 0; verify && i < verify->len; i++) {
-                const char *tap = g_ptr_array_index(verify, i);
-                if (netiso_ipt_set_lookup(a, tap)) {
-                        add_prefixes(prefixes, seen, tap);
-                        verified = TRUE;
-                }
-        }
-        if (a->ports->len > 0)
-                rules = netiso_ipt_tenant_head_rules(g_ptr_array_index(a->ports, 0));
-        if (b->ports->len == 0 && a->ports->len > 0) {
-                g_string_append_printf(d->create, "-N %s\n", head);
-        } else if (b->ports->len > 0 && a->ports->len == 0) {
-                g_string_append_printf(d->flush, "-F %s\n", head);
-                g_string_append_printf(d->destroy, "-X %s\n", head);
-        } else if (verified) {
-                for (guint k = 0; k < rules->len; k++)
-                        lines_to(d->remove, "-D", head, g_ptr_array_index(rules, k));
-        }
-        for (guint k = 0; a->ports->len > 0 && (b->ports->len == 0 || verified) && k < rules->len;
-             k++)
-                lines_to(d->add, "-A", head, g_ptr_array_index(rules, k));
-        diff_trie(d, b, a, NETISO_IPT_TRIE_TENANT, id, prefixes, verify, family);
-}
-
-static gint
-compare_strings(gconstpointer a, gconstpointer b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Taps whose rules differ between before and after, sorted; their tenants
- * in ret_ids. */
-static GPtrArray *
-changed_taps(const NetisoIptSet *before, const NetisoIptSet *after, GPtrArray *ret_ids)
-{
-        GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);
-        const NetisoIptSet *sets[] = { before, after };
-
-        for (gsize s = 0; s < G_N_ELEMENTS(sets); s++) {
-                for (guint i = 0; i < sets[s]->ports->len; i++) {
-                        const NetisoIptPort *p = g_ptr_array_index(sets[s]->ports, i);
-                        const NetisoIptPort *q = netiso_ipt_set_lookup(sets[1 - s], p->tap);
-
-                        if (q && netiso_ipt_port_equal(p, q))
-                                continue;
-                        if (!g_ptr_array_find_with_equal_func(changed, p->tap, g_str_equal, NULL))
-                                g_ptr_array_add(changed, g_strdup(p->tap));
-                        if (!g_ptr_array_find_with_equal_func(ret_ids, p->tenant_id, g_str_equal,
-                                                              NULL))
-                                g_ptr_array_add(ret_ids, g_strdup(p->tenant_id));
-                }
-        }
-        g_ptr_array_sort(changed, compare_strings);
-        g_ptr_array_sort(ret_ids, compare_strings);
-        return changed;
-}
-
-static void
-declare_chains(GString *out, const NetisoIptRuleset *rs)
-{
-        for (guint i = 0; i < rs->chains->len; i++)
-                g_string_append_printf(out, ":%s - [0:0]\n",
-                                       (const char *)g_ptr_array_index(rs->chains, i));
-}
-
-static void
-append_rules(GString *out, const NetisoIptRuleset *rs)
-{
-        for (guint i = 0; i < rs->chains->len; i++) {
-                const char *chain = g_ptr_array_index(rs->chains, i);
-                GPtrArray *rules = netiso_ipt_ruleset_rules(rs, chain);
-
-                for (guint k = 0; k < rules->len; k++)
-                        g_string_append_printf(
-                                out, "-A %s %s\n", chain,
-                                ((NetisoIptRule *)g_ptr_array_index(rules, k))->spec);
-        }
-}
-
-void
-netiso_ipt_batch_event(GString *out, const NetisoConfig *config, const NetisoIptSet *before,
-                       const NetisoIptSet *after, const GPtrArray *verify, NetisoFamily family,
-                       gboolean move_hooks)
-{
-        g_autoptr(NetisoIptRuleset) shared = render_shared(config, family);
-        g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GPtrArray) changed = changed_taps(before, after, ids);
-        g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(NetisoIptSet) before_dm = unpatterned(config, before);
-        g_autoptr(NetisoIptSet) after_dm = unpatterned(config, after);
-        Delta d = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL), g_string_new(NULL),
-                    g_string_new(NULL) };
-
-        for (guint i = 0; i < changed->len; i++)
-                add_prefixes(prefixes, seen, g_ptr_array_index(changed, i));
-        for (guint i = 0; verify && i < verify->len; i++) {
-                const NetisoIptPort *p = netiso_ipt_set_lookup(after, g_ptr_array_index(verify, i));
-                add_prefixes(prefixes, seen, g_ptr_array_index(verify, i));
-                if (p && !g_ptr_array_find_with_equal_func(ids, p->tenant_id, g_str_equal, NULL))
-                        g_ptr_array_add(ids, g_strdup(p->tenant_id));
-        }
-        g_ptr_array_sort(prefixes, compare_strings);
-        g_ptr_array_sort(ids, compare_strings);
-        for (int t = 0; t < NETISO_IPT_TRIE_TENANT; t++) {
-                if (t == NETISO_IPT_TRIE_BLOCK_TO)
-                        diff_trie(&d, before_dm, after_dm, t, NULL, prefixes, verify, family);
-                else
-                        diff_trie(&d, before, after, t, NULL, prefixes, verify, family);
-        }
-        for (guint i = 0; i < ids->len; i++)
-                diff_tenant(&d, before, after, g_ptr_array_index(ids, i), changed, verify, family);
-
-        g_string_append(out, "*filter\n");
-        /* Declaring a chain with --noflush empties it (or creates it): the
-         * shared chains are rewritten whole, within the same transaction. */
-        declare_chains(out, shared);
-        g_string_append(out, d.create->str);
-        g_string_append(out, d.remove->str);
-        append_rules(out, shared);
-        g_string_append(out, d.add->str);
-        g_string_append(out, d.flush->str);
-        g_string_append(out, d.destroy->str);
-        for (gsize i = 0; move_hooks && i < NETISO_IPT_HOOKS; i++)
-                g_string_append_printf(out, "-D %s -j %s\n-I %s 1 -j %s\n",
-                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours,
-                                       netiso_ipt_hooks[i].builtin, netiso_ipt_hooks[i].ours);
-        g_string_append(out, "COMMIT\n");
-        g_string_free(d.create, /* free_segment */ TRUE);
-        g_string_free(d.remove, /* free_segment */ TRUE);
-        g_string_free(d.add, /* free_segment */ TRUE);
-        g_string_free(d.flush, /* free_segment */ TRUE);
-        g_string_free(d.destroy, /* free_segment */ TRUE);
-}
-
 /* ---- whole table ---- */
 
 static gboolean
-is_hook(const char *chain, const char *spec)
+is_hook(NetisoIptTable table, const char *chain, const char *spec)
 {
         for (gsize i = 0; i < NETISO_IPT_HOOKS; i++)
-                if (g_str_equal(chain, netiso_ipt_hooks[i].builtin) &&
+                if (netiso_ipt_hooks[i].table == table &&
+                    g_str_equal(chain, netiso_ipt_hooks[i].builtin) &&
                     g_str_has_prefix(spec, "-j ") &&
                     g_str_equal(spec + 3, netiso_ipt_hooks[i].ours))
                         return TRUE;
@@ -544,7 +294,7 @@ is_hook(const char *chain, const char *spec)
 /* Delete the rules of chains that are not ours which jump to a chain that
  * is going away, and every hook (the rebuild inserts them again). */
 static void
-unhook(GString *out, const NetisoIptRuleset *current, GHashTable *going)
+unhook(GString *out, const NetisoIptRuleset *current, GHashTable *going, NetisoIptTable table)
 {
         for (guint i = 0; i < current->chains->len; i++) {
                 const char *chain = g_ptr_array_index(current->chains, i);
@@ -556,7 +306,7 @@ unhook(GString *out, const NetisoIptRuleset *current, GHashTable *going)
                         const char *spec = ((NetisoIptRule *)g_ptr_array_index(rules, k))->spec;
                         g_autofree char *target = netiso_ipt_rule_target(spec);
 
-                        if (is_hook(chain, spec) ||
+                        if (is_hook(table, chain, spec) ||
                             (target && g_hash_table_contains(going, target)))
                                 g_string_append_printf(out, "-D %s %s\n", chain, spec);
                 }
@@ -565,7 +315,7 @@ unhook(GString *out, const NetisoIptRuleset *current, GHashTable *going)
 
 static void
 batch_replace(GString *out, const NetisoIptRuleset *desired, const NetisoIptRuleset *current,
-              gboolean hook)
+              gboolean hook, NetisoIptTable table)
 {
         g_autoptr(GHashTable) going = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(GString) destroy = g_string_new(NULL);
@@ -580,36 +330,42 @@ batch_replace(GString *out, const NetisoIptRuleset *desired, const NetisoIptRule
         }
         if (!hook && desired->chains->len == 0 && g_hash_table_size(going) == 0)
                 return;
-        g_string_append(out, "*filter\n");
-        declare_chains(out, desired);
+        g_string_append_printf(out, "*%s\n", netiso_ipt_table_name(table));
+        netiso_ipt_ruleset_write_chains(out, desired);
         for (guint i = 0; current && i < current->chains->len; i++) {
                 const char *chain = g_ptr_array_index(current->chains, i);
                 if (g_hash_table_contains(going, chain))
                         g_string_append_printf(out, ":%s - [0:0]\n", chain);
         }
         if (current)
-                unhook(out, current, going);
-        append_rules(out, desired);
+                unhook(out, current, going, table);
+        netiso_ipt_ruleset_write_rules(out, desired);
         g_string_append(out, destroy->str);
         for (gsize i = 0; hook && i < NETISO_IPT_HOOKS; i++)
-                g_string_append_printf(out, "-I %s 1 -j %s\n", netiso_ipt_hooks[i].builtin,
-                                       netiso_ipt_hooks[i].ours);
+                if (netiso_ipt_hooks[i].table == table)
+                        g_string_append_printf(out, "-I %s 1 -j %s\n", netiso_ipt_hooks[i].builtin,
+                                               netiso_ipt_hooks[i].ours);
         g_string_append(out, "COMMIT\n");
 }
 
 void
 netiso_ipt_batch_rebuild(GString *out, const NetisoConfig *config, const NetisoIptSet *set,
-                         NetisoFamily family, const NetisoIptRuleset *current)
+                         NetisoFamily family, NetisoIptRuleset *const *current)
 {
-        g_autoptr(NetisoIptRuleset) desired = netiso_ipt_render_full(config, set, family);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                g_autoptr(NetisoIptRuleset) desired =
+                        netiso_ipt_render_full(config, set, family, t);
 
-        batch_replace(out, desired, current, /* hook */ TRUE);
+                batch_replace(out, desired, current ? current[t] : NULL, /* hook */ TRUE, t);
+        }
 }
 
 void
-netiso_ipt_batch_purge(GString *out, const NetisoIptRuleset *current)
+netiso_ipt_batch_purge(GString *out, NetisoIptRuleset *const *current)
 {
-        g_autoptr(NetisoIptRuleset) none = netiso_ipt_ruleset_new();
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                g_autoptr(NetisoIptRuleset) none = netiso_ipt_ruleset_new();
 
-        batch_replace(out, none, current, /* hook */ FALSE);
+                batch_replace(out, none, current[t], /* hook */ FALSE, t);
+        }
 }

@@ -58,9 +58,9 @@ netiso_ipt_restore(NetisoFirewall *fw, const char *program, const char *text, GE
 }
 
 char *
-netiso_ipt_save(NetisoFirewall *fw, const char *program, GError **error)
+netiso_ipt_save(NetisoFirewall *fw, const char *program, const char *table, GError **error)
 {
-        const char *argv[] = { program, "-t", "filter", "-c", NULL };
+        const char *argv[] = { program, "-t", table, "-c", NULL };
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;
         g_autoptr(GError) local = NULL;

@@ -11,6 +11,6 @@
 gboolean netiso_ipt_restore(NetisoFirewall *fw, const char *program, const char *text,
                             GError **error);
 
-/* The filter table as "PROGRAM -t filter -c" prints it (iptables-save,
+/* One table as "PROGRAM -t TABLE -c" prints it (iptables-save,
  * ip6tables-save). Capture mode returns an empty string. */
-char *netiso_ipt_save(NetisoFirewall *fw, const char *program, GError **error);
+char *netiso_ipt_save(NetisoFirewall *fw, const char *program, const char *table, GError **error);

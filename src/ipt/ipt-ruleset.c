@@ -9,6 +9,19 @@
 #include "ipt/ipt-ruleset.h"
 #include "util/error.h"
 
+const NetisoIptHook netiso_ipt_hooks[NETISO_IPT_HOOKS] = {
+        { NETISO_IPT_TABLE_FILTER, "FORWARD", NETISO_IPT_FWD },
+        { NETISO_IPT_TABLE_FILTER, "INPUT", NETISO_IPT_IN },
+        { NETISO_IPT_TABLE_FILTER, "OUTPUT", NETISO_IPT_OUT },
+        { NETISO_IPT_TABLE_RAW, "PREROUTING", NETISO_IPT_PRE },
+};
+
+const char *
+netiso_ipt_table_name(NetisoIptTable table)
+{
+        return table == NETISO_IPT_TABLE_RAW ? "raw" : "filter";
+}
+
 static void
 rule_free(gpointer data)
 {
@@ -108,26 +121,26 @@ parse_rule(NetisoIptRuleset *rs, const char *line)
 }
 
 NetisoIptRuleset *
-netiso_ipt_ruleset_parse(const char *text, GError **error)
+netiso_ipt_ruleset_parse(const char *text, const char *table, GError **error)
 {
         g_autoptr(NetisoIptRuleset) rs = netiso_ipt_ruleset_new();
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-        gboolean in_filter = FALSE;
+        gboolean in_table = FALSE;
 
         for (guint i = 0; lines[i]; i++) {
                 const char *line = lines[i];
 
                 if (*line == '*') {
-                        in_filter = g_str_equal(line, "*filter");
+                        in_table = g_str_equal(line + 1, table);
                 } else if (g_str_equal(line, "COMMIT")) {
-                        in_filter = FALSE;
+                        in_table = FALSE;
                 } else if (strstr(line, "is incompatible, use 'nft' tool")) {
                         /* iptables-nft cannot show rules that nft added to its table. */
-                        g_set_error(
-                                error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
-                                "iptables-save: the filter table holds rules only nft can show");
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
+                                    "iptables-save: the %s table holds rules only nft can show",
+                                    table);
                         return NULL;
-                } else if (!in_filter || *line == '#' || *line == '\0') {
+                } else if (!in_table || *line == '#' || *line == '\0') {
                         continue;
                 } else if (*line == ':') {
                         g_autofree char *chain = g_strndup(line + 1, strcspn(line + 1, " "));
@@ -157,7 +170,8 @@ gboolean
 netiso_ipt_chain_is_ours(const char *chain)
 {
         static const char *const prefixes[] = {
-                "BLIXARD_VM_", "BLX-", "BLXFI-", "BLXII-", "BLXFO-", "BLXOO-", "BLXDM-",
+                "BLIXARD_VM_", "BLX-",   "BLXFI-", "BLXII-", "BLXFO-",
+                "BLXOO-",      "BLXDM-", "BLXBO-", "BLXPI-",
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++)
@@ -181,4 +195,26 @@ netiso_ipt_rule_target(const char *spec)
                         return g_strndup(p + 3, strcspn(p + 3, " "));
         }
         return NULL;
+}
+
+void
+netiso_ipt_ruleset_write_chains(GString *out, const NetisoIptRuleset *rs)
+{
+        for (guint i = 0; i < rs->chains->len; i++)
+                g_string_append_printf(out, ":%s - [0:0]\n",
+                                       (const char *)g_ptr_array_index(rs->chains, i));
+}
+
+void
+netiso_ipt_ruleset_write_rules(GString *out, const NetisoIptRuleset *rs)
+{
+        for (guint i = 0; i < rs->chains->len; i++) {
+                const char *chain = g_ptr_array_index(rs->chains, i);
+                GPtrArray *rules = netiso_ipt_ruleset_rules(rs, chain);
+
+                for (guint k = 0; k < rules->len; k++)
+                        g_string_append_printf(
+                                out, "-A %s %s\n", chain,
+                                ((NetisoIptRule *)g_ptr_array_index(rules, k))->spec);
+        }
 }

@@ -28,6 +28,7 @@ port_copy(const NetisoIptPort *port)
         copy->tap = g_strdup(port->tap);
         copy->tenant = g_strdup(port->tenant);
         memcpy(copy->tenant_id, port->tenant_id, sizeof(copy->tenant_id));
+        copy->flow_id = port->flow_id;
         copy->addresses = g_array_copy(port->addresses);
         return copy;
 }
@@ -71,8 +72,8 @@ netiso_ipt_tenant_id(const char *tenant, char ret_id[NETISO_IPT_TENANT_ID_LEN + 
 }
 
 gboolean
-netiso_ipt_set_add(NetisoIptSet *set, const char *tap, const char *tenant, const GArray *addresses,
-                   GError **error)
+netiso_ipt_set_add(NetisoIptSet *set, const char *tap, const char *tenant, guint16 flow_id,
+                   const GArray *addresses, GError **error)
 {
         g_autofree char *tenant_problem = netiso_tenant_name_problem(tenant);
         const char *tap_problem = netiso_ifname_problem(tap);
@@ -90,6 +91,7 @@ netiso_ipt_set_add(NetisoIptSet *set, const char *tap, const char *tenant, const
         port->tap = g_strdup(tap);
         port->tenant = g_strdup(tenant);
         netiso_ipt_tenant_id(tenant, port->tenant_id);
+        port->flow_id = flow_id;
         port->addresses = g_array_copy((GArray *)addresses);
         g_ptr_array_add(set->ports, port);
         set->finished = FALSE;
@@ -101,7 +103,8 @@ netiso_ipt_set_add_record(NetisoIptSet *set, const NetisoRecord *record, GError 
 {
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(record->ports, i);
-                if (!netiso_ipt_set_add(set, p->tap, record->tenant, p->addresses, error))
+                if (!netiso_ipt_set_add(set, p->tap, record->tenant, record->flow_id, p->addresses,
+                                        error))
                         return FALSE;
         }
         return TRUE;
@@ -204,7 +207,8 @@ netiso_ipt_set_tenant(const NetisoIptSet *set, const char *tenant_id)
 gboolean
 netiso_ipt_port_equal(const NetisoIptPort *a, const NetisoIptPort *b)
 {
-        if (!g_str_equal(a->tenant, b->tenant) || a->addresses->len != b->addresses->len)
+        if (!g_str_equal(a->tenant, b->tenant) || a->flow_id != b->flow_id ||
+            a->addresses->len != b->addresses->len)
                 return FALSE;
         for (guint i = 0; i < a->addresses->len; i++)
                 if (!netiso_cidr_equal(&g_array_index(a->addresses, NetisoCidr, i),
@@ -218,8 +222,15 @@ netiso_ipt_port_equal(const NetisoIptPort *a, const NetisoIptPort *b)
 static const char *const trie_prefix[] = {
         [NETISO_IPT_TRIE_FWD_FROM] = "BLXFI-", [NETISO_IPT_TRIE_HOST_FROM] = "BLXII-",
         [NETISO_IPT_TRIE_FWD_TO] = "BLXFO-",   [NETISO_IPT_TRIE_ACCEPT_TO] = "BLXOO-",
-        [NETISO_IPT_TRIE_BLOCK_TO] = "BLXDM-",
+        [NETISO_IPT_TRIE_BLOCK_TO] = "BLXDM-", [NETISO_IPT_TRIE_BIND_TO] = "BLXBO-",
+        [NETISO_IPT_TRIE_PRE_FROM] = "BLXPI-",
 };
+
+NetisoIptTable
+netiso_ipt_trie_table(NetisoIptTrie trie)
+{
+        return trie == NETISO_IPT_TRIE_PRE_FROM ? NETISO_IPT_TABLE_RAW : NETISO_IPT_TABLE_FILTER;
+}
 
 char *
 netiso_ipt_node_chain(NetisoIptTrie trie, const char *tenant_id, const char *prefix)
@@ -243,12 +254,14 @@ netiso_ipt_tenant_head_rules(const NetisoIptPort *port)
         GPtrArray *rules = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *root = netiso_ipt_node_chain(NETISO_IPT_TRIE_TENANT, port->tenant_id, "");
 
-        /* Antispoofing ran in the tap's leaf; the order after it is the
-         * nftables backend's from_guest. The comment maps the id back to
-         * the tenant for people reading iptables-save. Not RELATED: a guest
-         * could forge ICMP errors about another tenant's connection; they
-         * are judged like new packets. */
-        g_ptr_array_add(rules, g_strdup("-m conntrack --ctstate ESTABLISHED -j ACCEPT"));
+        /* Antispoofing and the flow's binding ran in the tap's leaf; the
+         * order after it is the nftables backend's from_guest. A bound flow
+         * (related packets included: the leaf proved that the connection
+         * they quote is the guest's own) goes on to BLX-EST, which checks
+         * where it goes. The comment maps the id back to the tenant for
+         * people reading iptables-save. */
+        g_ptr_array_add(rules,
+                        g_strdup("-m conntrack --ctstate RELATED,ESTABLISHED -g " NETISO_IPT_EST));
         g_ptr_array_add(rules, g_strdup("-m conntrack --ctstate INVALID -j RETURN"));
         g_ptr_array_add(rules, g_strdup_printf("-m comment --comment \"tenant %s\" -j %s",
                                                port->tenant, root));
@@ -261,7 +274,8 @@ netiso_ipt_tenant_head_rules(const NetisoIptPort *port)
 static gboolean
 by_input(NetisoIptTrie trie)
 {
-        return trie == NETISO_IPT_TRIE_FWD_FROM || trie == NETISO_IPT_TRIE_HOST_FROM;
+        return trie == NETISO_IPT_TRIE_FWD_FROM || trie == NETISO_IPT_TRIE_HOST_FROM ||
+               trie == NETISO_IPT_TRIE_PRE_FROM;
 }
 
 static void
@@ -291,6 +305,39 @@ netiso_ipt_item_leads_to(const NetisoIptItem *item, const char *tap)
         return item->link ? g_str_has_prefix(tap, item->name) : g_str_equal(tap, item->name);
 }
 
+/* The binding of a tap's flows (DEVELOPERS.md): a connection's mark holds
+ * its originator's flow id in the upper half and its responder's in the
+ * lower half, set from the first packet's taps. A tracked packet from the
+ * tap must carry the tap's id in the half of its direction, one towards
+ * the tap in the other half; anything else is another install's flow.
+ * host_errors lets related packets through towards the tap in the reply
+ * direction (BLXOO-, reached from OUTPUT after BLXBO- for forwarded ones):
+ * the host's own ICMP errors about a guest's packet it never forwarded
+ * (TTL 1, no route, too big) quote a connection nobody marked. */
+static void
+bind_rules(GString *out, const NetisoIptPort *p, gboolean from, gboolean host_errors)
+{
+        const char *dir = from ? "-i" : "-o";
+        const char *drop = from ? NETISO_IPT_BLOCK : NETISO_IPT_INBOUND;
+        guint32 upper = (guint32)p->flow_id << 16, lower = p->flow_id;
+        guint32 own = from ? upper : lower, other = from ? lower : upper;
+        const char *own_mask = from ? "0xffff0000" : "0xffff";
+        const char *other_mask = from ? "0xffff" : "0xffff0000";
+
+        g_string_append_printf(out,
+                               "%s %s -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x%x/%s\n",
+                               dir, p->tap, own, own_mask);
+        g_string_append_printf(
+                out,
+                "%s %s -m conntrack --ctstate RELATED,ESTABLISHED --ctdir ORIGINAL -m connmark ! --mark 0x%x/%s -j %s\n",
+                dir, p->tap, own, own_mask, drop);
+        g_string_append_printf(
+                out,
+                "%s %s -m conntrack --ctstate %s --ctdir REPLY -m connmark ! --mark 0x%x/%s -j %s\n",
+                dir, p->tap, host_errors ? "ESTABLISHED" : "RELATED,ESTABLISHED", other, other_mask,
+                drop);
+}
+
 /* The rules one tap gets in a node: for the "from" tries its source
  * addresses (anything else is spoofed), for the "to" tries one verdict. */
 static NetisoIptItem *
@@ -303,6 +350,7 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
         switch (trie) {
         case NETISO_IPT_TRIE_FWD_FROM:
         case NETISO_IPT_TRIE_HOST_FROM:
+                bind_rules(out, p, /* from */ TRUE, /* host_errors */ FALSE);
                 if (trie == NETISO_IPT_TRIE_HOST_FROM && family == NETISO_FAMILY_IPV6)
                         g_string_append_printf(out, "-i %s -j " NETISO_IPT_ND "\n", p->tap);
                 for (guint i = 0; i < p->addresses->len; i++) {
@@ -319,11 +367,48 @@ leaf_item(const NetisoIptPort *p, NetisoIptTrie trie, NetisoFamily family)
                 }
                 g_string_append_printf(out, "-i %s -j " NETISO_IPT_SPOOF, p->tap);
                 break;
+        case NETISO_IPT_TRIE_PRE_FROM:
+                /* Before routing, so that the host answers no forged source
+                 * with an ICMP error. Neighbour discovery comes from link-local
+                 * or unspecified sources; hop limit 255 proves it is on-link. */
+                for (guint type = 133; family == NETISO_FAMILY_IPV6 && type <= 136; type++)
+                        if (type != 134)
+                                g_string_append_printf(
+                                        out,
+                                        "-i %s -p ipv6-icmp -m icmp6 --icmpv6-type %u -m hl --hl-eq 255 -j ACCEPT\n",
+                                        p->tap, type);
+                for (guint i = 0; i < p->addresses->len; i++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, i);
+                        g_autofree char *a = NULL;
+
+                        if (c->family != family)
+                                continue;
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
+                        g_string_append_printf(out, "-s %s -i %s -j ACCEPT\n", a, p->tap);
+                }
+                g_string_append_printf(out, "-i %s -j " NETISO_IPT_SPOOF, p->tap);
+                break;
+        case NETISO_IPT_TRIE_BIND_TO:
+                /* A guest receives only what is addressed to it, whatever the
+                 * routes say: an address it lost may still be routed to it. */
+                bind_rules(out, p, /* from */ FALSE, /* host_errors */ FALSE);
+                for (guint i = 0; i < p->addresses->len; i++) {
+                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, i);
+                        g_autofree char *a = NULL;
+
+                        if (c->family != family)
+                                continue;
+                        a = netiso_cidr_to_string(c, /* with_host_prefix */ TRUE);
+                        g_string_append_printf(out, "-d %s -o %s -j RETURN\n", a, p->tap);
+                }
+                g_string_append_printf(out, "-o %s -j " NETISO_IPT_INBOUND, p->tap);
+                break;
         case NETISO_IPT_TRIE_FWD_TO:
                 g_string_append_printf(out, "-o %s -j " NETISO_IPT_TO "\n", p->tap);
                 g_string_append_printf(out, "-o %s -j " NETISO_IPT_INBOUND, p->tap);
                 break;
         case NETISO_IPT_TRIE_ACCEPT_TO:
+                bind_rules(out, p, /* from */ FALSE, /* host_errors */ TRUE);
                 g_string_append_printf(out, "-o %s -j ACCEPT", p->tap);
                 break;
         case NETISO_IPT_TRIE_BLOCK_TO:
@@ -363,15 +448,17 @@ common_prefix(const char *a, const char *b)
 /* nf_tables refuses chains nested deeper than 16 (NFT_JUMP_STACK_SIZE,
  * "Too many links"), gotos included: FORWARD 0, BLIXARD_VM_FWD 1, a "from"
  * trie's node of depth d at 1 + d, the tenant head at 2 + d, its trie's
- * node of depth k at 2 + d + k, BLX-PEER at 3 + d + k; BLX-REST at 3 + d,
- * BLXOO- nodes at 3 + d + k, BLXDM- leaves' drop chain at 4 + d + k. So
- * each trie has a depth budget (root = 1): a node at its budget holds every
+ * node of depth k at 2 + d + k, BLX-PEER at 3 + d + k; BLX-REST and BLX-EST
+ * at 3 + d, BLXOO- nodes at 3 + d + k and their leaves' drop chain (like
+ * BLXDM-'s) at 4 + d + k; BLXBO- and raw's BLXPI- nodes at 1 + d. So each
+ * trie has a depth budget (root = 1): a node at its budget holds every
  * name below it as a leaf. Names deep enough to reach it (100 000 vnetN)
  * cost a longer scan in that one node instead of a refused batch. */
 static const guint depth_budget[] = {
         [NETISO_IPT_TRIE_FWD_FROM] = 7, [NETISO_IPT_TRIE_HOST_FROM] = 7,
-        [NETISO_IPT_TRIE_FWD_TO] = 7,   [NETISO_IPT_TRIE_ACCEPT_TO] = 5,
-        [NETISO_IPT_TRIE_BLOCK_TO] = 4, [NETISO_IPT_TRIE_TENANT] = 5,
+        [NETISO_IPT_TRIE_FWD_TO] = 7,   [NETISO_IPT_TRIE_ACCEPT_TO] = 4,
+        [NETISO_IPT_TRIE_BLOCK_TO] = 4, [NETISO_IPT_TRIE_BIND_TO] = 7,
+        [NETISO_IPT_TRIE_PRE_FROM] = 7, [NETISO_IPT_TRIE_TENANT] = 5,
 };
 
 /* [*ret_lo, *ret_hi): the taps that start with the first len bytes of prefix. */

@@ -5,12 +5,8 @@
 #include <glib.h>
 
 #include "core/state.h"
+#include "ipt/ipt-ruleset.h"
 #include "util/addr.h"
-
-/* Chains of the interface contract, hooked from FORWARD, INPUT, OUTPUT. */
-#define NETISO_IPT_FWD "BLIXARD_VM_FWD"
-#define NETISO_IPT_IN "BLIXARD_VM_IN"
-#define NETISO_IPT_OUT "BLIXARD_VM_OUT"
 
 /* Shared chains: rewritten from the configuration on every event. */
 #define NETISO_IPT_SPOOF "BLX-SPOOF"     /* log (if asked) and drop: forged source */
@@ -21,6 +17,8 @@
 #define NETISO_IPT_TO "BLX-TO"           /* outside to guest: what may pass */
 #define NETISO_IPT_PEER "BLX-PEER"       /* same-tenant peer found: may it pass */
 #define NETISO_IPT_REST "BLX-REST"       /* guest to anything that is not a peer */
+#define NETISO_IPT_EST "BLX-EST"         /* a guest's bound flow: towards whom it may pass */
+/* In the raw table, NETISO_IPT_SPOOF is the drop chain of BLIXARD_VM_PRE's dispatch. */
 
 #define NETISO_IPT_TENANT_ID_LEN 8 /* hex digits of SHA-256 in tenant chain names */
 
@@ -29,6 +27,7 @@ typedef struct {
         char *tap;
         char *tenant;
         char tenant_id[NETISO_IPT_TENANT_ID_LEN + 1];
+        guint16 flow_id;   /* its guest's (flow-ids.h): the halves of its flows' marks */
         GArray *addresses; /* of NetisoCidr */
 } NetisoIptPort;
 
@@ -46,7 +45,7 @@ NetisoIptSet *netiso_ipt_set_copy(const NetisoIptSet *set);
 /* Tap and tenant names are checked again here: records are files, and
  * whatever reaches a rule must match the strict name patterns. A tap the
  * set already holds is replaced. */
-gboolean netiso_ipt_set_add(NetisoIptSet *set, const char *tap, const char *tenant,
+gboolean netiso_ipt_set_add(NetisoIptSet *set, const char *tap, const char *tenant, guint16 flow_id,
                             const GArray *addresses, GError **error);
 gboolean netiso_ipt_set_add_record(NetisoIptSet *set, const NetisoRecord *record, GError **error);
 /* Sort, and refuse two tenants whose chain names would collide. */
@@ -55,7 +54,7 @@ gboolean netiso_ipt_set_finish(NetisoIptSet *set, GError **error);
 const NetisoIptPort *netiso_ipt_set_lookup(const NetisoIptSet *set, const char *tap);
 /* The taps of one tenant (a finished set). */
 NetisoIptSet *netiso_ipt_set_tenant(const NetisoIptSet *set, const char *tenant_id);
-/* Same tenant and addresses: its rules would be identical. */
+/* Same tenant, flow id and addresses: its rules would be identical. */
 gboolean netiso_ipt_port_equal(const NetisoIptPort *a, const NetisoIptPort *b);
 
 void netiso_ipt_tenant_id(const char *tenant, char ret_id[NETISO_IPT_TENANT_ID_LEN + 1]);
@@ -66,12 +65,20 @@ typedef enum {
         NETISO_IPT_TRIE_FWD_FROM,  /* BLXFI-: forwarded, from a guest (by -i) */
         NETISO_IPT_TRIE_HOST_FROM, /* BLXII-: to the host, from a guest (by -i) */
         NETISO_IPT_TRIE_FWD_TO,    /* BLXFO-: forwarded, to a guest (by -o) */
-        NETISO_IPT_TRIE_ACCEPT_TO, /* BLXOO-: accept towards any guest (OUTPUT, open peers) */
+        NETISO_IPT_TRIE_ACCEPT_TO, /* BLXOO-: accept towards any guest (OUTPUT, open peers,
+                                    * bound flows) */
         NETISO_IPT_TRIE_BLOCK_TO,  /* BLXDM-: a guest's packet towards another guest whose
                                     * tap matches no guest_interface_patterns: drop */
+        NETISO_IPT_TRIE_BIND_TO,   /* BLXBO-: forwarded to a guest (by -o): addressed to it,
+                                    * and its flows bound to it */
+        NETISO_IPT_TRIE_PRE_FROM,  /* BLXPI-: the raw table's, from a guest (by -i), before
+                                    * routing: anti-spoofing */
         NETISO_IPT_TRIE_TENANT,    /* BLXK<id>-: a tenant's own taps (by -o) */
         _NETISO_IPT_TRIE_MAX,
 } NetisoIptTrie;
+
+/* The table a trie's chains live in. */
+NetisoIptTable netiso_ipt_trie_table(NetisoIptTrie trie);
 
 char *netiso_ipt_node_chain(NetisoIptTrie trie, const char *tenant_id, const char *prefix);
 char *netiso_ipt_tenant_head(const char *tenant_id);

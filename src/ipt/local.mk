@@ -5,6 +5,7 @@ libnetiso_ipt_la_SOURCES = \
 	src/ipt/ipt-trie.c src/ipt/ipt-trie.h \
 	src/ipt/ipt-ruleset.c src/ipt/ipt-ruleset.h \
 	src/ipt/ipt-render.c src/ipt/ipt-render.h \
+	src/ipt/ipt-delta.c \
 	src/ipt/ipt-restore.c src/ipt/ipt-restore.h \
 	src/ipt/ipt-backend.c src/ipt/ipt-backend.h \
 	$(NULL)

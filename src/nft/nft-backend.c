@@ -28,9 +28,26 @@ element_pair(GString *out, gboolean tolerant_delete, const char *set, const char
                 g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
 }
 
+/* The tap's flow id (nft-skeleton.c, guest_flow): what zone and mark its
+ * connections get, and the pairs that bind them. A record without an id
+ * (written by an older version) gets none: its tap has no flows. */
+static void
+render_flow_id(GString *out, gboolean remove, const char *qtap, guint16 flow_id)
+{
+        g_autofree char *map = g_strdup_printf("%s : %u", qtap, flow_id);
+        g_autofree char *pair = g_strdup_printf("%s . %u", qtap, flow_id);
+
+        if (flow_id == 0)
+                return;
+        element_pair(out, remove, "zone_by_tap", map, qtap);
+        element_pair(out, remove, "mark_by_tap", map, qtap);
+        element_pair(out, remove, "flow_zone", pair, pair);
+        element_pair(out, remove, "flow_mark", pair, pair);
+}
+
 static void
 render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
-            const char *tenant, const GArray *addresses)
+            const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
         g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
@@ -41,6 +58,7 @@ render_port(GString *out, gboolean remove, gboolean keep_counter, const char *ta
                 element_pair(out, remove, "guest_drops", qtap, qtap);
         element_pair(out, remove, "guest_tenant", vmap, qtap);
         element_pair(out, remove, tset, qtap, qtap);
+        render_flow_id(out, remove, qtap, flow_id);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
                 g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
@@ -74,7 +92,7 @@ render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy 
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                 render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
-                            old->tenant, p->addresses);
+                            old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -201,7 +219,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                            policy->tenant, p->addresses);
+                            policy->tenant, policy->flow_id, p->addresses);
         }
         if (!netiso_nft_run(fw, out->str, error)) {
                 explain_conflict(fw, policy, error);
@@ -237,7 +255,7 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
                         netiso_nft_render_skeleton(one, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
                         render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
-                                    old->tenant, p->addresses);
+                                    old->tenant, old->flow_id, p->addresses);
                         if (!netiso_nft_run(fw, one->str, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
@@ -289,7 +307,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                 for (guint j = 0; j < rec->ports->len; j++) {
                         const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
                         render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, p->addresses);
+                                    rec->tenant, rec->flow_id, p->addresses);
                 }
         }
         render_remote(out, config);

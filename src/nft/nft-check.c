@@ -103,6 +103,16 @@ check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray
                 expect_element(listing, drift, rec->domain, "guest_drops", q);
                 expect_element(listing, drift, rec->domain, "guest_tenant", vmap);
                 expect_element(listing, drift, rec->domain, tset, q);
+                if (rec->flow_id) {
+                        /* A zone and a mark alike: the listing's integers. */
+                        g_autofree char *map = g_strdup_printf("%s : %u", q, rec->flow_id);
+                        g_autofree char *pair = g_strdup_printf("%s . %u", q, rec->flow_id);
+
+                        expect_element(listing, drift, rec->domain, "zone_by_tap", map);
+                        expect_element(listing, drift, rec->domain, "mark_by_tap", map);
+                        expect_element(listing, drift, rec->domain, "flow_zone", pair);
+                        expect_element(listing, drift, rec->domain, "flow_mark", pair);
+                }
                 for (guint a = 0; a < p->addresses->len; a++) {
                         const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
                         g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);

@@ -132,10 +132,30 @@ pair(NetisoNlBatch *b, gboolean remove, const char *set, const void *key, gsize 
                 netiso_nl_batch_element(b, FALSE, set, key, key_len, NULL, 0, NULL);
 }
 
+/* nft's encoding of the flow id elements (nft-backend.c render_flow_id):
+ * a ct zone is a 2-byte integer in host order, a mark a 4-byte one, and in
+ * a concatenation the zone is padded to 4 bytes. */
+static void
+flow_id_elements(NetisoNlBatch *b, gboolean remove, const guint8 *ifname, guint16 flow_id)
+{
+        guint32 mark = flow_id;
+        guint8 key[IFNAMSIZ + 4] = { 0 };
+
+        if (flow_id == 0)
+                return;
+        memcpy(key, ifname, IFNAMSIZ);
+        pair(b, remove, "zone_by_tap", ifname, IFNAMSIZ, &flow_id, sizeof(flow_id), NULL);
+        pair(b, remove, "mark_by_tap", ifname, IFNAMSIZ, &mark, sizeof(mark), NULL);
+        memcpy(key + IFNAMSIZ, &flow_id, sizeof(flow_id));
+        pair(b, remove, "flow_zone", key, sizeof(key), NULL, 0, NULL);
+        memcpy(key + IFNAMSIZ, &mark, sizeof(mark));
+        pair(b, remove, "flow_mark", key, sizeof(key), NULL, 0, NULL);
+}
+
 /* The same elements, in the same order, as backend-nft.c's render_port. */
 static void
 port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const char *tap,
-              const char *tenant, const GArray *addresses)
+              const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *tchain = g_strdup_printf("tenant-%s", tenant);
         g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
@@ -147,6 +167,7 @@ port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const ch
                 pair(b, remove, "guest_drops", ifname, IFNAMSIZ, NULL, 0, NULL);
         pair(b, remove, "guest_tenant", ifname, IFNAMSIZ, NULL, 0, tchain);
         pair(b, remove, tset, ifname, IFNAMSIZ, NULL, 0, NULL);
+        flow_id_elements(b, remove, ifname, flow_id);
         for (guint i = 0; i < addresses->len; i++) {
                 const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
                 gboolean v4 = c->family == NETISO_FAMILY_IPV4;
@@ -167,8 +188,8 @@ record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *ke
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                port_elements(b, TRUE, netiso_policy_has_tap(keep, p->tap), p->tap, old->tenant,
-                              p->addresses);
+                port_elements(b, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
+                              old->tenant, old->flow_id, p->addresses);
         }
 }
 
@@ -244,7 +265,8 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const NetisoPoli
                 record_removal(b, old, policy);
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                port_elements(b, FALSE, FALSE, p->tap, policy->tenant, p->addresses);
+                port_elements(b, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
+                              policy->tenant, policy->flow_id, p->addresses);
         }
         return commit(nl, b, &command, ret_reason, error);
 }

@@ -13,12 +13,19 @@
 
 /* Chains the skeleton owns and rewrites on every event. */
 static const char *const shared_chains[] = {
-        "drop_spoof", "drop_guest", "drop_inbound", "from_guest", "to_guest", "guest_to_host",
+        "drop_spoof", "drop_guest", "drop_inbound", "guest_pre",
+        "guest_flow", "from_guest", "to_guest",     "guest_to_host",
 };
-static const char *const base_chains[][2] = {
-        { "forward", "forward" },
-        { "input", "input" },
-        { "output", "output" },
+/* prerouting runs before defragmentation (-400): a spoofed fragment left
+ * in the reassembly queue would have its source answered with an ICMP
+ * error when the queue times out. */
+static const struct {
+        const char *name, *hook, *priority;
+} base_chains[] = {
+        { "prerouting", "prerouting", "-450" },
+        { "forward", "forward", "filter" },
+        { "input", "input", "filter" },
+        { "output", "output", "filter" },
 };
 
 static void
@@ -108,12 +115,10 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
 {
         const char *c = "from_guest";
 
+        /* Established and related packets were judged by guest_flow; the
+         * ones it left to this chain go towards a guest-like tap nobody
+         * installed and are judged like new ones (and dropped). */
         render_antispoof(out, c);
-        /* Not related: conntrack calls an ICMP error related when the
-         * header it quotes matches any connection, so a guest could forge
-         * one about another tenant's flow. Such errors are judged below
-         * like new packets. */
-        rule(out, c, "ct state established accept");
         rule(out, c, "ct state invalid jump drop_guest");
         rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
         rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
@@ -161,7 +166,9 @@ render_guest_to_host(GString *out)
         rule(out, c,
              "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
         render_antispoof(out, c);
-        rule(out, c, "ct state established,related accept");
+        /* Related packets too: guest_flow accepts an ICMP error only when
+         * the connection it quotes is the guest's own. */
+        rule(out, c, "ct state established,related jump guest_flow");
         rule(out, c, "ct state invalid jump drop_guest");
         rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
         rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
@@ -174,7 +181,6 @@ render_to_guest(GString *out, const NetisoConfig *config, const NetisoRules *r)
 {
         const char *c = "to_guest";
 
-        rule(out, c, "ct state established,related accept");
         rule(out, c, "ct state invalid jump drop_inbound");
         /* Cluster: a source in a VM network is a guest of another host of
          * the destination's tenant (remote-T accepts when the output tap is
@@ -205,32 +211,88 @@ render_fail_closed(GString *out, const NetisoConfig *config, const char *chain, 
                      (const char *)g_ptr_array_index(patterns, i));
 }
 
+/* Before routing and defragmentation, every packet from an installed tap
+ * gets its guest's conntrack zone (the original direction only: replies
+ * are looked up in the default zone, so only the guest's own tap can send
+ * in its connections' original direction), and a packet whose source the
+ * tap does not own is dropped, so that the host answers no forged source
+ * with an ICMP error (TTL 1, no route, too big, fragment timeout).
+ * Neighbour discovery comes from link-local or unspecified sources, which
+ * anti-spoofing would drop; hop limit 255 proves it is on-link. */
+static void
+render_guest_pre(GString *out)
+{
+        const char *c = "guest_pre";
+
+        rule(out, c, "ct original zone set iifname map @zone_by_tap");
+        rule(out, c,
+             "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
+        render_antispoof(out, c);
+}
+
+/* Flows belong to the guest that made them (DEVELOPERS.md): a connection's
+ * original zone is its originator's flow id, its mark the flow id of the
+ * guest its first packet went to. An established or related packet that
+ * comes from or goes to an installed tap must carry that tap's id on its
+ * side of the connection: a guest that later holds an address of another
+ * guest (or of itself under another tenant) neither receives nor sends in
+ * that guest's connections, and an ICMP error a guest sends is related
+ * only to its own. Bound packets are accepted; packets that touch no
+ * installed tap go back to the base chain. */
+static void
+render_guest_flow(GString *out, const NetisoConfig *config)
+{
+        const char *c = "guest_flow";
+        const GPtrArray *patterns = config->guest_interface_patterns;
+        g_autoptr(GString) not_guest_like = g_string_new(NULL);
+
+        rule(out, c,
+             "ct direction original iifname @guest_ifs iifname . ct original zone != @flow_zone jump drop_guest");
+        rule(out, c,
+             "ct direction reply iifname @guest_ifs iifname . ct mark != @flow_mark jump drop_guest");
+        rule(out, c,
+             "ct direction original oifname @guest_ifs oifname . ct mark != @flow_mark jump drop_inbound");
+        rule(out, c,
+             "ct direction reply oifname @guest_ifs oifname . ct original zone != @flow_zone jump drop_inbound");
+        rule(out, c, "oifname @guest_ifs accept");
+        /* Towards a guest-like tap nobody installed: from_guest drops it. */
+        for (guint i = 0; patterns && i < patterns->len; i++)
+                g_string_append_printf(not_guest_like, " oifname != \"%s\"",
+                                       (const char *)g_ptr_array_index(patterns, i));
+        rule(out, c, "iifname @guest_ifs%s accept", not_guest_like->str);
+}
+
 /* The first rule of forward carries the skeleton's mark (the fast path's
- * proof that the skeleton is current): flushed and written with it.
- * Established packets of a bound (tap, address) pair are accepted first:
- * from_guest and to_guest would accept exactly these packets too (anti-
- * spoofing passes, then ct state established), so this only saves work.
- * From a guest, related packets (ICMP errors) are not shortcut: from_guest
- * judges them like new ones.
- * The rule towards a guest comes after the dispatch from guests and its
- * fail-closed drops: a packet from a guest is judged by from_guest alone,
- * so a guest cannot spoof its way into another guest's connections. */
+ * proof that the skeleton is current): flushed and written with it. It
+ * marks a new connection whose first packet goes to a guest with that
+ * guest's flow id (output does the same for the host's connections).
+ * Established and related packets are judged by guest_flow first: one
+ * chain of hash lookups, whatever the number of guests. The rest are
+ * dispatched to the guest's policy; a packet from a guest is judged by
+ * from_guest alone, so a guest cannot spoof its way into another guest's
+ * connections. */
 static void
 render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
 {
-        rule(out, "forward", "iifname . ip saddr @guest_src_v4 ct state established accept%s%s%s",
+        rule(out, "prerouting", "iifname @guest_ifs goto guest_pre");
+        render_fail_closed(out, config, "prerouting", "iif");
+        rule(out, "forward", "ct state new ct mark set oifname map @mark_by_tap%s%s%s",
              mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
-        rule(out, "forward", "iifname . ip6 saddr @guest_src_v6 ct state established accept");
+        /* A guest receives only what is addressed to it, whatever the
+         * routes say: an address it lost may still be routed to its tap. */
+        rule(out, "forward",
+             "oifname . ip daddr != @guest_src_v4 oifname @guest_ifs jump drop_inbound");
+        rule(out, "forward",
+             "oifname . ip6 daddr != @guest_src_v6 oifname @guest_ifs jump drop_inbound");
+        rule(out, "forward", "ct state established,related jump guest_flow");
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
-        rule(out, "forward",
-             "oifname . ip daddr @guest_src_v4 ct state established,related accept");
-        rule(out, "forward",
-             "oifname . ip6 daddr @guest_src_v6 ct state established,related accept");
         rule(out, "forward", "oifname @guest_ifs jump to_guest");
         render_fail_closed(out, config, "forward", "oif");
         rule(out, "input", "iifname @guest_ifs jump guest_to_host");
         render_fail_closed(out, config, "input", "iif");
+        rule(out, "output", "ct state new ct mark set oifname map @mark_by_tap");
+        rule(out, "output", "oifname @guest_ifs ct state established,related jump guest_flow");
         rule(out, "output", "oifname @guest_ifs accept");
         render_fail_closed(out, config, "output", "oif");
 }
@@ -259,7 +321,11 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
                              "add set " T " guest_src_v6 { type ifname . ipv6_addr; }\n"
                              "add map " T " addr_owner_v4 { type ipv4_addr : ifname; }\n"
                              "add map " T " addr_owner_v6 { type ipv6_addr : ifname; }\n"
-                             "add map " T " guest_tenant { type ifname : verdict; }\n");
+                             "add map " T " guest_tenant { type ifname : verdict; }\n"
+                             "add map " T " zone_by_tap { typeof iifname : ct zone; }\n"
+                             "add map " T " mark_by_tap { type ifname : mark; }\n"
+                             "add set " T " flow_zone { typeof iifname . ct original zone; }\n"
+                             "add set " T " flow_mark { type ifname . mark; }\n");
         if (config->cluster)
                 netiso_nft_render_remote_maps(out);
         for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
@@ -269,12 +335,15 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
                 g_string_append_printf(
                         out,
                         "add chain " T
-                        " %s { type filter hook %s priority filter; policy accept; }\nflush chain " T
+                        " %s { type filter hook %s priority %s; policy accept; }\nflush chain " T
                         " %s\n",
-                        base_chains[i][0], base_chains[i][1], base_chains[i][0]);
+                        base_chains[i].name, base_chains[i].hook, base_chains[i].priority,
+                        base_chains[i].name);
         render_drop_chain(out, config, "drop_spoof", "iif", "spoofed");
         render_drop_chain(out, config, "drop_guest", "iif", "blocked");
         render_drop_chain(out, config, "drop_inbound", "oif", "inbound");
+        render_guest_pre(out);
+        render_guest_flow(out, config);
         render_from_guest(out, config, r);
         render_guest_to_host(out);
         render_to_guest(out, config, r);

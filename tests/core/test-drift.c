@@ -9,7 +9,7 @@
 
 /* A record in its own key-file form: PORTS is "tap=addr,addr;tap=addr". */
 static NetisoRecord *
-record(const char *domain, const char *tenant, const char *ports)
+record_with_id(const char *domain, const char *tenant, const char *ports, guint flow_id)
 {
         g_autoptr(GString) groups = g_string_new(NULL);
         g_autoptr(GString) taps = g_string_new(NULL);
@@ -25,11 +25,17 @@ record(const char *domain, const char *tenant, const char *ports)
                 g_string_append_printf(groups, "[port %s]\naddresses=%s;\n", kv[0], addrs);
         }
         text = g_strdup_printf("[domain]\nname=%s\ntenant=%s\nbackend=nftables\n"
-                               "config-digest=d1\ninstalled-usec=1\ntaps=%s\n%s",
-                               domain, tenant, taps->str, groups->str);
+                               "config-digest=d1\ninstalled-usec=1\nflow-id=%u\ntaps=%s\n%s",
+                               domain, tenant, flow_id, taps->str, groups->str);
         r = netiso_record_new_from_data("test", text, strlen(text), &error);
         g_assert_no_error(error);
         return r;
+}
+
+static NetisoRecord *
+record(const char *domain, const char *tenant, const char *ports)
+{
+        return record_with_id(domain, tenant, ports, 7);
 }
 
 static GPtrArray *
@@ -66,6 +72,24 @@ test_same_state_no_lines(void)
         g_assert_cmpstr(text, ==, "");
         g_assert_true(
                 netiso_record_same_state(g_ptr_array_index(have, 0), g_ptr_array_index(want, 0)));
+}
+
+/* A record without a flow id (an older version's) or with another id is
+ * drift: the flows of that guest are not bound as the kernel would bind them. */
+static void
+test_flow_ids(void)
+{
+        g_autoptr(GPtrArray) have =
+                records(record_with_id("old", "prod", "vnet0=10.0.1.5", 0),
+                        record_with_id("web", "prod", "vnet1=10.0.1.6", 3), NULL);
+        g_autoptr(GPtrArray) want =
+                records(record_with_id("old", "prod", "vnet0=10.0.1.5", 0),
+                        record_with_id("web", "prod", "vnet1=10.0.1.6", 4), NULL);
+        g_autofree char *text = drift_text(have, want);
+
+        g_assert_cmpstr(text, ==,
+                        "domain 'old': installed by an older version that did not bind its flows\n"
+                        "domain 'web': its flows are bound to another id");
 }
 
 static void
@@ -175,6 +199,7 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/drift/flow-ids", test_flow_ids);
         g_test_add_func("/drift/same-state-gives-no-line", test_same_state_no_lines);
         g_test_add_func("/drift/missing-and-extra-domains-in-name-order",
                         test_domains_missing_and_extra_in_order);

@@ -14,7 +14,7 @@ sample_record(const char *domain, const char *tap)
         g_autoptr(GError) error = NULL;
         g_autofree char *text = g_strdup_printf(
                 "[domain]\nname=%s\nuuid=7d1a3b3e-0000-4000-8000-000000000001\ntenant=prod\n"
-                "backend=nftables\nconfig-digest=abc\ninstalled-usec=1\ntaps=%s;\n\n"
+                "backend=nftables\nconfig-digest=abc\ninstalled-usec=1\nflow-id=7\ntaps=%s;\n\n"
                 "[port %s]\nmac=52:54:00:00:00:01\naddresses=10.0.0.5;fd00:10::5;\n",
                 domain, tap, tap);
         NetisoRecord *record = netiso_record_new_from_data("sample", text, strlen(text), &error);
@@ -68,6 +68,10 @@ test_damaged(void)
                   "[port vnet0\" }\\;x]\n",
                   "f: damaged state record: tap 'vnet0\" };x' is invalid: only A-Za-z0-9_.- "
                   "allowed" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\nflow-id=65536\n",
+                  "f: damaged state record: flow-id is not an integer from 0 to 65535" },
+                { "[domain]\nname=x\ntenant=t\nbackend=nftables\nflow-id=seven\n",
+                  "f: damaged state record: flow-id is not an integer from 0 to 65535" },
                 /* Found by fuzz-record: GLib set one GError twice and warned on stderr. */
                 { "[domain]\nname=a\\x\\\ntenant=t\nbackend=nftables\n",
                   "f: damaged state record: invalid escape sequence" },

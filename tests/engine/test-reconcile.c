@@ -78,11 +78,13 @@ static void
 install(Fixture *f, const char *name, const char *tenant, const char *tap, const char *addr,
         gint64 usec)
 {
+        static guint flow_id = 100;
         g_autofree char *digest = netiso_config_digest(f->config);
         g_autofree char *text = g_strdup_printf(
                 "[domain]\nname=%s\ntenant=%s\nbackend=nftables\nconfig-digest=%s\n"
-                "installed-usec=%" G_GINT64_FORMAT "\ntaps=%s;\n[port %s]\naddresses=%s;\n",
-                name, tenant, digest, usec, tap, tap, addr);
+                "installed-usec=%" G_GINT64_FORMAT "\nflow-id=%u\ntaps=%s;\n[port %s]\n"
+                "addresses=%s;\n",
+                name, tenant, digest, usec, ++flow_id, tap, tap, addr);
         g_autoptr(NetisoRecord) r = netiso_record_new_from_data("t", text, strlen(text), NULL);
         g_autoptr(GError) error = NULL;
 
@@ -273,11 +275,16 @@ test_commit_rewrites_records(Fixture *f, gconstpointer unused)
         g_autofree char *drift = NULL;
         g_autofree char *owner = NULL;
         const char *captured;
+        guint16 web_id;
 
         run_domain(f, "web", "dev", "vnet1", "10.0.1.1");
         run_domain(f, "db", "prod", "vnet2", "10.0.1.2");
         install(f, "web", "prod", "vnet1", "10.0.1.1", 1);
         install(f, "gone", "prod", "vnet9", "10.0.1.9", 1);
+        {
+                g_autoptr(GPtrArray) before = installed(f);
+                web_id = ((NetisoRecord *)g_ptr_array_index(before, 1))->flow_id;
+        }
         g_assert_true(
                 netiso_reconcile(f->config, f->running, fw, /* commit */ TRUE, &report, &error));
         g_assert_no_error(error);
@@ -302,6 +309,44 @@ test_commit_rewrites_records(Fixture *f, gconstpointer unused)
         g_assert_cmpstr(got, ==, "db:prod web:dev");
         g_assert_true(netiso_state_tap_owner(f->dir, "vnet9", &owner, &error));
         g_assert_null(owner);
+        /* New installs get new flow ids: db's first, and web's under its new tenant. */
+        {
+                const NetisoRecord *db = g_ptr_array_index(after, 0);
+                const NetisoRecord *web = g_ptr_array_index(after, 1);
+                g_autofree char *element = g_strdup_printf("\"vnet1\" : %u", web->flow_id);
+
+                g_assert_cmpuint(db->flow_id, !=, 0);
+                g_assert_cmpuint(web->flow_id, !=, 0);
+                g_assert_cmpuint(db->flow_id, !=, web->flow_id);
+                g_assert_cmpuint(web->flow_id, !=, web_id);
+                g_assert_nonnull(strstr(captured, element));
+        }
+}
+
+/* A record of an older version holds no flow id: reconcile gives it one. */
+static void
+test_legacy_record_gets_flow_id(Fixture *f, gconstpointer unused)
+{
+        g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_CAPTURE);
+        g_autoptr(NetisoReconcileReport) report = NULL;
+        g_autoptr(GPtrArray) after = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *digest = netiso_config_digest(f->config);
+        g_autofree char *text = g_strdup_printf(
+                "[domain]\nname=web\ntenant=prod\nbackend=nftables\nconfig-digest=%s\n"
+                "installed-usec=1\ntaps=vnet1;\n[port vnet1]\naddresses=10.0.1.1;\n",
+                digest);
+        g_autoptr(NetisoRecord) legacy = netiso_record_new_from_data("t", text, strlen(text), NULL);
+
+        g_assert_true(netiso_state_save(f->dir, legacy, &error));
+        run_domain(f, "web", "prod", "vnet1", "10.0.1.1");
+        g_assert_true(
+                netiso_reconcile(f->config, f->running, fw, /* commit */ TRUE, &report, &error));
+        g_assert_no_error(error);
+        g_assert_true(report->committed);
+        after = installed(f);
+        g_assert_cmpuint(after->len, ==, 1);
+        g_assert_cmpuint(((NetisoRecord *)g_ptr_array_index(after, 0))->flow_id, !=, 0);
 }
 
 static void
@@ -381,5 +426,6 @@ main(int argc, char **argv)
             test_failed_commit_moves_nothing);
         ADD("/reconcile/check/changes-nothing-renders-transaction", test_check_changes_nothing);
         ADD("/reconcile/from-records/rebuilds-from-disk", test_from_records);
+        ADD("/reconcile/commit/legacy-record-gets-a-flow-id", test_legacy_record_gets_flow_id);
         return g_test_run();
 }

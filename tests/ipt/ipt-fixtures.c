@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ipt-fixtures.h"
+#include "ipt/ipt-backend.h"
 
 NetisoConfig *
 ipt_test_config_new(const char *extra)
@@ -24,6 +25,17 @@ ipt_test_config_new(const char *extra)
         return config;
 }
 
+guint16
+ipt_test_flow_id(const char *tap)
+{
+        guint64 n = 0;
+
+        if (g_str_has_prefix(tap, "vnet") &&
+            g_ascii_string_to_unsigned(tap + 4, 10, 0, 65533, &n, NULL))
+                return (guint16)(n + 1);
+        return (guint16)(g_str_hash(tap) % 60000 + 1);
+}
+
 void
 ipt_test_add_port(NetisoIptSet *set, const char *tap, const char *tenant, const char *v4,
                   const char *v6)
@@ -41,7 +53,7 @@ ipt_test_add_port(NetisoIptSet *set, const char *tap, const char *tenant, const 
                 g_assert_true(netiso_addr_parse(v6, &c, NULL));
                 g_array_append_val(addrs, c);
         }
-        g_assert_true(netiso_ipt_set_add(set, tap, tenant, addrs, &error));
+        g_assert_true(netiso_ipt_set_add(set, tap, tenant, ipt_test_flow_id(tap), addrs, &error));
 }
 
 void
@@ -66,9 +78,12 @@ ipt_test_rebuild(IptSim *sim, const NetisoConfig *config, const NetisoIptSet *se
                  NetisoFamily family)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(NetisoIptRuleset) current = ipt_sim_ruleset(sim);
+        NetisoIptRuleset *current[_NETISO_IPT_TABLE_MAX];
 
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                current[t] = ipt_sim_ruleset(sim, t);
         netiso_ipt_batch_rebuild(out, config, set, family, current);
+        netiso_ipt_tables_clear(current);
         ipt_test_restore_ok(sim, out->str);
 }
 

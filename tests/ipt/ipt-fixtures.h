@@ -14,8 +14,11 @@
 /* Cluster 127.0.0.0/8, 172.16.0.0/12, fd00:172::/64; VM networks
  * 10.0.0.0/16, fd00:10::/64; UDP 53 out, TCP 2222 in; extra TOML lines. */
 NetisoConfig *ipt_test_config_new(const char *extra);
+/* The tap's flow id is ipt_test_flow_id(tap). */
 void ipt_test_add_port(NetisoIptSet *set, const char *tap, const char *tenant, const char *v4,
                        const char *v6);
+/* vnetN: N + 1 (under 65 535); other names: a digest of the name. */
+guint16 ipt_test_flow_id(const char *tap);
 void ipt_test_finish(NetisoIptSet *set);
 /* Aborts the test with the batch when the table refuses it. */
 void ipt_test_restore_ok(IptSim *sim, const char *batch);

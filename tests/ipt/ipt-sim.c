@@ -1,37 +1,19 @@
-/* A filter table in memory for the iptables backend's tests: restore
- * batches are applied to a copy and kept only when every line succeeds, and
- * packets walk the chains with iptables' jump, goto and return rules. */
+/* The filter and raw tables in memory for the iptables backend's tests:
+ * each table's section of a restore batch is applied to a copy and kept
+ * only when every line succeeds, and packets walk the chains with
+ * iptables' jump, goto and return rules and connection marks. */
 #include "autoconfig.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipt-sim.h"
+#include "ipt-sim-private.h"
 
-typedef struct {
-        char *spec;
-        char *src, *dst; /* CIDR text or NULL */
-        char *iif, *oif; /* names, '+' at the end for a prefix */
-        char *proto;
-        int dport;             /* -1: any */
-        char *ctstate;         /* comma-separated, or NULL */
-        int icmp6_type, hl_eq; /* -1: any */
-        char *target;
-        gboolean go; /* -g rather than -j */
-} SimRule;
-
-typedef struct {
-        char *name;
-        gboolean builtin;
-        GPtrArray *rules; /* of SimRule* */
-} SimChain;
-
-struct IptSim {
-        GHashTable *chains; /* name -> SimChain* */
+const char *const ipt_sim_builtins[_NETISO_IPT_TABLE_MAX][4] = {
+        [NETISO_IPT_TABLE_FILTER] = { "INPUT", "FORWARD", "OUTPUT", NULL },
+        [NETISO_IPT_TABLE_RAW] = { "PREROUTING", "OUTPUT", NULL },
 };
-
-static const char *const builtins[] = { "INPUT", "FORWARD", "OUTPUT" };
-static const char *const verdicts[] = { "ACCEPT", "DROP", "RETURN", "LOG" };
+static const char *const verdicts[] = { "ACCEPT", "DROP", "RETURN", "LOG", "CONNMARK", NULL };
 
 static void
 rule_free(gpointer data)
@@ -45,6 +27,7 @@ rule_free(gpointer data)
         g_free(r->oif);
         g_free(r->proto);
         g_free(r->ctstate);
+        g_free(r->ctdir);
         g_free(r->target);
         g_free(r);
 }
@@ -87,9 +70,12 @@ ipt_sim_new(void)
 {
         IptSim *sim = g_new0(IptSim, 1);
 
-        sim->chains = chains_new();
-        for (gsize i = 0; i < G_N_ELEMENTS(builtins); i++)
-                add_chain(sim->chains, chain_new(builtins[i], /* builtin */ TRUE));
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                sim->tables[t] = chains_new();
+                for (gsize i = 0; ipt_sim_builtins[t][i]; i++)
+                        add_chain(sim->tables[t],
+                                  chain_new(ipt_sim_builtins[t][i], /* builtin */ TRUE));
+        }
         return sim;
 }
 
@@ -98,7 +84,8 @@ ipt_sim_free(IptSim *sim)
 {
         if (!sim)
                 return;
-        g_hash_table_unref(sim->chains);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                g_hash_table_unref(sim->tables[t]);
         g_free(sim);
 }
 
@@ -132,11 +119,27 @@ split_words(const char *spec)
         return words;
 }
 
+/* "0x70000/0xffff0000": iptables-save's form, nothing else. */
+static gboolean
+parse_mark(const char *text, guint32 *ret_value, guint32 *ret_mask)
+{
+        g_auto(GStrv) parts = g_strsplit(text, "/", 2);
+        g_autofree char *canon = NULL;
+
+        if (!parts[1] || !g_str_has_prefix(parts[0], "0x") || !g_str_has_prefix(parts[1], "0x"))
+                return FALSE;
+        *ret_value = (guint32)g_ascii_strtoull(parts[0] + 2, NULL, 16);
+        *ret_mask = (guint32)g_ascii_strtoull(parts[1] + 2, NULL, 16);
+        canon = g_strdup_printf("0x%x/0x%x", *ret_value, *ret_mask);
+        return g_str_equal(canon, text);
+}
+
 static SimRule *
 parse_rule(const char *spec, char **ret_error)
 {
         g_autoptr(GPtrArray) w = split_words(spec);
         SimRule *r = g_new0(SimRule, 1);
+        gboolean negate = FALSE;
 
         r->spec = g_strdup(spec);
         r->dport = r->icmp6_type = r->hl_eq = -1;
@@ -146,16 +149,39 @@ parse_rule(const char *spec, char **ret_error)
                 char **slot = NULL;
 
                 if (g_str_equal(k, "-m")) {
-                        if (!v || !g_strv_contains((const char *const[]){ "tcp", "udp", "conntrack",
-                                                                          "comment", "limit",
-                                                                          "icmp6", "hl", NULL },
-                                                   v))
+                        if (!v ||
+                            !g_strv_contains((const char *const[]){ "tcp", "udp", "conntrack",
+                                                                    "comment", "limit", "icmp6",
+                                                                    "hl", "connmark", NULL },
+                                             v))
                                 goto bad;
                         i++;
                         continue;
                 }
+                /* Only the connection mark is ever negated. */
+                if (g_str_equal(k, "!")) {
+                        if (!v || !g_str_equal(v, "--mark"))
+                                goto bad;
+                        negate = TRUE;
+                        continue;
+                }
                 if (!v)
                         goto bad;
+                if (g_str_equal(k, "--mark")) {
+                        if (r->has_mark || !parse_mark(v, &r->mark, &r->mark_mask))
+                                goto bad;
+                        r->has_mark = TRUE;
+                        r->not_mark = negate;
+                        i++;
+                        continue;
+                }
+                if (g_str_equal(k, "--set-xmark")) {
+                        if (r->set_mark || !parse_mark(v, &r->xmark, &r->xmark_mask))
+                                goto bad;
+                        r->set_mark = TRUE;
+                        i++;
+                        continue;
+                }
                 if (g_str_equal(k, "-s"))
                         slot = &r->src;
                 else if (g_str_equal(k, "-d"))
@@ -168,7 +194,11 @@ parse_rule(const char *spec, char **ret_error)
                         slot = &r->proto;
                 else if (g_str_equal(k, "--ctstate"))
                         slot = &r->ctstate;
-                else if (g_str_equal(k, "-j") || g_str_equal(k, "-g")) {
+                else if (g_str_equal(k, "--ctdir")) {
+                        if (!g_str_equal(v, "ORIGINAL") && !g_str_equal(v, "REPLY"))
+                                goto bad;
+                        slot = &r->ctdir;
+                } else if (g_str_equal(k, "-j") || g_str_equal(k, "-g")) {
                         slot = &r->target;
                         r->go = k[1] == 'g';
                 } else if (g_str_equal(k, "--dport"))
@@ -188,7 +218,8 @@ parse_rule(const char *spec, char **ret_error)
                 }
                 i++;
         }
-        if (r->target)
+        /* CONNMARK takes --set-xmark and nothing takes it but CONNMARK. */
+        if (r->target && g_str_equal(r->target, "CONNMARK") == r->set_mark)
                 return r;
 bad:
         *ret_error = g_strdup_printf("cannot parse rule '%s'", spec);
@@ -221,7 +252,7 @@ copy_chains(GHashTable *chains)
 static gboolean
 is_verdict(const char *target)
 {
-        return g_strv_contains(verdicts, target);
+        return g_strv_contains((const char *const *)verdicts, target);
 }
 
 static gboolean
@@ -380,19 +411,22 @@ height(GHashTable *chains, const char *name, GHashTable *memo)
         return h;
 }
 
-gboolean
-ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
+/* One table's section: applied to a copy, kept only if every line and the
+ * whole table pass. */
+static gboolean
+restore_table(IptSim *sim, NetisoIptTable table, char **lines, guint first, guint *ret_next,
+              char **ret_error)
 {
-        g_auto(GStrv) lines = g_strsplit(batch, "\n", -1);
-        GHashTable *work = copy_chains(sim->chains);
+        GHashTable *work = copy_chains(sim->tables[table]);
         g_autoptr(GHashTable) path = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
         char *why = NULL;
+        guint i;
 
-        for (guint i = 0; lines[i]; i++) {
+        for (i = first; lines[i] && !g_str_equal(lines[i], "COMMIT"); i++) {
                 const char *l = lines[i];
 
-                if (!*l || *l == '#' || g_str_equal(l, "*filter") || g_str_equal(l, "COMMIT"))
+                if (!*l || *l == '#')
                         continue;
                 if (!apply_line(work, l, &why)) {
                         *ret_error = g_strdup_printf("line %u: %s", i + 1, why);
@@ -401,33 +435,67 @@ ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
                         return FALSE;
                 }
         }
-        for (gsize b = 0; b < G_N_ELEMENTS(builtins); b++) {
+        *ret_next = lines[i] ? i + 1 : i;
+        for (gsize b = 0; ipt_sim_builtins[table][b]; b++) {
                 g_autoptr(GHashTable) memo = g_hash_table_new(g_str_hash, g_str_equal);
 
-                if (has_loop(work, builtins[b], path, done)) {
+                if (has_loop(work, ipt_sim_builtins[table][b], path, done)) {
                         *ret_error = g_strdup("a chain can reach itself (loop)");
                         g_hash_table_unref(work);
                         return FALSE;
                 }
                 /* nf_tables: NFT_JUMP_STACK_SIZE, gotos included (EMLINK). */
-                if (height(work, builtins[b], memo) > IPT_SIM_DEPTH_MAX) {
+                if (height(work, ipt_sim_builtins[table][b], memo) > IPT_SIM_DEPTH_MAX) {
                         *ret_error = g_strdup_printf("Too many links: chains nested deeper than %d "
                                                      "below %s",
-                                                     IPT_SIM_DEPTH_MAX, builtins[b]);
+                                                     IPT_SIM_DEPTH_MAX, ipt_sim_builtins[table][b]);
                         g_hash_table_unref(work);
                         return FALSE;
                 }
         }
-        g_hash_table_unref(sim->chains);
-        sim->chains = work;
+        g_hash_table_unref(sim->tables[table]);
+        sim->tables[table] = work;
         return TRUE;
 }
 
-static gint
-compare_names(gconstpointer a, gconstpointer b)
+gboolean
+ipt_sim_restore(IptSim *sim, const char *batch, char **ret_error)
 {
+        g_auto(GStrv) lines = g_strsplit(batch, "\n", -1);
+
+        for (guint i = 0; lines[i];) {
+                const char *l = lines[i];
+                int table = -1;
+
+                if (!*l || *l == '#') {
+                        i++;
+                        continue;
+                }
+                for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                        if (*l == '*' && g_str_equal(l + 1, netiso_ipt_table_name(t)))
+                                table = t;
+                if (table < 0) {
+                        *ret_error =
+                                g_strdup_printf("line %u: not a table this model knows", i + 1);
+                        return FALSE;
+                }
+                if (!restore_table(sim, table, lines, i + 1, &i, ret_error))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+typedef struct {
+        NetisoIptTable table;
+} NameOrder;
+
+static gint
+compare_names(gconstpointer a, gconstpointer b, gpointer data)
+{
+        const NameOrder *o = data;
         const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-        gboolean bx = g_strv_contains(builtins, x), by = g_strv_contains(builtins, y);
+        gboolean bx = g_strv_contains(ipt_sim_builtins[o->table], x);
+        gboolean by = g_strv_contains(ipt_sim_builtins[o->table], y);
 
         /* iptables-save: built-in chains first, then the others by name. */
         if (bx != by)
@@ -436,124 +504,25 @@ compare_names(gconstpointer a, gconstpointer b)
 }
 
 NetisoIptRuleset *
-ipt_sim_ruleset(const IptSim *sim)
+ipt_sim_ruleset(const IptSim *sim, NetisoIptTable table)
 {
         NetisoIptRuleset *rs = netiso_ipt_ruleset_new();
         g_autoptr(GPtrArray) names = g_ptr_array_new();
+        NameOrder order = { table };
         GHashTableIter it;
         gpointer key;
 
-        g_hash_table_iter_init(&it, sim->chains);
+        g_hash_table_iter_init(&it, sim->tables[table]);
         while (g_hash_table_iter_next(&it, &key, NULL))
                 g_ptr_array_add(names, key);
-        g_ptr_array_sort(names, compare_names);
+        g_ptr_array_sort_with_data(names, compare_names, &order);
         for (guint i = 0; i < names->len; i++) {
-                const SimChain *c = g_hash_table_lookup(sim->chains, g_ptr_array_index(names, i));
+                const SimChain *c =
+                        g_hash_table_lookup(sim->tables[table], g_ptr_array_index(names, i));
                 netiso_ipt_ruleset_add_chain(rs, c->name);
                 for (guint k = 0; k < c->rules->len; k++)
                         netiso_ipt_ruleset_append(
                                 rs, c->name, ((SimRule *)g_ptr_array_index(c->rules, k))->spec);
         }
         return rs;
-}
-
-/* ---- packets ---- */
-
-static gboolean
-iface_match(const char *pattern, const char *name)
-{
-        gsize n = strlen(pattern);
-
-        if (n && pattern[n - 1] == '+')
-                return strncmp(name, pattern, n - 1) == 0;
-        return g_str_equal(name, pattern);
-}
-
-static gboolean
-addr_match(const char *cidr, const char *addr)
-{
-        NetisoCidr outer, inner;
-
-        if (!netiso_cidr_parse(cidr, &outer, NULL) || !netiso_addr_parse(addr, &inner, NULL))
-                return FALSE;
-        return netiso_cidr_contains(&outer, &inner);
-}
-
-static gboolean
-matches(const SimRule *r, const IptPacket *p)
-{
-        if (r->src && !addr_match(r->src, p->src))
-                return FALSE;
-        if (r->dst && !addr_match(r->dst, p->dst))
-                return FALSE;
-        if (r->iif && !iface_match(r->iif, p->iif))
-                return FALSE;
-        if (r->oif && !iface_match(r->oif, p->oif))
-                return FALSE;
-        if (r->proto && !g_str_equal(r->proto, p->proto))
-                return FALSE;
-        if (r->dport >= 0 && (guint)r->dport != p->dport)
-                return FALSE;
-        if (r->icmp6_type >= 0 && (guint)r->icmp6_type != p->icmp6_type)
-                return FALSE;
-        if (r->hl_eq >= 0 && (guint)r->hl_eq != p->hoplimit)
-                return FALSE;
-        if (r->ctstate) {
-                g_auto(GStrv) states = g_strsplit(r->ctstate, ",", -1);
-                if (!g_strv_contains((const char *const *)states, p->ct))
-                        return FALSE;
-        }
-        return TRUE;
-}
-
-typedef struct {
-        const SimChain *chain;
-        guint next;
-} Frame;
-
-const char *
-ipt_sim_walk(const IptSim *sim, const IptPacket *packet, guint *ret_evaluated)
-{
-        g_autoptr(GArray) stack =
-                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(Frame));
-        const SimChain *chain = g_hash_table_lookup(sim->chains, packet->hook);
-        guint i = 0, evaluated = 0;
-        const char *verdict = "ACCEPT";
-
-        for (;;) {
-                const SimRule *r;
-
-                if (i >= chain->rules->len) {
-                        Frame f;
-                        if (stack->len == 0)
-                                break; /* end of the built-in chain: its policy */
-                        f = g_array_index(stack, Frame, stack->len - 1);
-                        g_array_set_size(stack, stack->len - 1);
-                        chain = f.chain;
-                        i = f.next;
-                        continue;
-                }
-                r = g_ptr_array_index(chain->rules, i);
-                evaluated++;
-                if (!matches(r, packet)) {
-                        i++;
-                } else if (g_str_equal(r->target, "ACCEPT") || g_str_equal(r->target, "DROP")) {
-                        verdict = g_str_equal(r->target, "ACCEPT") ? "ACCEPT" : "DROP";
-                        break;
-                } else if (g_str_equal(r->target, "LOG")) {
-                        i++;
-                } else if (g_str_equal(r->target, "RETURN")) {
-                        i = chain->rules->len;
-                } else {
-                        if (!r->go) {
-                                Frame f = { chain, i + 1 };
-                                g_array_append_val(stack, f);
-                        }
-                        chain = g_hash_table_lookup(sim->chains, r->target);
-                        i = 0;
-                }
-        }
-        if (ret_evaluated)
-                *ret_evaluated = evaluated;
-        return verdict;
 }

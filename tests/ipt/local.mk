@@ -1,8 +1,9 @@
-## tests/ipt: the iptables backend against a strict in-memory filter table
+## tests/ipt: the iptables backend against strict in-memory filter and raw tables
 ## (ipt-sim.c) that stands in for the kernel: batches, deltas and packet
 ## verdicts are checked without root.
 ipt_test_sources = \
-	tests/ipt/ipt-sim.c tests/ipt/ipt-sim.h \
+	tests/ipt/ipt-sim.c tests/ipt/ipt-sim.h tests/ipt/ipt-sim-walk.c \
+	tests/ipt/ipt-sim-private.h \
 	tests/ipt/ipt-fixtures.c tests/ipt/ipt-fixtures.h \
 	$(NULL)
 check_PROGRAMS += tests/ipt/test-ipt tests/ipt/test-ipt-packets

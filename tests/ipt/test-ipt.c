@@ -24,7 +24,7 @@ static char *
 node_text(const NetisoIptSet *set, const char *prefix)
 {
         g_autoptr(GPtrArray) items =
-                netiso_ipt_node_items(set, NETISO_IPT_TRIE_ACCEPT_TO, prefix, NETISO_FAMILY_IPV4);
+                netiso_ipt_node_items(set, NETISO_IPT_TRIE_BLOCK_TO, prefix, NETISO_FAMILY_IPV4);
 
         return items ? items_text(items) : g_strdup("(none)");
 }
@@ -39,10 +39,10 @@ test_trie_shape(void)
         struct {
                 const char *prefix, *items;
         } nodes[] = {
-                { "", "-o tap0 -j ACCEPT|-o vnet+ -g BLXOO-vnet|" },
-                { "vnet", "-o vnet1+ -g BLXOO-vnet1|-o vnet2 -j ACCEPT|" },
-                { "vnet1", "-o vnet1 -j ACCEPT|-o vnet12+ -g BLXOO-vnet12|" },
-                { "vnet12", "-o vnet12 -j ACCEPT|-o vnet123 -j ACCEPT|" },
+                { "", "-o tap0 -j BLX-BLOCK|-o vnet+ -g BLXDM-vnet|" },
+                { "vnet", "-o vnet1+ -g BLXDM-vnet1|-o vnet2 -j BLX-BLOCK|" },
+                { "vnet1", "-o vnet1 -j BLX-BLOCK|-o vnet12+ -g BLXDM-vnet12|" },
+                { "vnet12", "-o vnet12 -j BLX-BLOCK|-o vnet123 -j BLX-BLOCK|" },
                 { "vnet123", "(none)" },
                 { "vne", "(none)" },
                 { "t", "(none)" },
@@ -85,10 +85,10 @@ test_tenant_id(void)
         g_assert_false(netiso_ipt_chain_is_ours("BLXGxyz"));
         g_assert_false(netiso_ipt_chain_is_ours("DOCKER-USER"));
         /* Hostile names in a record never reach a rule. */
-        g_assert_false(netiso_ipt_set_add(set, "vnet1 -j ACCEPT", "A", none, &error));
+        g_assert_false(netiso_ipt_set_add(set, "vnet1 -j ACCEPT", "A", 1, none, &error));
         g_assert_error(error, NETISO_ERROR, NETISO_ERROR_STATE);
         g_clear_error(&error);
-        g_assert_false(netiso_ipt_set_add(set, "vnet1", "a\"b", none, &error));
+        g_assert_false(netiso_ipt_set_add(set, "vnet1", "a\"b", 1, none, &error));
         g_assert_error(error, NETISO_ERROR, NETISO_ERROR_STATE);
 }
 
@@ -114,11 +114,11 @@ sorted_specs(GPtrArray *rules)
 /* The table holds exactly the rendering: our chains, their rules (order
  * within trie nodes aside), and one jump at the top of each hook. */
 static void
-assert_table_is(const IptSim *sim, const NetisoConfig *config, const NetisoIptSet *set,
-                NetisoFamily family)
+assert_one_table_is(const IptSim *sim, const NetisoConfig *config, const NetisoIptSet *set,
+                    NetisoFamily family, NetisoIptTable table)
 {
-        g_autoptr(NetisoIptRuleset) want = netiso_ipt_render_full(config, set, family);
-        g_autoptr(NetisoIptRuleset) have = ipt_sim_ruleset(sim);
+        g_autoptr(NetisoIptRuleset) want = netiso_ipt_render_full(config, set, family, table);
+        g_autoptr(NetisoIptRuleset) have = ipt_sim_ruleset(sim, table);
         guint ours = 0;
 
         for (guint i = 0; i < have->chains->len; i++) {
@@ -128,7 +128,11 @@ assert_table_is(const IptSim *sim, const NetisoConfig *config, const NetisoIptSe
 
                 if (!netiso_ipt_chain_is_ours(chain)) {
                         GPtrArray *rules = netiso_ipt_ruleset_rules(have, chain);
-                        g_assert_cmpuint(rules->len, ==, 1);
+                        /* raw's OUTPUT is not hooked */
+                        g_assert_cmpuint(
+                                rules->len, ==,
+                                table == NETISO_IPT_TABLE_RAW && g_str_equal(chain, "OUTPUT") ? 0
+                                                                                              : 1);
                         continue;
                 }
                 ours++;
@@ -141,6 +145,14 @@ assert_table_is(const IptSim *sim, const NetisoConfig *config, const NetisoIptSe
                         g_assert_cmpstr(g_ptr_array_index(a, k), ==, g_ptr_array_index(b, k));
         }
         g_assert_cmpuint(ours, ==, want->chains->len);
+}
+
+static void
+assert_table_is(const IptSim *sim, const NetisoConfig *config, const NetisoIptSet *set,
+                NetisoFamily family)
+{
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                assert_one_table_is(sim, config, set, family, t);
 }
 
 /* after: some of before's taps gone, some changed, some new. */
@@ -159,8 +171,8 @@ random_change(const NetisoIptSet *before, guint *serial, GPtrArray *verify)
                         ipt_test_random_port(after, p->tap, (*serial)++);
                         g_ptr_array_add(verify, g_strdup(p->tap));
                 } else {
-                        g_assert_true(
-                                netiso_ipt_set_add(after, p->tap, p->tenant, p->addresses, NULL));
+                        g_assert_true(netiso_ipt_set_add(after, p->tap, p->tenant, p->flow_id,
+                                                         p->addresses, NULL));
                 }
         }
         for (int i = g_test_rand_int_range(0, 4); i > 0; i--) {
@@ -221,6 +233,9 @@ test_damage_refused(void)
                 "*filter\n-F BLXGab8e18ef\nCOMMIT\n",
                 "*filter\n-D FORWARD -j BLIXARD_VM_FWD\nCOMMIT\n",
                 "*filter\n-F BLXII-\nCOMMIT\n",
+                "*filter\n-F BLXBO-vnet\nCOMMIT\n",
+                "*raw\n-F BLXPI-vnet\nCOMMIT\n",
+                "*raw\n-D PREROUTING -j BLIXARD_VM_PRE\nCOMMIT\n",
         };
 
         ipt_test_add_port(set, "vnet1", "production", "10.0.0.11", NULL);
@@ -252,26 +267,33 @@ test_purge(void)
         g_autoptr(NetisoIptSet) set = netiso_ipt_set_new();
         g_autoptr(IptSim) sim = ipt_sim_new();
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(NetisoIptRuleset) current = NULL;
-        g_autoptr(NetisoIptRuleset) left = NULL;
+        NetisoIptRuleset *current[_NETISO_IPT_TABLE_MAX];
+        NetisoIptRuleset *left[_NETISO_IPT_TABLE_MAX];
 
         ipt_test_add_port(set, "vnet1", "A", "10.0.0.11", "fd00:10::11");
         ipt_test_finish(set);
         ipt_test_rebuild(sim, config, set, NETISO_FAMILY_IPV6);
         /* Someone else's rule that jumps into our chains goes too. */
         ipt_test_restore_ok(sim, "*filter\n-A INPUT -j BLX-HOST\nCOMMIT\n");
-        current = ipt_sim_ruleset(sim);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++)
+                current[t] = ipt_sim_ruleset(sim, t);
         netiso_ipt_batch_purge(out, current);
+        netiso_ipt_tables_clear(current);
         ipt_test_restore_ok(sim, out->str);
-        left = ipt_sim_ruleset(sim);
-        g_assert_cmpuint(left->chains->len, ==, 3);
-        for (guint i = 0; i < left->chains->len; i++)
-                g_assert_cmpuint(
-                        netiso_ipt_ruleset_rules(left, g_ptr_array_index(left->chains, i))->len, ==,
-                        0);
+        for (int t = 0; t < _NETISO_IPT_TABLE_MAX; t++) {
+                left[t] = ipt_sim_ruleset(sim, t);
+                /* filter: INPUT, FORWARD, OUTPUT; raw: PREROUTING, OUTPUT */
+                g_assert_cmpuint(left[t]->chains->len, ==, t == NETISO_IPT_TABLE_RAW ? 2 : 3);
+                for (guint i = 0; i < left[t]->chains->len; i++)
+                        g_assert_cmpuint(netiso_ipt_ruleset_rules(
+                                                 left[t], g_ptr_array_index(left[t]->chains, i))
+                                                 ->len,
+                                         ==, 0);
+        }
         /* Nothing of ours: nothing to run. */
         g_string_truncate(out, 0);
         netiso_ipt_batch_purge(out, left);
+        netiso_ipt_tables_clear(left);
         g_assert_cmpuint(out->len, ==, 0);
 }
 

@@ -139,8 +139,22 @@ if_up() {
 	say "IFUP dev=$dev result=ok"
 }
 
+# A continuous stream of probes in the background (the migration tests), one STREAM
+# line per probe on the console until "stop TAG". TAG is [a-z0-9]: the harness's own.
+stream_start() {
+	case $1 in *[!a-z0-9]*) say "bad-stream-tag"; return ;; esac
+	netprobe stream "$2" "$3" "$4" "$1" "$5" 1000 &
+	eval "stream_$1=$!"
+	say "STREAMING tag=$1"
+}
+stream_stop() {
+	case $1 in *[!a-z0-9]*) return ;; esac
+	eval "kill \${stream_$1:-} 2>/dev/null"
+	say "STOPPED tag=$1"
+}
+
 # Commands on ttyS1, one a line: "round R", "probe NAME KIND ADDR PORT SRC", "run",
-# "ifup DEV IP4 GW4 IP6 GW6".
+# "ifup DEV IP4 GW4 IP6 GW6", "stream TAG KIND ADDR PORT INTERVAL_MS", "stop TAG".
 stty -F /dev/ttyS1 raw -echo
 exec 3</dev/ttyS1
 round=0
@@ -151,5 +165,7 @@ while :; do
 	probe) echo "$a $b $c $d $e" >>/tmp/probes ;;
 	run) run_round ;;
 	ifup) if_up "$a" "$b" "$c" "$d" "$e" ;;
+	stream) stream_start "$a" "$b" "$c" "$d" "$e" ;;
+	stop) stream_stop "$a" ;;
 	esac
 done

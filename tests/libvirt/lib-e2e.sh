@@ -2,7 +2,8 @@
 # The end-to-end tier's machinery, sourced by e2e-*.sh and the demo (bash): a private
 # libvirtd + virtlogd in a network namespace ("host") and a mount namespace of their own,
 # "cluster" and "internet" namespaces with listeners, tiny busybox guests driven through
-# their serial ports, and TAP reporting of what their probes found.
+# their serial ports, and TAP reporting of what their probes found. Several such hosts,
+# routed to each other, and live migration between them: lib-e2e-hosts.sh.
 #
 # Nothing here touches the root network namespace: every address, route, sysctl and
 # firewall change is made inside namespaces this file creates, and removed on exit.
@@ -34,7 +35,19 @@ E2E_HOLDER=
 E2E_LIBVIRTD=
 E2E_VIRTLOGD=
 E2E_PIDS=()
-declare -A E2E_TENANT E2E_IDX
+declare -A E2E_TENANT E2E_IDX E2E_GHOST
+# Hosts: a test sets E2E_NHOSTS before e2e_setup to run several simulated hypervisors.
+# Host N has its own network namespace, private mounts, libvirtd (its own host_uuid), hook
+# configuration and state, all under E2E_HD (host 1: $E2E_T itself, the layout the
+# single-host tests know; host N: $E2E_T/hN). Functions act on the current host E2E_H
+# (e2e_host N switches, e2e_on N CMD... runs one command there); the guest functions act
+# on the host the guest runs on (E2E_GHOST).
+E2E_NHOSTS=${E2E_NHOSTS:-1}
+E2E_H=1
+E2E_HD=
+E2E_HOST_HOLDER=() E2E_HOST_LIBVIRTD=() E2E_HOST_VIRTLOGD=()
+# The guests' domain type: qemu (TCG, the default: KVM is never assumed) or kvm.
+E2E_DOMAIN_TYPE=${NETISO_E2E_DOMAIN_TYPE:-qemu}
 E2E_TAPN=0
 E2E_TAPFAIL=0
 E2E_CLI=
@@ -47,6 +60,7 @@ E2E_HOSTCL4=172.16.0.1 E2E_HOSTCL6=fd00:172:16::1
 E2E_INET4=198.51.100.10 E2E_INET6=2001:db8:100::10
 E2E_HOSTIN4=198.51.100.1 E2E_HOSTIN6=2001:db8:100::1
 e2e_guest4() { echo "10.0.1.${E2E_IDX[$1]}"; }
+# Guest numbers are unique across hosts: a migrated guest keeps its addresses.
 e2e_guest6() { echo "fd00:10::1:${E2E_IDX[$1]}"; }
 e2e_gw4() { echo "10.0.0.${E2E_IDX[$1]}"; }
 e2e_gw6() { echo "fd00:10::${E2E_IDX[$1]}"; }
@@ -92,6 +106,11 @@ e2e_skip_reason() {
 		ls /boot/vmlinuz-* >/dev/null 2>&1 ||
 			{ echo "no Debian kernel in /boot (install linux-image-amd64)"; return; }
 		[ -x /bin/busybox ] || { echo "no /bin/busybox (install busybox-static)"; return; }
+		case $E2E_DOMAIN_TYPE in
+		qemu) ;;
+		kvm) [ -w /dev/kvm ] || { echo "NETISO_E2E_DOMAIN_TYPE=kvm but no usable /dev/kvm"; return; } ;;
+		*) echo "NETISO_E2E_DOMAIN_TYPE must be qemu or kvm, not '$E2E_DOMAIN_TYPE'"; return ;;
+		esac
 		ip netns add "$E2E_ID-probe" 2>/dev/null ||
 			{ echo "cannot create network namespaces here"; return; }
 		if ! ip netns exec "$E2E_ID-probe" nft add table inet probe 2>/dev/null; then
@@ -109,23 +128,33 @@ e2e_skip_reason() {
 # ---------------------------------------------------------------- setup and cleanup
 
 e2e_cleanup() {
-	local pid ns d
+	local pid ns d h
 	set +e
 	trap - EXIT INT TERM
-	if [ -n "$E2E_LIBVIRTD" ] && kill -0 "$E2E_LIBVIRTD" 2>/dev/null; then
-		for d in $(e2e_virsh list --name 2>/dev/null); do
-			timeout 30 nsenter -t "$E2E_HOLDER" -m -n -- virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
-		done
-	fi
-	e2e_stop_pid "$E2E_LIBVIRTD"
-	E2E_LIBVIRTD=
-	for pid in "${E2E_PIDS[@]}"; do
-		[ "$pid" = "$E2E_HOLDER" ] || e2e_stop_pid "$pid"
+	for h in $(seq 1 "$E2E_NHOSTS"); do
+		e2e_host "$h"
+		if [ -n "$E2E_LIBVIRTD" ] && kill -0 "$E2E_LIBVIRTD" 2>/dev/null; then
+			for d in $(e2e_virsh list --name 2>/dev/null); do
+				timeout 30 nsenter -t "$E2E_HOLDER" -m -n -- virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
+			done
+		fi
+		e2e_stop_pid "$E2E_LIBVIRTD"
+		E2E_LIBVIRTD=
 	done
-	e2e_sweep_private_ns
-	e2e_stop_pid "$E2E_HOLDER"
-	E2E_PIDS=() E2E_HOLDER=
-	for ns in "$E2E_NS_HOST" "$E2E_NS_CLUSTER" "$E2E_NS_INET" "$E2E_ID-probe"; do
+	e2e_host 1
+	for pid in "${E2E_PIDS[@]}"; do
+		case " ${E2E_HOST_HOLDER[*]} " in *" $pid "*) ;; *) e2e_stop_pid "$pid" ;; esac
+	done
+	for h in $(seq 1 "$E2E_NHOSTS"); do
+		e2e_host "$h"
+		e2e_sweep_private_ns
+		e2e_stop_pid "$E2E_HOLDER"
+		E2E_HOLDER=
+	done
+	e2e_host 1
+	E2E_PIDS=()
+	for ns in $(for h in $(seq 1 "$E2E_NHOSTS"); do e2e_host_ns "$h"; done) \
+		"$E2E_NS_FABRIC" "$E2E_NS_CLUSTER" "$E2E_NS_INET" "$E2E_ID-probe"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 	done
 	if [ -n "$E2E_T" ] && [ -d "$E2E_T" ]; then
@@ -186,15 +215,18 @@ e2e_setup() {
 		flock 8
 	fi
 	E2E_T=$(mktemp -d /tmp/bxe2e.XXXXXX)
+	E2E_HD=$E2E_T
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT TERM
 	E2E_T0=$(date +%s)
 	e2e_build_guest
 	e2e_install_hook
 	e2e_netns_setup
+	[ "$E2E_NHOSTS" = 1 ] || e2e_hosts_netns_setup
 	e2e_libvirt_prepare
 	e2e_libvirt_start
-	e2e_log "setup done after $(($(date +%s) - E2E_T0)) s (guest image, hook install, namespaces, libvirtd)"
+	[ "$E2E_NHOSTS" = 1 ] || e2e_hosts_libvirt_setup
+	e2e_log "setup done after $(($(date +%s) - E2E_T0)) s (guest image, hook install, namespaces, $E2E_NHOSTS libvirtd)"
 }
 
 e2e_build_guest() {
@@ -208,6 +240,11 @@ e2e_build_guest() {
 e2e_install_hook() {
 	local inst=$E2E_T/inst f target qemud
 	mkdir -p "$E2E_T/hooks.d"
+	# The harness's trace of libvirt's hook calls, before and after the hook under test.
+	if [ "${E2E_TRACE:-}" = 1 ]; then
+		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/00-trace"
+		ln -s "$E2E_LIBDIR/trace-hook.sh" "$E2E_T/hooks.d/99-trace"
+	fi
 	if [ -n "${NETISO_E2E_HOOK:-}" ]; then
 		[ -x "$NETISO_E2E_HOOK" ] || e2e_bail "NETISO_E2E_HOOK=$NETISO_E2E_HOOK is not executable"
 		ln -s "$(readlink -f "$NETISO_E2E_HOOK")" "$E2E_T/hooks.d/50-blixard-netiso"
@@ -242,12 +279,12 @@ e2e_install_hook() {
 	E2E_CLI=$(find "$inst" -type f -path '*/sbin/blixard-netiso' | head -n 1)
 }
 
-# The test configuration; the argument is allow_internet (true or false). Rewritten
-# between phases (atomically): the hook reads it on every event.
+# The test configuration of the current host; the argument is allow_internet (true or
+# false). Rewritten between phases (atomically): the hook reads it on every event.
 e2e_write_config() {
 	local allow_internet=${1:-true}
-	mkdir -p "$E2E_T/blixard"
-	cat >"$E2E_T/blixard/blixard.toml.new" <<EOF
+	mkdir -p "$E2E_HD/blixard"
+	cat >"$E2E_HD/blixard/blixard.toml.new" <<EOF
 # blixard-netiso end-to-end test configuration (tests/libvirt/lib-e2e.sh)
 [vm.network_isolation]
 enabled = true
@@ -274,7 +311,7 @@ protocol = "tcp"
 port = 8080
 direction = "inbound"
 EOF
-	mv "$E2E_T/blixard/blixard.toml.new" "$E2E_T/blixard/blixard.toml"
+	mv "$E2E_HD/blixard/blixard.toml.new" "$E2E_HD/blixard/blixard.toml"
 	E2E_ALLOW_INTERNET=$allow_internet
 }
 
@@ -296,11 +333,7 @@ e2e_netns_setup() {
 		ip netns add "$ns" || e2e_bail "cannot create network namespace $ns"
 		ip -n "$ns" link set lo up
 	done
-	# The host routes between guests, cluster and internet; no reverse-path filter, so
-	# that only the hook can stop a spoofed source.
-	e2e_ns "$E2E_NS_HOST" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 >/dev/null
+	e2e_host_forwarding "$E2E_NS_HOST"
 	e2e_link "$E2E_NS_CLUSTER" to-cluster "$E2E_HOSTCL4/24" "$E2E_HOSTCL6/64" \
 		"$E2E_CLUSTER4/24" "$E2E_CLUSTER6/64"
 	e2e_link "$E2E_NS_INET" to-internet "$E2E_HOSTIN4/24" "$E2E_HOSTIN6/64" \
@@ -308,6 +341,14 @@ e2e_netns_setup() {
 	e2e_ns_listener "$E2E_NS_HOST" host tcp 2222 udp 2222 tcp 22
 	e2e_ns_listener "$E2E_NS_CLUSTER" cluster tcp 2222 udp 2222 tcp 53 udp 53
 	e2e_ns_listener "$E2E_NS_INET" internet tcp 2222 udp 2222 tcp 53 udp 53
+}
+
+# A host routes between guests, cluster and internet; no reverse-path filter, so that
+# only the hook can stop a spoofed source.
+e2e_host_forwarding() {
+	e2e_ns "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 >/dev/null
 }
 
 # A veth from the host namespace to NS: host end HOSTDEV with two addresses, NS end eth0
@@ -328,23 +369,26 @@ e2e_link() {
 
 # ---------------------------------------------------------------- private libvirtd
 
-# The private state: copies and empty directories bind-mounted over libvirt's own paths
-# inside a mount namespace that only our libvirtd, virtlogd and virsh enter.
+# The private state of the current host: copies and empty directories bind-mounted over
+# libvirt's own paths inside a mount namespace that only our libvirtd, virtlogd and virsh
+# enter.
 e2e_libvirt_prepare() {
-	local t=$E2E_T
+	local t=$E2E_HD
 	mkdir -p "$t/run/bxe2e" "$t/run/blixard-netiso" "$t/var-lib-libvirt" "$t/var-log-libvirt" \
 		"$E2E_CACHE/libvirt-cache" "$t/ovl-up" "$t/ovl-work"
 	cp -a /etc/libvirt "$t/etc-libvirt"
 	# No guests, networks or pools of the real host, and only our hook.
 	rm -rf "$t/etc-libvirt/qemu" "$t/etc-libvirt/storage" "$t/etc-libvirt/hooks"
 	mkdir -p "$t/etc-libvirt/qemu/networks" "$t/etc-libvirt/hooks"
-	cp -a "$t/hooks.d" "$t/etc-libvirt/hooks/qemu.d"
-	cat >>"$t/etc-libvirt/libvirtd.conf" <<'EOF'
+	cp -a "$E2E_T/hooks.d" "$t/etc-libvirt/hooks/qemu.d"
+	# Each host its own host UUID: libvirt refuses a migration between equal ones.
+	cat >>"$t/etc-libvirt/libvirtd.conf" <<EOF
 
 # blixard-netiso e2e: private daemon, root-only socket in a private /run
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+host_uuid = "$(cat /proc/sys/kernel/random/uuid)"
 EOF
 	cat >>"$t/etc-libvirt/qemu.conf" <<'EOF'
 
@@ -387,7 +431,33 @@ EOF
 
 E2E_DAEMON_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C)
 
-# Runs a command in the private namespaces (host network, private mounts).
+e2e_host_ns() { if [ "$1" = 1 ]; then echo "$E2E_ID-host"; else echo "$E2E_ID-host$1"; fi; }
+e2e_host_dir() { if [ "$1" = 1 ]; then echo "$E2E_T"; else echo "$E2E_T/h$1"; fi; }
+
+# e2e_host N: host N becomes the current host (its namespaces, daemons, directory).
+e2e_host() {
+	E2E_HOST_HOLDER[E2E_H]=$E2E_HOLDER
+	E2E_HOST_LIBVIRTD[E2E_H]=$E2E_LIBVIRTD
+	E2E_HOST_VIRTLOGD[E2E_H]=$E2E_VIRTLOGD
+	E2E_H=$1
+	E2E_NS_HOST=$(e2e_host_ns "$1")
+	E2E_HD=$(e2e_host_dir "$1")
+	E2E_HOLDER=${E2E_HOST_HOLDER[$1]:-}
+	E2E_LIBVIRTD=${E2E_HOST_LIBVIRTD[$1]:-}
+	E2E_VIRTLOGD=${E2E_HOST_VIRTLOGD[$1]:-}
+}
+
+# e2e_on N COMMAND...: runs COMMAND (a function or program) with host N current.
+e2e_on() {
+	local prev=$E2E_H rc=0
+	e2e_host "$1"
+	shift
+	"$@" || rc=$?
+	e2e_host "$prev"
+	return $rc
+}
+
+# Runs a command in the current host's private namespaces (host network, private mounts).
 e2e_in_host() { nsenter -t "$E2E_HOLDER" -m -n -- "$@"; }
 e2e_virsh() { e2e_in_host virsh -q -c qemu:///system "$@"; }
 # The host namespace's view of our table (empty output when there is none).
@@ -424,34 +494,35 @@ e2e_fw_delete() {
 }
 
 e2e_libvirt_start() {
-	local i
+	local i t=$E2E_HD
 	if [ -z "$E2E_HOLDER" ]; then
 		ip netns exec "$E2E_NS_HOST" unshare --mount --propagation private \
-			/bin/sh "$E2E_T/holder.sh" >"$E2E_T/holder.log" 2>&1 8>&- &
+			/bin/sh "$t/holder.sh" >"$t/holder.log" 2>&1 8>&- &
 		E2E_HOLDER=$!
 		E2E_PIDS+=("$E2E_HOLDER")
 		for i in $(seq 1 100); do
-			[ -e "$E2E_T/holder.ready" ] && break
+			[ -e "$t/holder.ready" ] && break
 			kill -0 "$E2E_HOLDER" 2>/dev/null || break
 			sleep 0.1
 		done
-		[ -e "$E2E_T/holder.ready" ] ||
-			{ cat "$E2E_T/holder.log" >&2; e2e_bail "private mount namespace setup failed"; }
+		[ -e "$t/holder.ready" ] ||
+			{ cat "$t/holder.log" >&2; e2e_bail "private mount namespace setup failed"; }
 		# nsenter execs the daemon: $! is the daemon's own PID. The environment is a
 		# service manager's, not this shell's.
-		env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n --wd=/ -- /usr/sbin/virtlogd >>"$E2E_T/virtlogd.out" 2>&1 8>&- &
+		env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n --wd=/ -- /usr/sbin/virtlogd >>"$t/virtlogd.out" 2>&1 8>&- &
 		E2E_VIRTLOGD=$!
 		E2E_PIDS+=("$E2E_VIRTLOGD")
 	fi
-	env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n --wd=/ -- /usr/sbin/libvirtd >>"$E2E_T/libvirtd.out" 2>&1 8>&- &
+	env -i "${E2E_DAEMON_ENV[@]}" nsenter -t "$E2E_HOLDER" -m -n --wd=/ -- /usr/sbin/libvirtd >>"$t/libvirtd.out" 2>&1 8>&- &
 	E2E_LIBVIRTD=$!
-	for i in $(seq 1 300); do
+	# Generous: several libvirtds may start at once on a loaded machine.
+	for i in $(seq 1 600); do
 		e2e_virsh uri >/dev/null 2>&1 && return 0
 		kill -0 "$E2E_LIBVIRTD" 2>/dev/null || break
 		sleep 0.1
 	done
-	tail -n 20 "$E2E_T/libvirtd.out" "$E2E_T/var-log-libvirt/libvirtd.log" >&2
-	e2e_bail "private libvirtd did not come up"
+	tail -n 20 "$t/libvirtd.out" "$t/var-log-libvirt/libvirtd.log" >&2
+	e2e_bail "private libvirtd of host $E2E_H did not come up"
 }
 
 e2e_libvirt_stop() {
@@ -469,16 +540,20 @@ e2e_libvirt_restart() {
 # ---------------------------------------------------------------- guests
 
 # e2e_guest_add NAME TENANT NUMBER [METADATA-XML]: registers a guest and writes its XML.
+# Its serial pipes exist on every host, so that it can run or migrate anywhere.
 e2e_guest_add() {
-	local name=$1 tenant=$2 idx=$3 meta=${4:-}
+	local name=$1 tenant=$2 idx=$3 meta=${4:-} h d
 	E2E_TENANT[$name]=$tenant
 	E2E_IDX[$name]=$idx
 	[ -n "$meta" ] ||
 		meta="<netiso:isolation xmlns:netiso=\"urn:blixard:network-isolation:1\" tenant=\"$tenant\"/>"
-	rm -f "$E2E_T/run/bxe2e/$name".*
-	mkfifo "$E2E_T/run/bxe2e/$name.cmd.in" "$E2E_T/run/bxe2e/$name.cmd.out"
+	for h in $(seq 1 "$E2E_NHOSTS"); do
+		d=$(e2e_host_dir "$h")/run/bxe2e
+		rm -f "$d/$name".*
+		mkfifo "$d/$name.cmd.in" "$d/$name.cmd.out"
+	done
 	cat >"$E2E_T/$name.xml" <<EOF
-<domain type='qemu'>
+<domain type='$E2E_DOMAIN_TYPE'>
   <name>$name</name>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
@@ -520,19 +595,38 @@ e2e_guest_add() {
 EOF
 }
 
-e2e_console() { tr -d '\r' <"$E2E_T/run/bxe2e/$1.console" 2>/dev/null; }
-
-# Starts a registered guest (a transient domain); the error text is in $E2E_T/NAME.start.
-e2e_guest_start() {
-	e2e_virsh create "$E2E_T/$1.xml" >"$E2E_T/$1.start" 2>&1
+# The host a guest runs on (where it was started or migrated to), and its console: what
+# it printed on every host it ran on (a migrated guest goes on in the destination's file).
+e2e_ghost() { echo "${E2E_GHOST[$1]:-$E2E_H}"; }
+e2e_console() {
+	local h
+	for h in $(seq 1 "$E2E_NHOSTS"); do
+		tr -d '\r' 2>/dev/null <"$(e2e_host_dir "$h")/run/bxe2e/$1.console"
+	done
 }
 
-e2e_guest_running() { [ "$(e2e_virsh domstate "$1" 2>/dev/null)" = running ]; }
+# e2e_guest_send GUEST FILE: writes FILE to the guest's command port (ttyS1) on its host.
+e2e_guest_send() {
+	timeout 10 sh -c 'cat "$1" >"$2"' - "$2" "$(e2e_host_dir "$(e2e_ghost "$1")")/run/bxe2e/$1.cmd.in"
+}
 
-e2e_guest_destroy() { e2e_virsh destroy "$1" >/dev/null 2>&1; }
+# Starts a registered guest (a transient domain) on the current host; the error text is
+# in $E2E_T/NAME.start. With several hosts, the fabric routes its addresses to this host.
+e2e_guest_start() {
+	e2e_virsh create "$E2E_T/$1.xml" >"$E2E_T/$1.start" 2>&1 || return 1
+	E2E_GHOST[$1]=$E2E_H
+	[ "$E2E_NHOSTS" = 1 ] || e2e_route_guest "$1" "$E2E_H"
+}
+
+e2e_guest_running() { [ "$(e2e_on "$(e2e_ghost "$1")" e2e_virsh domstate "$1" 2>/dev/null)" = running ]; }
+
+e2e_guest_destroy() { e2e_on "$(e2e_ghost "$1")" e2e_virsh destroy "$1" >/dev/null 2>&1; }
 
 # The tap libvirt made for a running guest (vnetN).
-e2e_guest_tap() { e2e_virsh domiflist "$1" 2>/dev/null | awk '$2 == "ethernet" {print $1; exit}'; }
+e2e_guest_tap() {
+	e2e_on "$(e2e_ghost "$1")" e2e_virsh domiflist "$1" 2>/dev/null |
+		awk '$2 == "ethernet" {print $1; exit}'
+}
 
 # Waits until every named guest has printed READY (boot under TCG: ~10 s each).
 e2e_wait_ready() {
@@ -583,7 +677,8 @@ e2e_guest_enable_hotplug() {
 
 # Defines a registered guest (persistent, unlike e2e_guest_start) and starts it.
 e2e_guest_define_start() {
-	{ e2e_virsh define "$E2E_T/$1.xml" && e2e_virsh start "$1"; } >"$E2E_T/$1.start" 2>&1
+	{ e2e_virsh define "$E2E_T/$1.xml" && e2e_virsh start "$1"; } >"$E2E_T/$1.start" 2>&1 || return 1
+	E2E_GHOST[$1]=$E2E_H
 }
 
 # A routed interface to hot-plug, numbered like a guest: number i gives the guest end
@@ -607,12 +702,12 @@ EOF
 }
 
 # e2e_guest_attach GUEST NUMBER / e2e_guest_detach GUEST NUMBER: hot-plug (live only).
-e2e_guest_attach() { e2e_virsh attach-device "$1" "$(e2e_iface_xml "$2")" --live >/dev/null; }
-e2e_guest_detach() { e2e_virsh detach-device "$1" "$E2E_T/iface-$2.xml" --live >/dev/null; }
+e2e_guest_attach() { e2e_on "$(e2e_ghost "$1")" e2e_virsh attach-device "$1" "$(e2e_iface_xml "$2")" --live >/dev/null; }
+e2e_guest_detach() { e2e_on "$(e2e_ghost "$1")" e2e_virsh detach-device "$1" "$E2E_T/iface-$2.xml" --live >/dev/null; }
 
 # The tap of a guest's interface with this MAC address.
 e2e_guest_tap_of() {
-	e2e_virsh domiflist "$1" 2>/dev/null | awk -v m="$2" '$5 == m {print $1; exit}'
+	e2e_on "$(e2e_ghost "$1")" e2e_virsh domiflist "$1" 2>/dev/null | awk -v m="$2" '$5 == m {print $1; exit}'
 }
 
 # e2e_guest_ifup GUEST DEV NUMBER: the guest configures its hot-plugged DEV with the
@@ -620,7 +715,7 @@ e2e_guest_tap_of() {
 e2e_guest_ifup() {
 	local g=$1 dev=$2 i=$3 deadline
 	echo "ifup $dev 10.0.1.$i 10.0.0.$i fd00:10::1:$i fd00:10::$i" >"$E2E_T/$g.cmdbuf"
-	timeout 10 sh -c 'cat "$1" >"$2"' - "$E2E_T/$g.cmdbuf" "$E2E_T/run/bxe2e/$g.cmd.in" || return 1
+	e2e_guest_send "$g" "$E2E_T/$g.cmdbuf" || return 1
 	deadline=$(($(date +%s) + 60))
 	until e2e_console "$g" | grep -q "^NETISO IFUP dev=$dev result="; do
 		[ "$(date +%s)" -lt "$deadline" ] || return 1
@@ -749,8 +844,7 @@ e2e_run_round() {
 			awk -v g="$g" '$1 == g {print "probe", $2, $3, $4, $5, $6}' "$plan"
 			echo run
 		} >"$E2E_T/$g.cmdbuf"
-		timeout 10 sh -c 'cat "$1" >"$2"' - "$E2E_T/$g.cmdbuf" "$E2E_T/run/bxe2e/$g.cmd.in" ||
-			e2e_log "could not write probes to $g"
+		e2e_guest_send "$g" "$E2E_T/$g.cmdbuf" || e2e_log "could not write probes to $g"
 	done
 	while read -r src name kind addr port spoof rest; do
 		case $src in ns:*) ;; *) continue ;; esac
@@ -792,7 +886,7 @@ e2e_run_round() {
 e2e_received() {
 	local who=$1 token=$2
 	case $who in
-	internet | cluster | host) grep -q " token=$token\$" "$E2E_T/$who.recv" ;;
+	internet | cluster | host | host[0-9] | fabric) grep -q " token=$token\$" "$E2E_T/$who.recv" ;;
 	*) e2e_console "$who" | grep -q "^RECV .* token=$token\$" ;;
 	esac
 }
@@ -822,10 +916,10 @@ e2e_table_mentions() {
 	echo absent
 }
 
-# Does the hook's state directory (private /run/blixard-netiso) still name a domain, in a
-# file's name or content? Prints present or absent.
+# Does the current host's hook state directory (private /run/blixard-netiso) still name a
+# domain, in a file's name or content? Prints present or absent.
 e2e_state_mentions() {
-	local dir=$E2E_T/run/blixard-netiso w
+	local dir=$E2E_HD/run/blixard-netiso w
 	for w in "$@"; do
 		if find "$dir" -name "*$w*" 2>/dev/null | grep -q . ||
 			grep -rqwF -- "$w" "$dir" 2>/dev/null; then
@@ -922,6 +1016,9 @@ e2e_print_matrix() {
 		}
 	}' "$outcome"
 }
+
+# Several hosts, the fabric between them, live migration, streams of probes.
+. "$E2E_LIBDIR/lib-e2e-hosts.sh"
 
 # Ends the TAP stream: the plan goes last. Under automake's TAP driver the "not ok" lines
 # are the verdict (a non-zero exit would add an ERROR); by hand, the exit status says it.

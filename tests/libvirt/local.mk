@@ -8,15 +8,18 @@ libvirt_tier_tests = \
 	tests/libvirt/e2e-lifecycle-iptables.sh \
 	tests/libvirt/e2e-reconcile.sh \
 	tests/libvirt/e2e-watch.sh \
+	tests/libvirt/e2e-migrate.sh \
 	$(NULL)
 TESTS += $(libvirt_tier_tests)
 dist_noinst_SCRIPTS += \
 	$(libvirt_tier_tests) \
 	tests/libvirt/lib-e2e.sh \
+	tests/libvirt/lib-e2e-hosts.sh \
 	tests/libvirt/build-guest.sh \
 	tests/libvirt/guest-init.sh \
 	tests/libvirt/install-deps.sh \
 	tests/libvirt/placeholder-hook.sh \
 	tests/libvirt/reference-hook.sh \
+	tests/libvirt/trace-hook.sh \
 	$(NULL)
 EXTRA_DIST += tests/libvirt/netprobe.c tests/libvirt/README.md

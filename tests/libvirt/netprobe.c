@@ -1,6 +1,6 @@
 /* netprobe: the end-to-end tier's one traffic tool (static, for the busybox
  * guests and the namespaces): a server answering and logging TCP and UDP,
- * and a client that reports ok only on a reply. */
+ * a client that reports ok only on a reply, and a stream of such probes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +22,8 @@ usage(void)
 {
         fprintf(stderr,
                 "usage: netprobe serve NAME tcp|udp PORT [tcp|udp PORT ...]\n"
-                "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|-] [TIMEOUT_MS] [TRIES]\n");
+                "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|-] [TIMEOUT_MS] [TRIES]\n"
+                "       netprobe stream udp ADDR PORT TAG INTERVAL_MS [TIMEOUT_MS] [COUNT]\n");
         return 2;
 }
 
@@ -363,10 +364,106 @@ send_probe(int argc, char **argv)
         return 1;
 }
 
+#define STREAM_SLOTS 64
+
+/* One UDP probe every INTERVAL_MS, each from a new socket (a new flow that the firewall
+ * judges afresh), with the token TAG.SEQ; one line per probe as it resolves:
+ * "STREAM tag=TAG seq=N result=ok|fail detail=...". Runs until COUNT probes or a signal. */
+static int
+stream(int argc, char **argv)
+{
+        struct sockaddr_storage dst;
+        socklen_t dlen;
+        const char *tag = argv[3];
+        int interval = atoi(argv[4]);
+        int timeout_ms = argc > 5 ? atoi(argv[5]) : 1000;
+        long count = argc > 6 ? atol(argv[6]) : 100000;
+        struct pollfd p[STREAM_SLOTS];
+        long seq[STREAM_SLOTS], deadline[STREAM_SLOTS], next = now_ms(), sent = 0;
+        int n = 0, i;
+
+        if (strcmp(argv[0], "udp") != 0 || interval <= 0 || timeout_ms <= 0 ||
+            parse_addr(argv[1], atoi(argv[2]), &dst, &dlen) < 0)
+                return usage();
+        while (sent < count || n > 0) {
+                long now = now_ms(), wait = 1000;
+
+                if (sent < count && now >= next && n < STREAM_SLOTS) {
+                        char msg[128];
+                        int fd =
+                                socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+                        sent++;
+                        next += interval;
+                        snprintf(msg, sizeof(msg), "%s.%ld\n", tag, sent);
+                        if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dlen) < 0 ||
+                            send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0) {
+                                printf("STREAM tag=%s seq=%ld result=fail detail=%s\n", tag, sent,
+                                       errno == ECONNREFUSED ? "refused" : "send");
+                                if (fd >= 0)
+                                        close(fd);
+                        } else {
+                                p[n].fd = fd;
+                                p[n].events = POLLIN;
+                                seq[n] = sent;
+                                deadline[n] = now + timeout_ms;
+                                n++;
+                        }
+                }
+                for (i = 0; i < n; i++)
+                        if (deadline[i] - now < wait)
+                                wait = deadline[i] - now;
+                if (sent < count && next - now < wait)
+                        wait = next - now;
+                if (poll(p, n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
+                        return 1;
+                now = now_ms();
+                for (i = 0; i < n;) {
+                        char reply[320], token[80];
+                        const char *result = NULL, *detail = "none";
+
+                        if (p[i].revents) {
+                                ssize_t got = recv(p[i].fd, reply, sizeof(reply) - 1, 0);
+
+                                snprintf(token, sizeof(token), " %s.%ld", tag, seq[i]);
+                                if (got > 0) {
+                                        reply[got] = '\0';
+                                        reply[strcspn(reply, "\n")] = '\0';
+                                        result = strstr(reply, token) ? "ok" : "fail";
+                                        detail = strstr(reply, token) ? reply : "badreply";
+                                } else {
+                                        result = "fail";
+                                        detail = errno == ECONNREFUSED ? "refused" : "recv";
+                                }
+                        } else if (now >= deadline[i]) {
+                                result = "fail";
+                                detail = "timeout";
+                        }
+                        if (!result) {
+                                i++;
+                                continue;
+                        }
+                        /* the reply is "NAME TOKEN": keep the answering name only */
+                        if (strcmp(result, "ok") == 0)
+                                reply[strcspn(reply, " ")] = '\0';
+                        printf("STREAM tag=%s seq=%ld result=%s detail=%s\n", tag, seq[i], result,
+                               detail);
+                        close(p[i].fd);
+                        p[i] = p[n - 1];
+                        seq[i] = seq[n - 1];
+                        deadline[i] = deadline[n - 1];
+                        n--;
+                }
+        }
+        return 0;
+}
+
 int
 main(int argc, char **argv)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc >= 7 && strcmp(argv[1], "stream") == 0)
+                return stream(argc - 2, argv + 2);
         if (argc >= 5 && strcmp(argv[1], "serve") == 0)
                 return serve(argc - 2, argv + 2);
         if (argc >= 6 && strcmp(argv[1], "send") == 0)

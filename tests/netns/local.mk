@@ -10,6 +10,8 @@ netns_tests = \
 	tests/netns/faults.sh \
 	tests/netns/guest-attacks.sh \
 	tests/netns/fast-path.sh \
+	tests/netns/flow-binding.sh \
+	tests/netns/spoof-fragments.sh \
 	tests/netns/why.sh \
 	tests/netns/prometheus.sh \
 	tests/netns/attack-conntrack.sh \
@@ -27,6 +29,8 @@ netns_iptables_tests = \
 	tests/netns/events-iptables.sh \
 	tests/netns/backend-switch.sh \
 	tests/netns/iptables-repair.sh \
+	tests/netns/flow-binding-iptables.sh \
+	tests/netns/spoof-fragments-iptables.sh \
 	tests/netns/why-iptables.sh \
 	tests/netns/prometheus-iptables.sh \
 	tests/netns/attack-conntrack-iptables.sh \
