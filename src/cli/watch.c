@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "cli/cluster-daemon.h"
 #include "cli/virt.h"
 #include "cli/watch-firewall.h"
 #include "cli/watch.h"
@@ -38,7 +39,8 @@ typedef struct {
         GMutex mutex;          /* guards pending and dispatch_scheduled */
         GHashTable *pending;   /* domain name -> events seen */
         gboolean dispatch_scheduled;
-        char *last_failure; /* a failure that repeats is logged once */
+        char *last_failure;           /* a failure that repeats is logged once */
+        NetisoClusterDaemon *cluster; /* [vm.network_isolation.cluster] (cluster-daemon.h) */
 } Watch;
 
 typedef struct {
@@ -475,6 +477,8 @@ on_reload(gpointer data)
                 netiso_config_free(config);
                 return G_SOURCE_CONTINUE;
         }
+        /* The cluster side compares with the old configuration: first. */
+        netiso_cluster_daemon_update(&w->cluster, config);
         netiso_watch_firewall_set_config(w->firewall, config);
         netiso_config_free(w->config);
         w->config = config;
@@ -494,6 +498,10 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         gboolean ok = TRUE;
 
         if (!netiso_virt_start_events(error)) {
+                netiso_config_free(config);
+                return FALSE;
+        }
+        if (config->cluster && !(w.cluster = netiso_cluster_daemon_new(config, error))) {
                 netiso_config_free(config);
                 return FALSE;
         }
@@ -523,6 +531,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         g_main_loop_run(w.loop);
         sd_notify(0, "STOPPING=1");
 out:
+        g_clear_pointer(&w.cluster, netiso_cluster_daemon_free);
         netiso_watch_firewall_free(w.firewall);
         if (w.conn)
                 drop_connection(&w);

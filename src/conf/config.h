@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "conf/config-cluster.h"
 #include "util/addr.h"
 
 #define NETISO_DEFAULT_CONFIG_PATH SYSCONFDIR "/blixard/blixard.toml"
@@ -49,6 +50,7 @@ typedef struct {
         gboolean log_drops;                  /* log dropped packets (rate limited); default FALSE */
         guint log_drops_per_second;          /* 1..10000; default 5 */
         char *state_dir;                     /* default NETISO_DEFAULT_STATE_DIR */
+        NetisoClusterConfig *cluster;        /* NULL without the cluster table: a host alone */
 } NetisoConfig;
 
 NetisoConfig *netiso_config_new_default(void);

@@ -11,6 +11,7 @@
 #include "nft/nft-generation.h"
 #include "nft/nft-lib.h"
 #include "nft/nft-netlink.h"
+#include "nft/nft-remote.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 #include "util/names.h"
@@ -565,11 +566,32 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         return ok;
 }
 
+/* The guests of other hosts the watch daemon installed (its journal), so
+ * that a rebuilt table keeps them. Unreadable, they are left out: the
+ * daemon's next resync puts them back, and until then less passes. */
+static NetisoRemote *
+render_remote(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
+
+        if (!config->cluster)
+                return NULL;
+        remote = netiso_remote_load(config->state_dir, NULL, &error);
+        if (!remote) {
+                g_warning("guests of other hosts left out: %s", error->message);
+                return NULL;
+        }
+        netiso_nft_render_remote_all(out, config, remote, /* flush */ FALSE);
+        return g_steal_pointer(&remote);
+}
+
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(NetisoRemote) remote = NULL;
         gboolean ok;
         Full f;
 
@@ -591,6 +613,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                                     rec->tenant, rec->flow_id, p->addresses);
                 }
         }
+        remote = render_remote(out, config);
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
@@ -601,12 +624,23 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
  * deleted with their sets: nothing jumps to them once guest_tenant is
  * refilled, and a stray set would be picked up when that tenant returns. */
 static void
-render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
+render_stale_tenants(GString *out, GPtrArray *records, GHashTable *remote_tenants,
+                     const GPtrArray *chains)
 {
         g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 
         for (guint i = 0; i < records->len; i++)
                 g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        /* A tenant with guests only on other hosts keeps its set: remote-T's
+         * rules name it, and deleting it would refuse the whole batch. */
+        if (remote_tenants) {
+                GHashTableIter it;
+                gpointer key;
+
+                g_hash_table_iter_init(&it, remote_tenants);
+                while (g_hash_table_iter_next(&it, &key, NULL))
+                        g_hash_table_add(wanted, key);
+        }
         for (guint i = 0; chains && i < chains->len; i++) {
                 const char *chain = g_ptr_array_index(chains, i);
                 const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
@@ -630,6 +664,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GPtrArray) records = NULL;
         g_autoptr(GPtrArray) chains = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
         gint64 start = g_get_monotonic_time();
         gboolean ok;
         Full f;
@@ -643,7 +678,9 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         if (ok) {
                 g_string_truncate(out, 0);
                 render_guests(out, records, NULL);
-                render_stale_tenants(out, records, chains);
+                remote = render_remote(out, config);
+                render_stale_tenants(out, records, remote ? netiso_remote_tenants(remote) : NULL,
+                                     chains);
                 ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
         }
         full_end(&f);

@@ -23,3 +23,7 @@ void netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark,
 /* A tenant's chain and set ("add"), and with rewrite its one rule, flushed
  * and written again so that it is always current. */
 void netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite);
+
+/* The cluster's maps of remote addresses (created if missing, never
+ * flushed by the skeleton): "add map" for remote_v4 and remote_v6. */
+void netiso_nft_render_remote_maps(GString *out);
