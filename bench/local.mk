@@ -2,13 +2,19 @@
 ## memory as tables (BENCHMARKS.md). Needs root; everything runs in namespaces
 ## the scripts create. The helpers are built with everything else so that the
 ## benchmarks measure exactly the tree they sit in.
-noinst_PROGRAMS += bench/netiso-bench-populate bench/netiso-bench-events bench/netiso-bench-blast
+noinst_PROGRAMS += bench/netiso-bench-populate bench/netiso-bench-events bench/netiso-bench-blast \
+	bench/netiso-bench-cluster
 bench_netiso_bench_populate_SOURCES = bench/populate.c
 bench_netiso_bench_populate_LDADD = $(unit_ldadd)
 bench_netiso_bench_events_SOURCES = bench/events.c
 bench_netiso_bench_events_LDADD = $(GLIB_LIBS)
 bench_netiso_bench_blast_SOURCES = bench/blast.c
 bench_netiso_bench_blast_LDADD = $(GLIB_LIBS)
+# bench/cluster.sh: simulated hosts publishing into one real etcd.
+bench_netiso_bench_cluster_SOURCES = bench/cluster-publish.c
+bench_netiso_bench_cluster_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_GLIB_CFLAGS)
+bench_netiso_bench_cluster_LDADD = libnetiso-cluster.la libnetiso-util.la $(SOUP_LIBS) \
+	$(JSON_GLIB_LIBS) $(GLIB_LIBS)
 # bench/ipt-dispatch.sh: rules per packet and ping floods at 1 to 10000 taps
 # (prints numbers, no assertions). It builds bench/ipt-walk on demand.
 EXTRA_PROGRAMS = bench/ipt-walk
@@ -27,6 +33,7 @@ dist_noinst_SCRIPTS += \
 	bench/flush-leak.sh \
 	bench/flush-leak.py \
 	bench/ipt-dispatch.sh \
+	bench/cluster.sh \
 	bench/install-deps.sh \
 	bench/alternatives/per-pair-hook \
 	bench/alternatives/per-pair-populate \

@@ -8,7 +8,8 @@
 # BENCH_RUNS and BENCH_ROUNDS (hook runs per round, rounds), BENCH_TCP_ROUNDS,
 # BENCH_TCP_SECONDS, BENCH_UDP_ROUNDS, BENCH_UDP_SLICE_MS (data path),
 # BENCH_FLUSH_ROUNDS (ruleset flushes per backend, leak window),
-# BENCH_QUICK=1 (a small smoke run of a couple of minutes).
+# BENCH_QUICK=1 (a small smoke run of a couple of minutes), BENCH_CLUSTER=0
+# (no cluster benchmark; BENCH_CLUSTER_* are bench/cluster.sh's knobs).
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -339,6 +340,18 @@ dp_name_of() {
 	done
 	echo "); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >>"$REPORT"
+
+# ---- a cluster of hosts: bench/cluster.sh appends its own section ----
+if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
+	if [ "${BENCH_QUICK:-0}" = 1 ]; then
+		: "${BENCH_CLUSTER_HOSTS:=20}" "${BENCH_CLUSTER_GUESTS:=20}"
+		: "${BENCH_CLUSTER_FOLLOWERS:=10}" "${BENCH_CLUSTER_STARTS:=20}"
+		export BENCH_CLUSTER_HOSTS BENCH_CLUSTER_GUESTS BENCH_CLUSTER_FOLLOWERS BENCH_CLUSTER_STARTS
+	fi
+	say "a cluster of hosts (bench/cluster.sh; BENCH_CLUSTER=0 skips it)"
+	REPORT="$REPORT" bash "$top_srcdir/bench/cluster.sh" >/dev/null ||
+		say "bench/cluster.sh failed"
+fi
 
 cat "$REPORT"
 for f in events datapath memory; do

@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/leases.h"
+#include "cluster/etcd.h"
 #include "conf/domain.h"
 #include "core/policy.h"
 #include "engine/lifecycle.h"
@@ -61,22 +63,56 @@ no_extra_args(int argc, char **argv, int *ret_status)
         return FALSE;
 }
 
+/* The cluster table: its TLS files are loaded as the watch daemon will
+ * load them (offline: nothing is connected). *ret_line describes it. */
+static int
+check_cluster(const NetisoCliOptions *options, const NetisoConfig *config, char **ret_line)
+{
+        const NetisoClusterConfig *c = config->cluster;
+        g_autoptr(GPtrArray) endpoints = g_ptr_array_new();
+        g_autoptr(NetisoEtcd) etcd = NULL;
+        g_autoptr(GError) error = NULL;
+        NetisoEtcdOptions o = { 0 };
+
+        if (!c)
+                return 0;
+        for (guint i = 0; i < c->endpoints->len; i++)
+                g_ptr_array_add(endpoints, g_ptr_array_index(c->endpoints, i));
+        g_ptr_array_add(endpoints, NULL);
+        o = (NetisoEtcdOptions){ (const char *const *)endpoints->pdata, c->ca_file, c->cert_file,
+                                 c->key_file, 0 };
+        etcd = netiso_etcd_new(&o, &error);
+        if (!etcd) {
+                fprintf(stderr, "blixard-netiso: %s: [vm.network_isolation.cluster]: %s\n",
+                        options->config_path, error->message);
+                return 2;
+        }
+        *ret_line = g_strdup_printf(
+                "cluster: node %s, prefix %s, %u etcd endpoints%s, lease_ttl %u s\n", c->node,
+                c->prefix, c->endpoints->len, c->cert_file ? " with a client certificate" : "",
+                c->lease_ttl);
+        return 0;
+}
+
 int
 netiso_cli_check_config(NetisoCliOptions *options, int argc, char **argv)
 {
         g_autoptr(NetisoConfig) config = NULL;
+        g_autofree char *cluster = NULL;
         int status = 0;
 
         if (!netiso_cli_parse(options, "", NULL, &argc, &argv, &status) ||
             !no_extra_args(argc, argv, &status))
                 return status;
         config = netiso_cli_load_config(options, &status);
-        if (!config)
+        if (!config || (status = check_cluster(options, config, &cluster)) != 0)
                 return status;
         printf("%s: ok (isolation %s, backend %s, %u cluster networks, %u VM networks, %u allowed ports)\n",
                options->config_path, config->enabled ? "enabled" : "disabled",
                netiso_backend_to_string(config->backend), config->cluster_networks->len,
                config->vm_networks->len, config->allowed_ports->len);
+        if (cluster)
+                fputs(cluster, stdout);
         return 0;
 }
 
@@ -109,6 +145,13 @@ netiso_cli_explain(NetisoCliOptions *options, int argc, char **argv)
         domain = netiso_domain_new_from_file(xml_path, &error);
         if (!domain)
                 return netiso_cli_fail(error);
+        /* A running libvirt network adds its reservations and services (and
+         * its leases); without it the guest is explained from its XML alone. */
+        if (!netiso_domain_resolve(domain, &error) ||
+            !netiso_leases_learn(domain, g_get_real_time() / G_USEC_PER_SEC, &error)) {
+                fprintf(stderr, "blixard-netiso: note: %s\n", error->message);
+                g_clear_error(&error);
+        }
         policy = netiso_policy_new_for_domain(config, domain, &error);
         if (!policy || !netiso_lifecycle_validate(config, domain, &error)) {
                 fprintf(stderr, "blixard-netiso: the guest would be refused: %s\n", error->message);

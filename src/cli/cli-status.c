@@ -10,8 +10,10 @@
 
 #include "cli/cli.h"
 #include "core/metrics.h"
+#include "core/remote.h"
 #include "core/stamps.h"
 #include "core/state.h"
+#include "engine/cluster-ask.h"
 #include "engine/inspectors.h"
 #include "util/error.h"
 
@@ -40,6 +42,7 @@ typedef struct {
         GPtrArray *records;
         NetisoInspection *inspection; /* NULL when it could not be read */
         const char *inspection_error;
+        JsonNode *cluster; /* the watch daemon's status, or what is known without it */
 } StatusReport;
 
 static const NetisoTapStatus *
@@ -161,6 +164,81 @@ add_firewall(JsonBuilder *b, const StatusReport *r)
         json_builder_end_object(b);
 }
 
+/* The cluster as the watch daemon sees it ("status" on its socket); without
+ * an answer, what this host installed as last known (its journal). */
+static JsonNode *
+cluster_status(const NetisoConfig *config)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *answer = NULL;
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
+        JsonNode *node;
+
+        if (!config->cluster)
+                return json_node_new(JSON_NODE_NULL);
+        if (netiso_cluster_ask(config->state_dir, "status\n", 2000, &answer, &error) &&
+            g_str_has_prefix(answer, "ok ") &&
+            json_parser_load_from_data(parser, answer + 3, -1, NULL) &&
+            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+                node = json_node_copy(json_parser_get_root(parser));
+                json_object_set_boolean_member(json_node_get_object(node), "running", TRUE);
+                return node;
+        }
+        remote = netiso_remote_load(config->state_dir, NULL, NULL);
+        b = json_builder_new();
+        json_builder_begin_object(b);
+        add_bool(b, "running", FALSE);
+        add_string(b, "node", config->cluster->node);
+        add_string(b, "prefix", config->cluster->prefix);
+        add_bool(b, "connected", FALSE);
+        add_uint(b, "remote_addresses", remote ? netiso_remote_size(remote) : 0);
+        add_string(b, "last_error", error ? error->message : answer);
+        json_builder_end_object(b);
+        return json_builder_get_root(b);
+}
+
+static gint64
+member_int(JsonObject *o, const char *key)
+{
+        return json_object_has_member(o, key) ? json_object_get_int_member(o, key) : 0;
+}
+
+static void
+print_cluster(const StatusReport *r)
+{
+        JsonObject *o;
+
+        if (!r->cluster || JSON_NODE_HOLDS_NULL(r->cluster))
+                return;
+        o = json_node_get_object(r->cluster);
+        if (!json_object_get_boolean_member(o, "running")) {
+                printf("  cluster:    node %s: watch NOT RUNNING (%s); %" G_GINT64_FORMAT
+                       " addresses of other hosts' guests installed as last known\n",
+                       json_object_get_string_member(o, "node"),
+                       json_object_get_string_member(o, "last_error"),
+                       member_int(o, "remote_addresses"));
+                return;
+        }
+        printf("  cluster:    node %s, etcd %s (%s), revision %" G_GINT64_FORMAT
+               ", lag %" G_GINT64_FORMAT " revisions, last heard %" G_GINT64_FORMAT " s ago\n",
+               json_object_get_string_member(o, "node"),
+               json_object_get_boolean_member(o, "connected") ? "connected" : "NOT CONNECTED",
+               json_object_get_string_member(o, "endpoint"), member_int(o, "revision"),
+               member_int(o, "lag_revisions"), member_int(o, "lag_seconds"));
+        printf("              %" G_GINT64_FORMAT " hosts, %" G_GINT64_FORMAT
+               " guests of other hosts (%" G_GINT64_FORMAT
+               " addresses installed), %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+               " local guests published\n",
+               member_int(o, "hosts"), member_int(o, "remote_guests"),
+               member_int(o, "remote_addresses"), member_int(o, "published"),
+               member_int(o, "local_guests"));
+        if (!JSON_NODE_HOLDS_NULL(json_object_get_member(o, "last_error")))
+                printf("              last error: %s\n",
+                       json_object_get_string_member(o, "last_error"));
+}
+
 /* One line of compact JSON (the shape is documented in blixard-netiso(8)). */
 static void
 print_json(const StatusReport *r)
@@ -181,6 +259,8 @@ print_json(const StatusReport *r)
         add_string(b, "backend", netiso_backend_to_string(r->config->backend));
         add_bool(b, "privileged", r->privileged);
         add_firewall(b, r);
+        json_builder_set_member_name(b, "cluster");
+        json_builder_add_value(b, json_node_copy(r->cluster));
         json_builder_set_member_name(b, "guests");
         json_builder_begin_array(b);
         for (guint i = 0; i < r->records->len; i++)
@@ -222,6 +302,7 @@ print_text(const StatusReport *r)
         for (guint i = 0; r->inspection && i < r->inspection->warnings->len; i++)
                 printf("    warning: %s\n",
                        (const char *)g_ptr_array_index(r->inspection->warnings, i));
+        print_cluster(r);
         printf("  guests:     %u protected in %u tenants\n", r->records->len,
                g_hash_table_size(tenants));
         for (guint i = 0; i < r->records->len; i++) {
@@ -277,6 +358,7 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
         g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_APPLY);
         g_autoptr(GPtrArray) records = NULL;
         g_autoptr(NetisoInspection) inspection = NULL;
+        g_autoptr(JsonNode) cluster = NULL;
         g_autoptr(GError) error = NULL;
         StatusReport r = { 0 };
         int status = 0;
@@ -302,6 +384,8 @@ netiso_cli_status(NetisoCliOptions *options, int argc, char **argv)
                 r.inspection_error = "not privileged";
         }
         r.inspection = inspection;
+        if (!prometheus)
+                cluster = r.cluster = cluster_status(config);
         if (prometheus)
                 return print_prometheus(&r);
         if (json)

@@ -198,6 +198,7 @@ relevant_drift(GPtrArray *lines, GPtrArray *records, const NetisoPlace *const *p
 {
         g_autoptr(GPtrArray) ours = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
         GPtrArray *kept = g_ptr_array_new_with_free_func(g_free);
 
         for (guint p = 0; p < 2; p++) {
@@ -215,9 +216,14 @@ relevant_drift(GPtrArray *lines, GPtrArray *records, const NetisoPlace *const *p
                     g_strcmp0(r->domain, places[1]->domain) != 0)
                         add_names(others, r);
         }
+        for (guint p = 0; p < 2; p++)
+                g_ptr_array_add(addrs, netiso_cidr_to_string(&places[p]->address, FALSE));
         for (guint i = 0; i < lines->len; i++) {
                 const char *line = g_ptr_array_index(lines, i);
-                if (mentions(line, ours) || !mentions(line, others))
+                /* Guests of other hosts: only the lines about these two addresses. */
+                if (g_str_has_prefix(line, "remote ")
+                            ? mentions(line, addrs)
+                            : mentions(line, ours) || !mentions(line, others))
                         g_ptr_array_add(kept, g_strdup(line));
         }
         return kept;
@@ -286,7 +292,8 @@ build_packet(const WhyOptions *o, const Endpoint *from, const Endpoint *to,
 }
 
 static int
-answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records, GError **error)
+answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records,
+       const NetisoRemote *remote, GError **error)
 {
         g_autoptr(NetisoLocator) locator = netiso_locator_new();
         g_auto(Endpoint) from = { 0 };
@@ -302,6 +309,8 @@ answer(const NetisoConfig *config, const WhyOptions *o, GPtrArray *records, GErr
         int family = 0;
 
         netiso_locator_add_records(locator, records);
+        if (remote)
+                netiso_locator_add_remote(locator, remote);
         netiso_locator_add_kernel_routes(locator, config, records);
         if (!parse_endpoint(locator, "--from", o->from, &from, error) ||
             !parse_endpoint(locator, "--to", o->to, &to, error) ||
@@ -361,6 +370,7 @@ netiso_cli_why(NetisoCliOptions *options, int argc, char **argv)
         g_autoptr(NetisoConfig) config = NULL;
         g_autoptr(NetisoLock) lock = NULL;
         g_autoptr(GPtrArray) records = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
         g_autoptr(GError) error = NULL;
         int status = 0;
 
@@ -392,7 +402,12 @@ netiso_cli_why(NetisoCliOptions *options, int argc, char **argv)
          * between them and shows up as drift. */
         lock = netiso_lock_acquire(config->state_dir, LOCK_TIMEOUT_MS, &error);
         records = lock ? netiso_state_list(config->state_dir, NULL, &error) : NULL;
-        status = records ? answer(config, &o, records, &error) : -1;
+        /* Guests of other hosts, as the watch daemon installed them. */
+        if (records && config->cluster)
+                remote = netiso_remote_load(config->state_dir, NULL, &error);
+        status = records && (remote || !config->cluster)
+                         ? answer(config, &o, records, remote, &error)
+                         : -1;
         /* No answer at all: a runtime failure (1), or 3 with --strict, since
          * 1 also means dropped. */
         if (status < 0 && netiso_cli_fail(error) != NETISO_EXIT_USAGE)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "cli/cluster-daemon.h"
 #include "cli/virt.h"
 #include "cli/watch-firewall.h"
 #include "cli/watch-leases.h"
@@ -40,7 +41,8 @@ typedef struct {
         GMutex mutex;        /* guards pending and dispatch_scheduled */
         GHashTable *pending; /* domain name -> events seen */
         gboolean dispatch_scheduled;
-        char *last_failure; /* a failure that repeats is logged once */
+        char *last_failure;           /* a failure that repeats is logged once */
+        NetisoClusterDaemon *cluster; /* [vm.network_isolation.cluster] (cluster-daemon.h) */
 } Watch;
 
 typedef struct {
@@ -489,6 +491,8 @@ on_reload(gpointer data)
                 netiso_config_free(config);
                 return G_SOURCE_CONTINUE;
         }
+        /* The cluster side compares with the old configuration: first. */
+        netiso_cluster_daemon_update(&w->cluster, config);
         netiso_watch_firewall_set_config(w->firewall, config);
         netiso_config_free(w->config);
         w->config = config;
@@ -508,6 +512,10 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         gboolean ok = TRUE;
 
         if (!netiso_virt_start_events(error)) {
+                netiso_config_free(config);
+                return FALSE;
+        }
+        if (config->cluster && !(w.cluster = netiso_cluster_daemon_new(config, error))) {
                 netiso_config_free(config);
                 return FALSE;
         }
@@ -543,6 +551,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         sd_notify(0, "STOPPING=1");
 out:
         netiso_watch_leases_free(w.leases);
+        g_clear_pointer(&w.cluster, netiso_cluster_daemon_free);
         netiso_watch_firewall_free(w.firewall);
         if (w.conn)
                 drop_connection(&w);

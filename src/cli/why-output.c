@@ -183,6 +183,7 @@ json_place(JsonBuilder *b, const char *key, const NetisoPlace *p)
         json_cidr(b, "address", &p->address, FALSE);
         json_string_or_null(b, "domain", p->domain);
         json_string_or_null(b, "tenant", p->tenant);
+        json_string_or_null(b, "node", p->node);
         json_string_or_null(b, "interface", p->iface);
         json_string_or_null(b, "found_by", p->found_by);
         json_strings(b, "notes", p->notes);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cluster/etcd-private.h"
+#include "util/endpoint.h"
 #include "util/quote.h"
 
 G_DEFINE_QUARK(blixard - netiso - cluster - error - quark, netiso_cluster_error)
@@ -13,32 +14,18 @@ G_DEFINE_QUARK(blixard - netiso - cluster - error - quark, netiso_cluster_error)
 gboolean
 netiso_etcd_endpoint_check(const char *text, char **ret_endpoint, GError **error)
 {
-        g_autoptr(GError) local = NULL;
-        g_autoptr(GUri) uri = g_uri_parse(text, G_URI_FLAGS_NONE, &local);
-        g_autofree char *quoted = netiso_quote(text);
-        const char *scheme, *path;
+        const char *problem = netiso_endpoint_problem(text);
+        g_autofree char *quoted = NULL;
+        gsize len = strlen(text);
 
-        if (!uri) {
+        if (problem) {
+                quoted = netiso_quote(text);
                 g_set_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_OPTIONS,
-                            "etcd endpoint '%s' is not a URL", quoted);
-                return FALSE;
-        }
-        scheme = g_uri_get_scheme(uri);
-        path = g_uri_get_path(uri);
-        if (g_ascii_strcasecmp(scheme, "http") != 0 && g_ascii_strcasecmp(scheme, "https") != 0) {
-                g_set_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_OPTIONS,
-                            "etcd endpoint '%s' must start with http:// or https://", quoted);
-                return FALSE;
-        }
-        if (!g_uri_get_host(uri) || !*g_uri_get_host(uri) || g_uri_get_userinfo(uri) ||
-            g_uri_get_query(uri) || g_uri_get_fragment(uri) || (*path && strcmp(path, "/") != 0)) {
-                g_set_error(error, NETISO_CLUSTER_ERROR, NETISO_CLUSTER_ERROR_OPTIONS,
-                            "etcd endpoint '%s' must be scheme://host:port and nothing more",
-                            quoted);
+                            "etcd endpoint '%s' %s", quoted, problem);
                 return FALSE;
         }
         if (ret_endpoint)
-                *ret_endpoint = g_strndup(text, strlen(text) - (*path ? 1 : 0));
+                *ret_endpoint = g_strndup(text, len - (len && text[len - 1] == '/' ? 1 : 0));
         return TRUE;
 }
 

@@ -454,6 +454,21 @@ netiso_etcd_range_async(NetisoEtcd *etcd, const char *key, const char *range_end
         netiso_etcd_call_async(etcd, "/v3/kv/range", request, 0, cancellable, callback, user_data);
 }
 
+void
+netiso_etcd_range_page_async(NetisoEtcd *etcd, const char *key, const char *range_end,
+                             gint64 revision, gint64 limit, guint timeout_ms,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) request = NULL;
+
+        build_range(b, key, range_end, revision, limit);
+        request = json_builder_get_root(b);
+        netiso_etcd_call_async(etcd, "/v3/kv/range", request, timeout_ms, cancellable, callback,
+                               user_data);
+}
+
 NetisoEtcdRange *
 netiso_etcd_range_finish(NetisoEtcd *etcd, GAsyncResult *result, GError **error)
 {

@@ -170,6 +170,14 @@ void netiso_etcd_range_async(NetisoEtcd *etcd, const char *key, const char *rang
                              gint64 revision, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
 NetisoEtcdRange *netiso_etcd_range_finish(NetisoEtcd *etcd, GAsyncResult *result, GError **error);
+/* One page of a range: at most limit keys from key on, at revision (0:
+ * now), under its own deadline (0: the client's); finished with
+ * netiso_etcd_range_finish(). A big prefix is read page by page at one
+ * revision, so that no answer is huge and no deadline too short. */
+void netiso_etcd_range_page_async(NetisoEtcd *etcd, const char *key, const char *range_end,
+                                  gint64 revision, gint64 limit, guint timeout_ms,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
 void netiso_etcd_lease_keepalive_async(NetisoEtcd *etcd, gint64 id, guint timeout_ms,
                                        GCancellable *cancellable, GAsyncReadyCallback callback,
                                        gpointer user_data);

@@ -549,3 +549,29 @@ netiso_membership_list_remote(const NetisoMembership *table)
         g_ptr_array_sort(list, guest_compare);
         return list;
 }
+
+const NetisoClusterGuest *
+netiso_membership_lookup_guest(const NetisoMembership *table, const NetisoCidr *addr)
+{
+        GPtrArray *claimants;
+
+        if (!effective(table, addr, NULL))
+                return NULL;
+        claimants = g_hash_table_lookup(table->by_addr, addr);
+        return g_hash_table_lookup(table->guests, g_ptr_array_index(claimants, 0));
+}
+
+GPtrArray *
+netiso_membership_list_node(const NetisoMembership *table, const char *node)
+{
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)netiso_cluster_guest_free);
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, table->guests);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                if (strcmp(((NetisoClusterGuest *)value)->node, node) == 0)
+                        g_ptr_array_add(list, netiso_cluster_guest_copy(value));
+        g_ptr_array_sort(list, guest_compare);
+        return list;
+}

@@ -8,6 +8,7 @@
 
 #include "cluster/etcd-private.h"
 #include "cluster/membership.h"
+#include "util/endpoint.h"
 #include "util/names.h"
 #include "util/quote.h"
 
@@ -32,18 +33,7 @@ invalid(GError **error, const char *format, ...)
 const char *
 netiso_cluster_prefix_problem(const char *prefix)
 {
-        gsize len = strlen(prefix);
-
-        if (len < 2 || prefix[0] != '/' || prefix[len - 1] != '/')
-                return "must start and end with '/' and hold a name between";
-        if (len > NETISO_CLUSTER_PREFIX_MAX)
-                return "is longer than 256 characters";
-        for (const char *p = prefix; *p; p++)
-                if (*p <= ' ' || *p >= 0x7f)
-                        return "may hold only printable ASCII characters without spaces";
-        if (strstr(prefix, "//"))
-                return "must not contain '//'";
-        return NULL;
+        return netiso_key_prefix_problem(prefix);
 }
 
 char *

@@ -151,3 +151,10 @@ guint netiso_membership_count_remote_guests(const NetisoMembership *table);
 guint netiso_membership_count_hosts(const NetisoMembership *table);
 /* Every remote guest, sorted by node and UUID (status, tests). */
 GPtrArray *netiso_membership_list_remote(const NetisoMembership *table);
+/* A remote guest whose record names addr when the address is remote (its
+ * effective tenant is not NULL), else NULL; borrowed. */
+const NetisoClusterGuest *netiso_membership_lookup_guest(const NetisoMembership *table,
+                                                         const NetisoCidr *addr);
+/* The guests one host publishes (this host's own, to find what it must
+ * withdraw), sorted by UUID; copies. */
+GPtrArray *netiso_membership_list_node(const NetisoMembership *table, const char *node);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/config-read.h"
 #include "conf/config.h"
 #include "conf/toml.h"
 #include "util/error.h"
@@ -62,6 +63,7 @@ netiso_config_free(NetisoConfig *config)
         g_clear_pointer(&config->guest_interface_patterns, g_ptr_array_unref);
         g_clear_pointer(&config->allowed_ethertypes, g_array_unref);
         g_free(config->state_dir);
+        netiso_cluster_config_free(config->cluster);
         g_free(config);
 }
 
@@ -124,64 +126,21 @@ netiso_config_new_default(void)
         return config_new("(defaults)");
 }
 
-static gboolean key_error(const char *filename, const char *key, const NetisoTomlValue *value,
-                          GError **error, const char *format, ...) G_GNUC_PRINTF(5, 6);
-
-/* "FILE:LINE:COL: key 'KEY': what", at the value's position. */
-static gboolean
-key_error(const char *filename, const char *key, const NetisoTomlValue *value, GError **error,
-          const char *format, ...)
-{
-        g_autofree char *what = NULL;
-        va_list args;
-
-        va_start(args, format);
-        what = g_strdup_vprintf(format, args);
-        va_end(args);
-        netiso_toml_set_error(error, filename, value->line, value->column, "key '%s': %s", key,
-                              what);
-        return FALSE;
-}
-
-static gboolean
-check_type(const char *filename, const char *key, const NetisoTomlValue *value, NetisoTomlType type,
-           const char *expected, GError **error)
-{
-        if (value->type == type)
-                return TRUE;
-        return key_error(filename, key, value, error, "expected %s, got %s", expected,
-                         netiso_toml_type_describe(value->type));
-}
-
-static gboolean
-read_integer(const char *filename, const char *key, const NetisoTomlValue *value, gint64 min,
-             gint64 max, gint64 *ret_integer, GError **error)
-{
-        if (!check_type(filename, key, value, NETISO_TOML_INTEGER, "an integer", error))
-                return FALSE;
-        if (value->integer < min || value->integer > max)
-                return key_error(filename, key, value, error,
-                                 "%" G_GINT64_FORMAT " is out of range %" G_GINT64_FORMAT
-                                 "..%" G_GINT64_FORMAT,
-                                 value->integer, min, max);
-        *ret_integer = value->integer;
-        return TRUE;
-}
-
 /* One of two words, as the enums' name tables spell them. */
 static gboolean
 read_choice(const char *filename, const char *key, const NetisoTomlValue *value,
             const char *const names[2], guint *ret_index, GError **error)
 {
-        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
                 return FALSE;
         for (guint i = 0; i < 2; i++)
                 if (g_str_equal(value->string, names[i])) {
                         *ret_index = i;
                         return TRUE;
                 }
-        return key_error(filename, key, value, error, "expected \"%s\" or \"%s\", got \"%s\"",
-                         names[0], names[1], value->string);
+        return netiso_config_key_error(filename, key, value, error,
+                                       "expected \"%s\" or \"%s\", got \"%s\"", names[0], names[1],
+                                       value->string);
 }
 
 static gboolean
@@ -190,10 +149,11 @@ read_cidr(const char *filename, const char *key, const NetisoTomlValue *value, N
 {
         g_autoptr(GError) local = NULL;
 
-        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a CIDR string", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_STRING, "a CIDR string",
+                                      error))
                 return FALSE;
         if (!netiso_cidr_parse(value->string, ret_cidr, &local))
-                return key_error(filename, key, value, error, "%s", local->message);
+                return netiso_config_key_error(filename, key, value, error, "%s", local->message);
         return TRUE;
 }
 
@@ -204,10 +164,12 @@ read_cidr_array(const char *filename, const char *key, const NetisoTomlValue *va
         g_autoptr(GArray) cidrs =
                 g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
 
-        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of CIDR strings", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
+                                      "an array of CIDR strings", error))
                 return FALSE;
         if (!allow_empty && value->array->len == 0)
-                return key_error(filename, key, value, error, "must name at least one network");
+                return netiso_config_key_error(filename, key, value, error,
+                                               "must name at least one network");
         for (guint i = 0; i < value->array->len; i++) {
                 g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
                 NetisoCidr cidr;
@@ -276,9 +238,10 @@ read_vm_network(const char *filename, const char *key, const NetisoTomlValue *va
                                     sizeof(NetisoCidr));
                 g_array_append_val(cidrs, cidr);
         } else {
-                return key_error(filename, key, value, error,
-                                 "expected a CIDR string or an array of CIDR strings, got %s",
-                                 netiso_toml_type_describe(value->type));
+                return netiso_config_key_error(
+                        filename, key, value, error,
+                        "expected a CIDR string or an array of CIDR strings, got %s",
+                        netiso_toml_type_describe(value->type));
         }
         g_array_unref(config->vm_networks);
         config->vm_networks = cidrs;
@@ -298,7 +261,8 @@ read_port_field(const char *filename, const char *entry_name, const NetisoTomlEn
                         return FALSE;
                 port->protocol = (NetisoProto)index;
         } else if (g_str_equal(field->key, "port")) {
-                if (!read_integer(filename, key, field->value, 1, 65535, &number, error))
+                if (!netiso_config_read_integer(filename, key, field->value, 1, 65535, &number,
+                                                error))
                         return FALSE;
                 port->port = (guint16)number;
         } else if (g_str_equal(field->key, "direction")) {
@@ -326,7 +290,7 @@ read_port(const char *filename, const char *name, const NetisoTomlValue *table,
         NetisoPort port = { .direction = NETISO_DIRECTION_OUTBOUND };
         static const char *const required[] = { "protocol", "port" };
 
-        if (!check_type(filename, name, table, NETISO_TOML_TABLE, "a table", error))
+        if (!netiso_config_check_type(filename, name, table, NETISO_TOML_TABLE, "a table", error))
                 return FALSE;
         for (guint i = 0; i < netiso_toml_table_size(table); i++)
                 if (!read_port_field(filename, name, netiso_toml_table_nth(table, i), &port, error))
@@ -335,8 +299,9 @@ read_port(const char *filename, const char *name, const NetisoTomlValue *table,
                 g_autofree char *key = g_strdup_printf("%s.%s", name, required[i]);
 
                 if (!netiso_toml_table_lookup(table, required[i]))
-                        return key_error(filename, key, table, error,
-                                         "missing; every allowed port needs a protocol and a port");
+                        return netiso_config_key_error(
+                                filename, key, table, error,
+                                "missing; every allowed port needs a protocol and a port");
         }
         *ret_port = port;
         return TRUE;
@@ -356,7 +321,8 @@ read_allowed_ports(const char *filename, const char *key, const NetisoTomlValue 
                 g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoPort));
 
         /* Written as [[...]] tables, or as [] for "no ports at all". */
-        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of tables", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of tables",
+                                      error))
                 return FALSE;
         for (guint i = 0; i < value->array->len; i++) {
                 g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
@@ -399,19 +365,22 @@ read_guest_interface_patterns(const char *filename, const char *key, const Netis
 {
         g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func(g_free);
 
-        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of strings", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
+                                      "an array of strings", error))
                 return FALSE;
         if (value->array->len == 0)
-                return key_error(filename, key, value, error,
-                                 "must name at least one pattern, or no guest could start");
+                return netiso_config_key_error(
+                        filename, key, value, error,
+                        "must name at least one pattern, or no guest could start");
         for (guint i = 0; i < value->array->len; i++) {
                 const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
                 g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
 
-                if (!check_type(filename, name, item, NETISO_TOML_STRING, "a string", error))
+                if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
+                                              error))
                         return FALSE;
                 if (!is_ifname_pattern(item->string))
-                        return key_error(
+                        return netiso_config_key_error(
                                 filename, name, item, error,
                                 "\"%s\" is not an interface name pattern (1 to %d of A-Za-z0-9_.- and an optional trailing '*')",
                                 item->string, IFNAME_MAX);
@@ -428,7 +397,7 @@ read_log_drops_per_second(const char *filename, const char *key, const NetisoTom
 {
         gint64 rate = 0;
 
-        if (!read_integer(filename, key, value, 1, 10000, &rate, error))
+        if (!netiso_config_read_integer(filename, key, value, 1, 10000, &rate, error))
                 return FALSE;
         config->log_drops_per_second = (guint)rate;
         return TRUE;
@@ -438,12 +407,12 @@ static gboolean
 read_state_dir(const char *filename, const char *key, const NetisoTomlValue *value,
                NetisoConfig *config, GError **error)
 {
-        if (!check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_STRING, "a string", error))
                 return FALSE;
         /* The hook runs with libvirtd's working directory: relative means nothing there. */
         if (!g_path_is_absolute(value->string))
-                return key_error(filename, key, value, error, "\"%s\" is not an absolute path",
-                                 value->string);
+                return netiso_config_key_error(filename, key, value, error,
+                                               "\"%s\" is not an absolute path", value->string);
         g_free(config->state_dir);
         config->state_dir = g_strdup(value->string);
         return TRUE;
@@ -475,7 +444,8 @@ read_allowed_ethertypes(const char *filename, const char *key, const NetisoTomlV
 {
         g_autoptr(GArray) types = g_array_new(FALSE, FALSE, sizeof(guint16));
 
-        if (!check_type(filename, key, value, NETISO_TOML_ARRAY, "an array of strings", error))
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
+                                      "an array of strings", error))
                 return FALSE;
         for (guint i = 0; i < value->array->len; i++) {
                 const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
@@ -484,12 +454,13 @@ read_allowed_ethertypes(const char *filename, const char *key, const NetisoTomlV
                 gboolean seen = FALSE;
                 guint16 t = 0;
 
-                if (!check_type(filename, name, item, NETISO_TOML_STRING, "a string", error))
+                if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
+                                              error))
                         return FALSE;
                 why = ethertype_problem(item->string, &t);
                 if (why)
-                        return key_error(filename, name, item, error, "\"%s\" %s", item->string,
-                                         why);
+                        return netiso_config_key_error(filename, name, item, error, "\"%s\" %s",
+                                                       item->string, why);
                 for (guint j = 0; j < types->len && !seen; j++)
                         seen = g_array_index(types, guint16, j) == t;
                 if (!seen)
@@ -497,6 +468,19 @@ read_allowed_ethertypes(const char *filename, const char *key, const NetisoTomlV
         }
         g_array_unref(config->allowed_ethertypes);
         config->allowed_ethertypes = g_steal_pointer(&types);
+        return TRUE;
+}
+
+static gboolean
+read_cluster(const char *filename, const char *key, const NetisoTomlValue *value,
+             NetisoConfig *config, GError **error)
+{
+        NetisoClusterConfig *cluster = NULL;
+
+        if (!netiso_config_read_cluster(filename, value, &cluster, error))
+                return FALSE;
+        netiso_cluster_config_free(config->cluster);
+        config->cluster = cluster;
         return TRUE;
 }
 
@@ -514,6 +498,7 @@ static const SectionKey section_keys[] = {
         { "log_drops_per_second", read_log_drops_per_second, 0 },
         { "state_dir", read_state_dir, 0 },
         { "allowed_ethertypes", read_allowed_ethertypes, 0 },
+        { "cluster", read_cluster, 0 },
 };
 
 static const SectionKey *
@@ -538,8 +523,8 @@ read_section_entry(const char *filename, const NetisoTomlEntry *entry, NetisoCon
         }
         if (known->read)
                 return known->read(filename, entry->key, entry->value, config, error);
-        if (!check_type(filename, entry->key, entry->value, NETISO_TOML_BOOLEAN, "a boolean",
-                        error))
+        if (!netiso_config_check_type(filename, entry->key, entry->value, NETISO_TOML_BOOLEAN,
+                                      "a boolean", error))
                 return FALSE;
         G_STRUCT_MEMBER(gboolean, config, known->offset) = entry->value->boolean;
         return TRUE;
@@ -562,12 +547,20 @@ netiso_config_new_from_data(const char *filename, const char *data, gsize len, G
         section = netiso_toml_table_lookup(vm->value, "network_isolation");
         if (!section)
                 return g_steal_pointer(&config);
-        if (!check_type(filename, SECTION, section->value, NETISO_TOML_TABLE, "a table", error))
+        if (!netiso_config_check_type(filename, SECTION, section->value, NETISO_TOML_TABLE,
+                                      "a table", error))
                 return NULL;
         for (guint i = 0; i < netiso_toml_table_size(section->value); i++)
                 if (!read_section_entry(filename, netiso_toml_table_nth(section->value, i), config,
                                         error))
                         return NULL;
+        if (config->cluster && config->backend != NETISO_BACKEND_NFTABLES) {
+                netiso_toml_set_error(
+                        error, filename, config->cluster->line, config->cluster->column,
+                        "[" SECTION
+                        ".cluster] needs backend = \"nftables\": the iptables backend has no sets to hold other hosts' guests");
+                return NULL;
+        }
         return g_steal_pointer(&config);
 }
 
@@ -648,5 +641,6 @@ netiso_config_digest(const NetisoConfig *config)
         for (guint i = 0; i < config->allowed_ethertypes->len; i++)
                 g_string_append_printf(out, "%s0x%04x", i ? "," : "allowed_ethertypes=",
                                        g_array_index(config->allowed_ethertypes, guint16, i));
+        netiso_config_digest_cluster(out, config->cluster);
         return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)out->str, out->len);
 }

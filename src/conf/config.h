@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "conf/config-cluster.h"
 #include "util/addr.h"
 
 #define NETISO_DEFAULT_CONFIG_PATH SYSCONFDIR "/blixard/blixard.toml"
@@ -51,6 +52,7 @@ typedef struct {
         char *state_dir;                     /* default NETISO_DEFAULT_STATE_DIR */
         GArray *allowed_ethertypes;          /* of guint16: what bridged guests may send
                                               * besides IPv4, IPv6 and ARP; default none */
+        NetisoClusterConfig *cluster;        /* NULL without the cluster table: a host alone */
 } NetisoConfig;
 
 NetisoConfig *netiso_config_new_default(void);

@@ -5,6 +5,8 @@ libnetiso_conf_la_SOURCES = \
 	src/conf/toml.c src/conf/toml.h \
 	src/conf/toml-tree.c src/conf/toml-tree.h \
 	src/conf/config.c src/conf/config.h \
+	src/conf/config-read.c src/conf/config-read.h \
+	src/conf/config-cluster.c src/conf/config-cluster.h \
 	src/conf/xml-tree.c src/conf/xml-tree.h \
 	src/conf/xml-markup.c src/conf/xml-markup.h \
 	src/conf/xml-reader.c src/conf/xml-reader.h \

@@ -16,5 +16,6 @@ libnetiso_core_la_SOURCES = \
 	src/core/verdict.c src/core/verdict.h \
 	src/core/locator.c src/core/locator.h \
 	src/core/stamps.c src/core/stamps.h \
+	src/core/remote.c src/core/remote.h \
 	src/core/metrics.c src/core/metrics.h \
 	$(NULL)

@@ -184,3 +184,60 @@ netiso_locator_add_records(NetisoLocator *locator, GPtrArray *records)
 
         netiso_locator_add(locator, &source, records, NULL);
 }
+
+/* ---- guests of other hosts (the cluster) ---- */
+
+static NetisoPlace *
+place_for_remote(const NetisoRemote *remote, const NetisoRemoteAddr *e)
+{
+        NetisoPlace *place = netiso_place_new(NETISO_PLACE_REMOTE, &e->addr, "cluster");
+        g_autoptr(GPtrArray) all = netiso_remote_find_guest(remote, e->node, e->uuid);
+
+        place->domain = g_strdup(e->name);
+        place->tenant = g_strdup(e->tenant);
+        place->node = g_strdup(e->node);
+        for (guint i = 0; i < all->len; i++)
+                g_array_append_val(place->iface_addresses,
+                                   ((const NetisoRemoteAddr *)g_ptr_array_index(all, i))->addr);
+        return place;
+}
+
+static gboolean
+remote_address(gpointer data, const NetisoCidr *address, NetisoPlace **ret_place, GError **error)
+{
+        const NetisoRemoteAddr *e = netiso_remote_lookup(data, address);
+
+        if (e)
+                *ret_place = place_for_remote(data, e);
+        return TRUE;
+}
+
+static gboolean
+remote_domain(gpointer data, const char *domain, int family, NetisoPlace **ret_place,
+              GError **error)
+{
+        const NetisoRemoteAddr *e = netiso_remote_find_name(data, domain, family);
+
+        if (e) {
+                *ret_place = place_for_remote(data, e);
+                return TRUE;
+        }
+        if (family && netiso_remote_find_name(data, domain, 0)) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_USAGE,
+                            "domain '%s' has no IPv%d address", domain, family);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+void
+netiso_locator_add_remote(NetisoLocator *locator, const NetisoRemote *remote)
+{
+        static const NetisoLocatorSource source = {
+                .name = "cluster",
+                .address = remote_address,
+                .domain = remote_domain,
+        };
+
+        netiso_locator_add(locator, &source, (gpointer)remote, NULL);
+}

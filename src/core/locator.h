@@ -1,12 +1,13 @@
 /* "Where is this address, and which guest is that domain?", asked of
- * sources in turn: the records of this host's installed guests first, then
- * what the caller adds (the command line adds the kernel's routes). Guests
- * of other hosts of the cluster (etcd) and bridged guests are meant to be
- * more sources, added before the kernel's routes. */
+ * sources in turn: the records of this host's installed guests first, the
+ * guests of other hosts of the cluster as installed here, then what the
+ * caller adds (the command line adds the kernel's routes). Bridged guests
+ * are meant to be one more source, added before the kernel's routes. */
 #pragma once
 
 #include <glib.h>
 
+#include "core/remote.h"
 #include "core/state.h"
 #include "core/verdict.h"
 
@@ -35,6 +36,11 @@ void netiso_locator_add(NetisoLocator *locator, const NetisoLocatorSource *sourc
 /* This host's installed guests, from their records (of NetisoRecord*,
  * borrowed: they must outlive the locator). */
 void netiso_locator_add_records(NetisoLocator *locator, GPtrArray *records);
+
+/* Guests of other hosts of the cluster, as the watch daemon installed them
+ * (remote is borrowed: it must outlive the locator). A domain name is
+ * looked up among them too (the first host that has it). */
+void netiso_locator_add_remote(NetisoLocator *locator, const NetisoRemote *remote);
 
 /* Where the address is: the first source that knows it, else outside. */
 gboolean netiso_locator_address(const NetisoLocator *locator, const NetisoCidr *address,

@@ -80,6 +80,13 @@ describe_ports(GString *out, const NetisoPolicy *policy)
         }
 }
 
+/* Where the guests of a tenant are: on this host, or on every host. */
+static const char *
+cluster_text(const NetisoPolicy *policy)
+{
+        return policy->config->cluster ? " on every host of the cluster" : "";
+}
+
 static void
 describe_outbound(GString *out, const NetisoPolicy *policy, const char *ports_out)
 {
@@ -91,8 +98,8 @@ describe_outbound(GString *out, const NetisoPolicy *policy, const char *ports_ou
                 g_string_append(out, "  every other guest, any tenant, any protocol\n");
                 break;
         case NETISO_PEERS_SAME_TENANT:
-                g_string_append_printf(out, "  guests of tenant '%s', any protocol\n",
-                                       policy->tenant);
+                g_string_append_printf(out, "  guests of tenant '%s'%s, any protocol\n",
+                                       policy->tenant, cluster_text(policy));
                 break;
         case NETISO_PEERS_NONE:
                 g_string_append(out, "  no other guest (inter_vm_isolation)\n");
@@ -100,6 +107,8 @@ describe_outbound(GString *out, const NetisoPolicy *policy, const char *ports_ou
         default:
                 g_assert_not_reached();
         }
+        if (r->peers == NETISO_PEERS_ALL && policy->config->cluster)
+                g_string_append(out, "  the guests of the other hosts of the cluster\n");
         if (r->internet)
                 g_string_append(
                         out, "  the internet: any address outside the cluster and VM networks\n");
@@ -140,9 +149,13 @@ describe_inbound(GString *out, const NetisoPolicy *policy, const char *ports_in)
         if (r->peers == NETISO_PEERS_ALL)
                 g_string_append(out, "  every other guest\n");
         else if (r->peers == NETISO_PEERS_SAME_TENANT)
-                g_string_append_printf(out, "  guests of tenant '%s'\n", policy->tenant);
+                g_string_append_printf(out, "  guests of tenant '%s'%s\n", policy->tenant,
+                                       cluster_text(policy));
         g_string_append(out, "  the host itself\n");
         g_string_append_printf(out, "  outside the VM networks, on inbound ports: %s\n", ports_in);
+        if (policy->config->cluster)
+                g_string_append(
+                        out, "  from the VM networks nothing else, whatever the port (cluster)\n");
         g_string_append(out, "  replies to its own connections (established, related)\n");
 }
 

@@ -17,14 +17,17 @@ static const char *const summaries[_NETISO_RULE_MAX] = {
         [NETISO_RULE_HOST] = "to the host itself only the allowed outbound ports pass",
         [NETISO_RULE_PEER] = "to another guest on this host: inter_vm_isolation, then "
                              "tenant_isolation decide",
-        [NETISO_RULE_VM_NETWORK] = "to any other address of a VM network: dropped unless "
-                                   "tenant_isolation and inter_vm_isolation are both false",
+        [NETISO_RULE_VM_NETWORK] = "to any other address of a VM network: a guest of the same "
+                                   "tenant on another host of the cluster passes; the rest is "
+                                   "dropped unless tenant_isolation and inter_vm_isolation are "
+                                   "both false",
         [NETISO_RULE_PORT_OUT] = "to the allowed outbound ports: passed",
         [NETISO_RULE_INTERNET] = "anything else: passed when allow_internet = true",
         [NETISO_RULE_REPLY] = "replies to a guest's own connections reach it, if addressed to it",
         [NETISO_RULE_FROM_HOST] = "the host itself reaches a guest",
         [NETISO_RULE_INBOUND] = "from outside only new connections to the allowed inbound ports "
-                                "reach a guest",
+                                "reach a guest; with a cluster, from a VM network only guests of "
+                                "its tenant on other hosts, whatever the port",
         [NETISO_RULE_FAIL_CLOSED] = "a guest-like tap without installed state passes nothing "
                                     "(fail closed)",
 };
@@ -41,10 +44,9 @@ const char *
 netiso_place_kind_to_string(NetisoPlaceKind kind)
 {
         static const char *const names[_NETISO_PLACE_MAX] = {
-                [NETISO_PLACE_OUTSIDE] = "outside",
-                [NETISO_PLACE_HOST] = "host",
-                [NETISO_PLACE_GUEST] = "guest",
-                [NETISO_PLACE_UNPROTECTED] = "unprotected",
+                [NETISO_PLACE_OUTSIDE] = "outside", [NETISO_PLACE_HOST] = "host",
+                [NETISO_PLACE_GUEST] = "guest",     [NETISO_PLACE_UNPROTECTED] = "unprotected",
+                [NETISO_PLACE_REMOTE] = "remote",
         };
         g_assert(kind < _NETISO_PLACE_MAX);
         return names[kind];
@@ -70,6 +72,7 @@ netiso_place_free(NetisoPlace *place)
                 return;
         g_free(place->domain);
         g_free(place->tenant);
+        g_free(place->node);
         g_free(place->iface);
         g_free(place->bridge);
         g_array_unref(place->iface_addresses);
@@ -86,6 +89,9 @@ netiso_place_describe(const NetisoPlace *place)
                                        place->iface);
         case NETISO_PLACE_UNPROTECTED:
                 return g_strdup_printf("guest-like tap %s with nothing installed", place->iface);
+        case NETISO_PLACE_REMOTE:
+                return g_strdup_printf("guest %s of host %s (tenant %s)", place->domain,
+                                       place->node, place->tenant);
         case NETISO_PLACE_HOST:
                 return g_strdup("the host");
         case NETISO_PLACE_OUTSIDE:
@@ -290,6 +296,43 @@ to_peer(Judge *j)
         return decide(j, FALSE, NETISO_RULE_PEER);
 }
 
+/* Rule 6 towards a guest of another host (the cluster lists it). */
+static NetisoVerdict *
+to_remote(Judge *j)
+{
+        const NetisoPlace *from = j->from, *to = j->to;
+        gboolean allowed;
+
+        consult(j, "inter_vm_isolation");
+        consult(j, "tenant_isolation");
+        j->v->vm_network = in_networks(&j->packet->destination, j->config->vm_networks);
+        if (j->config->inter_vm_isolation) {
+                step(j, NETISO_RULE_VM_NETWORK,
+                     "%s is guest %s of host %s and inter_vm_isolation = true forbids all "
+                     "guest-to-guest traffic",
+                     j->dst, to->domain, to->node);
+                return decide(j, FALSE, NETISO_RULE_VM_NETWORK);
+        }
+        if (!j->config->tenant_isolation) {
+                step(j, NETISO_RULE_VM_NETWORK,
+                     "%s is guest %s of host %s (tenant %s) and tenant_isolation = false lets "
+                     "guests of every tenant reach each other",
+                     j->dst, to->domain, to->node, to->tenant);
+                return decide(j, TRUE, NETISO_RULE_VM_NETWORK);
+        }
+        allowed = g_str_equal(from->tenant, to->tenant);
+        if (allowed)
+                step(j, NETISO_RULE_VM_NETWORK,
+                     "%s is guest %s of the same tenant %s on host %s (cluster)", j->dst,
+                     to->domain, to->tenant, to->node);
+        else
+                step(j, NETISO_RULE_VM_NETWORK,
+                     "%s is guest %s of tenant %s on host %s, not %s, and tenant_isolation = "
+                     "true",
+                     j->dst, to->domain, to->tenant, to->node, from->tenant);
+        return decide(j, allowed, NETISO_RULE_VM_NETWORK);
+}
+
 /* Rules 1 to 8, and 12 towards a guest-like tap: what a guest may send. */
 static NetisoVerdict *
 from_guest(Judge *j)
@@ -329,6 +372,8 @@ from_guest(Judge *j)
         if (to->kind == NETISO_PLACE_GUEST)
                 return to_peer(j);
         step(j, NETISO_RULE_PEER, "%s is not a guest of this host", j->dst);
+        if (to->kind == NETISO_PLACE_REMOTE)
+                return to_remote(j);
         consult(j, "vm_network");
         j->v->vm_network = in_networks(&j->packet->destination, j->config->vm_networks);
         if (j->v->vm_network) {
@@ -363,6 +408,66 @@ from_guest(Judge *j)
         return decide(j, j->config->allow_internet, NETISO_RULE_INTERNET);
 }
 
+static gboolean
+from_vm_network(Judge *j, const char *src)
+{
+        const NetisoCidr *net = in_networks(&j->packet->source, j->config->vm_networks);
+        g_autofree char *text = NULL;
+
+        consult(j, "vm_network");
+        if (!net) {
+                step(j, NETISO_RULE_INBOUND, "%s is in no VM network", src);
+                return FALSE;
+        }
+        text = netiso_cidr_to_string(net, TRUE);
+        step(j, NETISO_RULE_INBOUND, "%s is in the VM network %s", src, text);
+        return TRUE;
+}
+
+/* Rule 11 with a cluster: a source in a VM network must be a guest of the
+ * destination's tenant on another host, whatever the port. */
+static NetisoVerdict *
+from_cluster(Judge *j, const char *src)
+{
+        const NetisoPlace *from = j->from, *to = j->to;
+        gboolean allowed;
+
+        consult(j, "inter_vm_isolation");
+        consult(j, "tenant_isolation");
+        if (from->kind != NETISO_PLACE_REMOTE) {
+                step(j, NETISO_RULE_INBOUND,
+                     "the cluster lists no guest at %s: only guests of other hosts may come "
+                     "from a VM network",
+                     src);
+                return decide(j, FALSE, NETISO_RULE_INBOUND);
+        }
+        if (j->config->inter_vm_isolation) {
+                step(j, NETISO_RULE_INBOUND,
+                     "%s is guest %s of host %s and inter_vm_isolation = true forbids all "
+                     "guest-to-guest traffic",
+                     src, from->domain, from->node);
+                return decide(j, FALSE, NETISO_RULE_INBOUND);
+        }
+        if (!j->config->tenant_isolation) {
+                step(j, NETISO_RULE_INBOUND,
+                     "%s is guest %s of host %s (tenant %s) and tenant_isolation = false lets "
+                     "guests of every tenant reach each other",
+                     src, from->domain, from->node, from->tenant);
+                return decide(j, TRUE, NETISO_RULE_INBOUND);
+        }
+        allowed = g_str_equal(from->tenant, to->tenant);
+        if (allowed)
+                step(j, NETISO_RULE_INBOUND,
+                     "%s is guest %s of the same tenant %s on host %s (cluster)", src, from->domain,
+                     from->tenant, from->node);
+        else
+                step(j, NETISO_RULE_INBOUND,
+                     "%s is guest %s of tenant %s on host %s, not %s, and tenant_isolation = "
+                     "true (allowed ports never open a way to another tenant)",
+                     src, from->domain, from->tenant, from->node, to->tenant);
+        return decide(j, allowed, NETISO_RULE_INBOUND);
+}
+
 /* Rules 10 to 12: what reaches a guest from the host or from outside. */
 static NetisoVerdict *
 to_guest(Judge *j)
@@ -376,6 +481,8 @@ to_guest(Judge *j)
                 step(j, NETISO_RULE_FROM_HOST, "%s is the host's own address", src);
                 return decide(j, TRUE, NETISO_RULE_FROM_HOST);
         }
+        if (j->config->cluster && from_vm_network(j, src))
+                return from_cluster(j, src);
         consult(j, "allowed_ports");
         j->v->port = allowed_port(j, NETISO_DIRECTION_INBOUND);
         step(j, NETISO_RULE_INBOUND, "%s is outside and %s %s", src, service,

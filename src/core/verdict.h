@@ -30,24 +30,25 @@ typedef enum {
 /* A short text of the rule, as in the man page; "" for 0. */
 const char *netiso_rule_summary(NetisoRule rule);
 
-/* Where one end of a packet is. Today the lookup knows this host's routed
- * guests (their records), the host and the kernel's routes. Guests on a
- * bridge of this host and guests of other hosts of the cluster (etcd) are
- * meant to come as more kinds here, found by more locator sources, each
- * with its own branch in netiso_verdict_decide(). */
+/* Where one end of a packet is: this host's routed guests (their records),
+ * guests of other hosts of the cluster (the remote addresses installed
+ * here), the host and the kernel's routes. Guests on a bridge of this host
+ * are meant to come as one more kind, found by one more locator source. */
 typedef enum {
         NETISO_PLACE_OUTSIDE,     /* neither a guest nor the host: internet, cluster, ... */
         NETISO_PLACE_HOST,        /* one of this host's own addresses */
         NETISO_PLACE_GUEST,       /* behind the routed tap of a guest installed here */
         NETISO_PLACE_UNPROTECTED, /* behind a guest-like tap nothing is installed for */
+        NETISO_PLACE_REMOTE,      /* a guest of another host of the cluster, as installed here */
         _NETISO_PLACE_MAX,
 } NetisoPlaceKind;
 
 typedef struct {
         NetisoPlaceKind kind;
         NetisoCidr address;      /* the address the place was found for */
-        char *domain;            /* GUEST */
-        char *tenant;            /* GUEST */
+        char *domain;            /* GUEST, REMOTE */
+        char *tenant;            /* GUEST, REMOTE */
+        char *node;              /* REMOTE: the host it runs on */
         char *iface;             /* GUEST, UNPROTECTED: the tap; else the route's device or NULL */
         char *bridge;            /* GUEST on a bridge: the bridge the host routes it by */
         GArray *iface_addresses; /* GUEST: the tap's own addresses (of NetisoCidr) */

@@ -10,9 +10,31 @@
 #include "core/stamps.h"
 #include "core/state.h"
 #include "engine/backends.h"
+#include "engine/cluster-ask.h"
 #include "engine/conntrack.h"
 #include "engine/lifecycle.h"
 #include "util/error.h"
+
+/* Process-wide: the watch daemon claims in process, everyone else asks it. */
+static NetisoClaimFunc claimer;
+static gpointer claimer_data;
+
+void
+netiso_lifecycle_set_claimer(NetisoClaimFunc func, gpointer data)
+{
+        claimer = func;
+        claimer_data = data;
+}
+
+static gboolean
+claim(const NetisoConfig *config, const NetisoPolicy *policy, GError **error)
+{
+        if (!config->cluster)
+                return TRUE;
+        if (claimer)
+                return claimer(config, policy, claimer_data, error);
+        return netiso_cluster_claim_for_install(config, policy, error);
+}
 
 /* Fault tests kill the process at named points of an event to prove that
  * a crash leaves the old or the new state, never a mix. */
@@ -356,6 +378,9 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                 return FALSE;
         policy = netiso_policy_new_for_domain(config, domain, error);
         if (!policy || !netiso_policy_has_all_taps(policy, error))
+                return FALSE;
+        /* Before the lock: the watch daemon answering it may be waiting for it. */
+        if (!claim(config, policy, error))
                 return FALSE;
         lock = netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         if (!lock)

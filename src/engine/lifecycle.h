@@ -7,6 +7,7 @@
 #include "conf/config.h"
 #include "conf/domain.h"
 #include "core/backend.h"
+#include "core/policy.h"
 
 typedef enum {
         NETISO_ACTION_IGNORE,   /* events that need nothing */
@@ -31,6 +32,14 @@ gboolean netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomai
  * compute the policy, one transaction, save the new record. */
 gboolean netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
                                   NetisoFirewall *fw, GError **error);
+
+/* In a cluster, an install first claims the guest's addresses cluster-wide
+ * (before the state lock: whoever answers may need it). By default the
+ * claim is asked of the watch daemon (engine/cluster-ask.h); the daemon
+ * itself claims in process. NULL restores the default. */
+typedef gboolean (*NetisoClaimFunc)(const NetisoConfig *config, const NetisoPolicy *policy,
+                                    gpointer data, GError **error);
+void netiso_lifecycle_set_claimer(NetisoClaimFunc func, gpointer data);
 
 /* Remove one domain's isolation by name using its record. A domain with no
  * record is not an error. */

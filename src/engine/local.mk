@@ -6,6 +6,7 @@ libnetiso_engine_la_SOURCES = \
 	src/engine/backends.c src/engine/backends.h \
 	src/engine/lifecycle.c src/engine/lifecycle.h \
 	src/engine/conntrack.c src/engine/conntrack.h \
+	src/engine/cluster-ask.c src/engine/cluster-ask.h \
 	$(NULL)
 # libnetfilter-conntrack's headers only: conntrack.c loads it with dlopen().
 libnetiso_engine_la_CFLAGS = $(AM_CFLAGS) $(LIBNETFILTER_CONNTRACK_CFLAGS)

@@ -14,6 +14,7 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
+	src/nft/nft-remote.c src/nft/nft-remote.h \
 	$(NULL)
 libnetiso_nft_la_CFLAGS = $(AM_CFLAGS) $(LIBNFTABLES_CFLAGS) $(LIBNFTNL_CFLAGS) $(LIBMNL_CFLAGS)
 libnetiso_nft_la_LIBADD = $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)

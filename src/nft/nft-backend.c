@@ -13,6 +13,7 @@
 #include "nft/nft-generation.h"
 #include "nft/nft-lib.h"
 #include "nft/nft-netlink.h"
+#include "nft/nft-remote.h"
 #include "nft/nft-skeleton.h"
 #include "util/error.h"
 #include "util/names.h"
@@ -501,12 +502,33 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         return ok;
 }
 
+/* The guests of other hosts the watch daemon installed (its journal), so
+ * that a rebuilt table keeps them. Unreadable, they are left out: the
+ * daemon's next resync puts them back, and until then less passes. */
+static NetisoRemote *
+render_remote(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
+
+        if (!config->cluster)
+                return NULL;
+        remote = netiso_remote_load(config->state_dir, NULL, &error);
+        if (!remote) {
+                g_warning("guests of other hosts left out: %s", error->message);
+                return NULL;
+        }
+        netiso_nft_render_remote_all(out, config, remote, /* flush */ FALSE);
+        return g_steal_pointer(&remote);
+}
+
 /* A sync (reconcile, a backend switch) renders the bridge table with
  * connection tracking when it is on already or a record needs it. */
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(NetisoRemote) remote = NULL;
         gboolean needed = FALSE, ok;
         Full f;
 
@@ -517,6 +539,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                                          ->host_bridge;
         }
         netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
+        remote = render_remote(out, config);
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
@@ -530,6 +553,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GPtrArray) records = NULL;
         g_autoptr(GPtrArray) chains = NULL;
+        g_autoptr(NetisoRemote) remote = NULL;
         gint64 start = g_get_monotonic_time();
         gboolean ok;
         Full f;
@@ -543,7 +567,9 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
-                netiso_nft_render_stale_tenants(out, records, chains);
+                remote = render_remote(out, config);
+                netiso_nft_render_stale_tenants(
+                        out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
                 ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
         }
         full_end(&f);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "core/policy.h"
+#include "core/remote.h"
 #include "nft/nft-backend.h"
 #include "nft/nft-bridged.h"
 #include "nft/nft-check.h"
@@ -195,6 +197,64 @@ check_record(const Listings *l, const NetisoRecord *rec, GPtrArray *drift, GHash
         }
 }
 
+/* Guests of other hosts (cluster): the maps hold exactly the journal's
+ * addresses, and each tenant's chain its rules. Lines start "remote " so
+ * that `why` can keep those about its own two ends. */
+static void
+check_remote(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
+{
+        g_autoptr(NetisoRules) r = netiso_rules_new(config);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoRemote) remote = netiso_remote_load(config->state_dir, NULL, &error);
+        g_autoptr(GHashTable) want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        guint rules_per_chain = r->peers == NETISO_PEERS_SAME_TENANT ? 2
+                                : r->peers == NETISO_PEERS_ALL       ? 1
+                                                                     : 0;
+        GHashTableIter it;
+        gpointer tenant;
+        GPtrArray *all;
+
+        if (!remote) {
+                g_ptr_array_add(drift, g_strdup_printf("remote guests: %s", error->message));
+                return;
+        }
+        all = netiso_remote_list(remote);
+        for (guint i = 0; i < all->len; i++) {
+                const NetisoRemoteAddr *e = g_ptr_array_index(all, i);
+                g_autofree char *a = netiso_cidr_to_string(&e->addr, FALSE);
+                const char *map = e->addr.family == NETISO_FAMILY_IPV4 ? "remote_v4" : "remote_v6";
+                char *element = g_strdup_printf("%s : jump remote-%s", a, e->tenant);
+
+                if (!netiso_nft_listing_has_element(listing, map, element))
+                        g_ptr_array_add(drift,
+                                        g_strdup_printf("remote address %s (guest %s of host %s, "
+                                                        "tenant %s) is not installed",
+                                                        a, e->name, e->node, e->tenant));
+                g_hash_table_add(want, element);
+        }
+        for (guint f = 0; f < 2; f++) {
+                GPtrArray *have = g_hash_table_lookup(listing->sets, f ? "remote_v6" : "remote_v4");
+                for (guint i = 0; have && i < have->len; i++)
+                        if (!g_hash_table_contains(want, g_ptr_array_index(have, i)))
+                                g_ptr_array_add(
+                                        drift,
+                                        g_strdup_printf("remote address %s is installed "
+                                                        "but no guest of another host has it",
+                                                        (const char *)g_ptr_array_index(have, i)));
+        }
+        g_hash_table_iter_init(&it, netiso_remote_tenants(remote));
+        while (g_hash_table_iter_next(&it, &tenant, NULL)) {
+                g_autofree char *chain = g_strdup_printf("remote-%s", (const char *)tenant);
+                guint rules = 0;
+
+                if (!netiso_nft_listing_chain_rules(listing, chain, &rules) ||
+                    rules != rules_per_chain)
+                        g_ptr_array_add(drift, g_strdup_printf("remote tenant %s: chain %s is "
+                                                               "missing or altered",
+                                                               (const char *)tenant, chain));
+        }
+}
+
 static gboolean
 list_table(NetisoFirewall *fw, Listings *l, int t, GError **error)
 {
@@ -256,6 +316,8 @@ check_listed(const Listings *l, const NetisoConfig *config, GPtrArray *records, 
                 if (rec->backend == NETISO_BACKEND_NFTABLES)
                         check_record(l, rec, drift, claimed);
         }
+        if (config->cluster && l->present[0])
+                check_remote(l->table[0], config, drift);
         check_unclaimed(l, claimed, drift);
         return TRUE;
 }

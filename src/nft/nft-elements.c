@@ -245,12 +245,23 @@ netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *g
 }
 
 void
-netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains)
+netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, GHashTable *remote_tenants,
+                                const GPtrArray *chains)
 {
         g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 
         for (guint i = 0; i < records->len; i++)
                 g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
+        /* A tenant with guests only on other hosts keeps its set: remote-T's
+         * rules name it, and deleting it would refuse the whole batch. */
+        if (remote_tenants) {
+                GHashTableIter it;
+                gpointer key;
+
+                g_hash_table_iter_init(&it, remote_tenants);
+                while (g_hash_table_iter_next(&it, &key, NULL))
+                        g_hash_table_add(wanted, key);
+        }
         for (guint i = 0; chains && i < chains->len; i++) {
                 const char *chain = g_ptr_array_index(chains, i);
                 const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;

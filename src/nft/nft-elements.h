@@ -40,8 +40,10 @@ void netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolea
 void netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone);
 
 /* The tenant chains among chains (table inet's chain names, as listed)
- * that no record names, deleted with their sets in both tables. */
-void netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, const GPtrArray *chains);
+ * that no record names and no guest of another host needs (remote_tenants,
+ * a set of names, may be NULL), deleted with their sets in both tables. */
+void netiso_nft_render_stale_tenants(GString *out, GPtrArray *records, GHashTable *remote_tenants,
+                                     const GPtrArray *chains);
 
 /* Both tables replaced whole by the records' (nftables records only). */
 void netiso_nft_render_sync(GString *out, const NetisoConfig *config, gboolean stateful,

@@ -181,6 +181,13 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
         /* A bridged guest no tenant chain accepted, reached through its bridge. */
         rule(out, c, "oifname . ip daddr @guest_src_v4 jump drop_guest");
         rule(out, c, "oifname . ip6 daddr @guest_src_v6 jump drop_guest");
+        /* Guests of other hosts (cluster): one lookup of the destination
+         * jumps to its tenant's remote-T chain, which accepts when the
+         * sending tap is one of T's. Local taps were decided above. */
+        if (config->cluster && r->peers != NETISO_PEERS_NONE) {
+                rule(out, c, "ip daddr vmap @remote_v4");
+                rule(out, c, "ip6 daddr vmap @remote_v6");
+        }
         if (r->peers != NETISO_PEERS_ALL) {
                 rule(out, c, "ip daddr @vmnet_v4 jump drop_guest");
                 rule(out, c, "ip6 daddr @vmnet_v6 jump drop_guest");
@@ -218,11 +225,22 @@ render_guest_to_host(GString *out)
 }
 
 static void
-render_to_guest(GString *out)
+render_to_guest(GString *out, const NetisoConfig *config, const NetisoRules *r)
 {
         const char *c = "to_guest";
 
         rule(out, c, "ct state invalid jump drop_inbound");
+        /* Cluster: a source in a VM network is a guest of another host of
+         * the destination's tenant (remote-T accepts when the output tap is
+         * one of T's), or nobody to let in, whatever the port. */
+        if (config->cluster) {
+                if (r->peers != NETISO_PEERS_NONE) {
+                        rule(out, c, "ip saddr vmap @remote_v4");
+                        rule(out, c, "ip6 saddr vmap @remote_v6");
+                }
+                rule(out, c, "ip saddr @vmnet_v4 jump drop_inbound");
+                rule(out, c, "ip6 saddr @vmnet_v6 jump drop_inbound");
+        }
         rule(out, c, "meta l4proto . th dport @ports_in accept");
         rule(out, c, "jump drop_inbound");
 }
@@ -426,6 +444,8 @@ render_inet(GString *out, const NetisoConfig *config, const char *mark)
                 " net_services_v4 { type ifname . ipv4_addr . ipv4_addr . inet_proto . inet_service; }\n"
                 "add set " T
                 " net_services_v6 { type ifname . ipv6_addr . ipv6_addr . inet_proto . inet_service; }\n");
+        if (config->cluster)
+                netiso_nft_render_remote_maps(out);
         for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
                 g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
                                        shared_chains[i], shared_chains[i]);
@@ -444,8 +464,16 @@ render_inet(GString *out, const NetisoConfig *config, const char *mark)
         render_guest_flow(out, config);
         render_from_guest(out, config, r);
         render_guest_to_host(out);
-        render_to_guest(out);
+        render_to_guest(out, config, r);
         render_base_chains(out, config, mark);
+}
+
+void
+netiso_nft_render_remote_maps(GString *out)
+{
+        /* Guests of other hosts: address -> jump remote-TENANT (nft-remote.c). */
+        g_string_append(out, "add map " T " remote_v4 { type ipv4_addr : verdict; }\n"
+                             "add map " T " remote_v6 { type ipv6_addr : verdict; }\n");
 }
 
 /* Both tables: the inet one carries the mark on forward's first rule. */

@@ -38,3 +38,7 @@ void netiso_nft_render_bridge_skeleton(GString *out, const NetisoConfig *config,
  * a table cannot use another table's sets, so each has its copy. */
 void netiso_nft_render_config_sets(GString *out, const char *table, const NetisoConfig *config,
                                    const NetisoRules *r);
+
+/* The cluster's maps of remote addresses (created if missing, never
+ * flushed by the skeleton): "add map" for remote_v4 and remote_v6. */
+void netiso_nft_render_remote_maps(GString *out);

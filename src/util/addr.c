@@ -135,6 +135,23 @@ netiso_cidr_equal(const NetisoCidr *a, const NetisoCidr *b)
                memcmp(a->bytes, b->bytes, a->family == NETISO_FAMILY_IPV4 ? 4 : 16) == 0;
 }
 
+guint
+netiso_cidr_hash(gconstpointer key)
+{
+        const NetisoCidr *c = key;
+        guint h = (guint)c->family * 131 + c->prefix;
+
+        for (unsigned i = 0; i < netiso_family_bits(c->family) / 8; i++)
+                h = h * 31 + c->bytes[i];
+        return h;
+}
+
+gboolean
+netiso_cidr_equal_func(gconstpointer a, gconstpointer b)
+{
+        return netiso_cidr_equal(a, b);
+}
+
 const char *
 netiso_addr_guest_refusal(const NetisoCidr *a)
 {

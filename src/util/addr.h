@@ -35,6 +35,10 @@ gboolean netiso_cidr_contains(const NetisoCidr *outer, const NetisoCidr *inner);
 
 gboolean netiso_cidr_equal(const NetisoCidr *a, const NetisoCidr *b);
 
+/* For GHashTables keyed by NetisoCidr*. */
+guint netiso_cidr_hash(gconstpointer cidr);
+gboolean netiso_cidr_equal_func(gconstpointer a, gconstpointer b);
+
 /* Why a guest may not claim this host address, or NULL when it may:
  * unspecified, multicast, limited broadcast, IPv6 link-local, loopback and
  * networks (non-full prefixes) are refused, the lesson of Neutron's

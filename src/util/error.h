@@ -16,6 +16,7 @@ typedef enum {
         NETISO_ERROR_LIBVIRT,   /* libvirt API failure (CLI only) */
         NETISO_ERROR_CONFLICT,  /* an address or tap already belongs to another guest */
         NETISO_ERROR_PRIVILEGE, /* not root and no CAP_NET_ADMIN */
+        NETISO_ERROR_CLUSTER,   /* etcd or the watch daemon could not be asked */
         _NETISO_ERROR_MAX,
 } NetisoErrorCode;
 

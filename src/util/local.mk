@@ -7,4 +7,5 @@ libnetiso_util_la_SOURCES = \
 	src/util/names.c src/util/names.h \
 	src/util/log.c src/util/log.h \
 	src/util/input.c src/util/input.h \
+	src/util/endpoint.c src/util/endpoint.h \
 	$(NULL)

@@ -33,6 +33,16 @@ ok "--config before the command works too" status_is 0 "$CLI" --config "$data/go
 printf '[vm.network_isolation]\nenabled = true\n\n[[vm.network_isolation.allowed_ports]]\nprotocol = "tcp"\nport = 70000\n' >"$WORK/bad.toml"
 ok "a port out of range is a configuration error (2)" status_is 2 "$CLI" check-config --config "$WORK/bad.toml"
 ok "... reported in one line with file, line, column and key" one_line_error "bad.toml:6:8: key 'allowed_ports[1].port': 70000 is out of range 1..65535"
+ok "check-config reads the cluster table" status_is 0 "$CLI" check-config --config "$data/golden/cluster.toml"
+ok "... and says what it found" grep -q "^cluster: node hv-01, prefix /blixard/netiso/, 1 etcd endpoints, lease_ttl 10 s$" "$WORK/out"
+sed "s#^node = .*#&\nca_file = \"$WORK/no-ca.pem\"#" "$data/golden/cluster.toml" >"$WORK/cluster-ca.toml"
+ok "check-config loads the cluster's TLS files: a missing CA is a configuration error (2)" \
+	status_is 2 "$CLI" check-config --config "$WORK/cluster-ca.toml"
+ok "... in one line naming the table and the file" one_line_error "[vm.network_isolation.cluster]: etcd ca_file $WORK/no-ca.pem"
+sed 's#^backend = .*#backend = "iptables"#' "$data/golden/cluster.toml" >"$WORK/cluster-ipt.toml"
+ok "a cluster with the iptables backend is a configuration error (2)" \
+	status_is 2 "$CLI" check-config --config "$WORK/cluster-ipt.toml"
+ok "... pointing to nftables" one_line_error 'needs backend = "nftables"'
 ok "a missing configuration file is an error (2) naming it" status_is 2 "$CLI" check-config --config "$WORK/none.toml"
 ok "... in one line" one_line_error "none.toml: cannot read"
 ok "explain prints the policy" status_is 0 "$CLI" explain --config "$cfg" --domain-xml "$data/golden/seed.xml"

@@ -1,7 +1,8 @@
 ## tests/cluster: unit tests of the schema, records and membership table; then
 ## the client, claims and watches against real etcd members in namespaces of
 ## their own (needs root and etcd; skips otherwise), TLS and a three-member
-## cluster included. etcd-probe makes the calls the hook and watch will make.
+## cluster included. etcd-probe makes the calls the hook and watch make. The
+## hosts-*.sh tests run simulated hypervisors with the hook and watch.
 cluster_ldadd = libnetiso-cluster.la libnetiso-util.la $(SOUP_LIBS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
 cluster_cflags = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_GLIB_CFLAGS)
 check_PROGRAMS += tests/cluster/test-membership tests/cluster/test-membership-table \
@@ -20,6 +21,8 @@ cluster_tests = \
 	tests/cluster/etcd-watch.sh \
 	tests/cluster/etcd-tls.sh \
 	tests/cluster/etcd-cluster.sh \
+	tests/cluster/hosts-traffic.sh \
+	tests/cluster/hosts-etcd-cluster.sh \
 	$(NULL)
 TESTS += tests/cluster/test-membership tests/cluster/test-membership-table $(cluster_tests)
-dist_noinst_SCRIPTS += $(cluster_tests) tests/cluster/lib-etcd.sh
+dist_noinst_SCRIPTS += $(cluster_tests) tests/cluster/lib-etcd.sh tests/cluster/lib-hosts.sh

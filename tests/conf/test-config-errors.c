@@ -11,6 +11,8 @@
 
 #define SECTION "[vm.network_isolation]\n"
 #define PORT "[[vm.network_isolation.allowed_ports]]\n"
+#define CLUSTER "[vm.network_isolation.cluster]\n"
+#define EP "etcd_endpoints = [\"http://10.1.0.1:2379\"]\n"
 
 static NetisoConfig *
 parse(const char *text, gsize len, GError **error)
@@ -243,6 +245,63 @@ static const struct {
           "blixard.toml:2:24: key 'log_drops_per_second': 0 is out of range 1..10000" },
         { SECTION "log_drops_per_second = 10001\n", 0,
           "blixard.toml:2:24: key 'log_drops_per_second': 10001 is out of range 1..10000" },
+        /* The cluster table */
+        { CLUSTER "node = \"hv-01\"\n", 0,
+          "blixard.toml:1:1: key 'etcd_endpoints': missing; [vm.network_isolation.cluster] needs "
+          "at least one etcd endpoint" },
+        { CLUSTER EP "nodes = \"hv-01\"\n", 0,
+          "blixard.toml:3:1: unknown key 'nodes' in [vm.network_isolation.cluster]" },
+        { CLUSTER "etcd_endpoints = []\n", 0,
+          "blixard.toml:2:18: key 'etcd_endpoints': must name at least one etcd endpoint" },
+        { CLUSTER "etcd_endpoints = \"http://10.1.0.1:2379\"\n", 0,
+          "blixard.toml:2:18: key 'etcd_endpoints': expected an array of URL strings, got a "
+          "string" },
+        { CLUSTER "etcd_endpoints = [2379]\n", 0,
+          "blixard.toml:2:19: key 'etcd_endpoints[1]': expected a URL string, got an integer" },
+        { CLUSTER "etcd_endpoints = [\"10.1.0.1:2379\"]\n", 0,
+          "blixard.toml:2:19: key 'etcd_endpoints[1]': etcd endpoint '10.1.0.1:2379' is not a "
+          "URL like http://HOST:PORT or https://HOST:PORT" },
+        { CLUSTER "etcd_endpoints = [\"unix:///run/etcd.sock\"]\n", 0,
+          "blixard.toml:2:19: key 'etcd_endpoints[1]': etcd endpoint 'unix:///run/etcd.sock' must "
+          "start with http:// or https://" },
+        { CLUSTER "etcd_endpoints = [\"http://10.1.0.1:2379\", \"http://e:2379/v3\"]\n", 0,
+          "blixard.toml:2:43: key 'etcd_endpoints[2]': etcd endpoint 'http://e:2379/v3' must be "
+          "scheme://host:port and nothing more" },
+        { CLUSTER "etcd_endpoints = [\"http://user:pw@e:2379\"]\n", 0,
+          "blixard.toml:2:19: key 'etcd_endpoints[1]': etcd endpoint 'http://user:pw@e:2379' must "
+          "be scheme://host:port and nothing more" },
+        { CLUSTER "etcd_endpoints = [\"http://[fd00::1:2379\"]\n", 0,
+          "blixard.toml:2:19: key 'etcd_endpoints[1]': etcd endpoint 'http://[fd00::1:2379' is "
+          "not a URL like http://HOST:PORT or https://HOST:PORT" },
+        { CLUSTER EP "node = \"hv 01\"\n", 0,
+          "blixard.toml:3:8: key 'node': node 'hv 01' is invalid: only A-Za-z0-9._- allowed" },
+        { CLUSTER EP "node = 1\n", 0,
+          "blixard.toml:3:8: key 'node': expected a string, got an integer" },
+        { CLUSTER EP "prefix = \"blixard/netiso\"\n", 0,
+          "blixard.toml:3:10: key 'prefix': prefix 'blixard/netiso' must start and end with '/' "
+          "and hold a name between" },
+        { CLUSTER EP "prefix = \"/a//b/\"\n", 0,
+          "blixard.toml:3:10: key 'prefix': prefix '/a//b/' must not contain '//'" },
+        { CLUSTER EP "ca_file = \"etcd-ca.pem\"\n", 0,
+          "blixard.toml:3:11: key 'ca_file': \"etcd-ca.pem\" is not an absolute path" },
+        { CLUSTER EP "cert_file = \"/etc/c.pem\"\n", 0,
+          "blixard.toml:1:1: key 'key_file': missing; a client certificate needs both cert_file "
+          "and key_file" },
+        { CLUSTER EP "key_file = \"/etc/c.key\"\n", 0,
+          "blixard.toml:1:1: key 'cert_file': missing; a client certificate needs both cert_file "
+          "and key_file" },
+        { CLUSTER EP "lease_ttl = 1\n", 0,
+          "blixard.toml:3:13: key 'lease_ttl': 1 is out of range 2..3600" },
+        { CLUSTER EP "lease_ttl = \"10\"\n", 0,
+          "blixard.toml:3:13: key 'lease_ttl': expected an integer, got a string" },
+        { CLUSTER EP "claim_timeout_ms = 100\n", 0,
+          "blixard.toml:3:20: key 'claim_timeout_ms': 100 is out of range 200..20000" },
+        { SECTION "cluster = 5\n", 0,
+          "blixard.toml:2:11: key 'vm.network_isolation.cluster': expected a table, got an "
+          "integer" },
+        { SECTION "backend = \"iptables\"\n" CLUSTER EP, 0,
+          "blixard.toml:3:1: [vm.network_isolation.cluster] needs backend = \"nftables\": the "
+          "iptables backend has no sets to hold other hosts' guests" },
 };
 
 static void

@@ -8,6 +8,7 @@
 #include "conf/config.h"
 #include "conf/toml.h"
 #include "util/error.h"
+#include "util/names.h"
 
 #define SECTION "[vm.network_isolation]\n"
 #define PORT "[[vm.network_isolation.allowed_ports]]\n"
@@ -285,6 +286,58 @@ test_guest_like_ifname(void)
         g_assert_false(netiso_config_is_guest_like_ifname(custom, "vnet0"));
 }
 
+/* The interface's example block, and the defaults of what it leaves out. */
+static void
+test_cluster(void)
+{
+        static const char text[] =
+                SECTION "enabled = true\n"
+                        "[vm.network_isolation.cluster]\n"
+                        "etcd_endpoints = [\"https://10.1.0.1:2379\", \"https://10.1.0.2:2379/\"]\n"
+                        "node = \"hv-01\"\n"
+                        "prefix = \"/blixard/netiso/\"\n"
+                        "ca_file = \"/etc/blixard/etcd-ca.pem\"\n"
+                        "cert_file = \"/etc/blixard/etcd-client.pem\"\n"
+                        "key_file = \"/etc/blixard/etcd-client.key\"\n"
+                        "lease_ttl = 10\n";
+        static const char minimal[] = "[vm.network_isolation.cluster]\n"
+                                      "etcd_endpoints = [\"http://[fd00::1]:2379\"]\n"
+                                      "prefix = \"/other/\"\n";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoConfig) config =
+                netiso_config_new_from_data("c.toml", text, strlen(text), &error);
+        g_autoptr(NetisoConfig) small = NULL;
+        g_autoptr(NetisoConfig) alone = netiso_config_new_default();
+        const NetisoClusterConfig *c;
+        g_autofree char *host = g_strndup(g_get_host_name(), strcspn(g_get_host_name(), "."));
+
+        g_assert_no_error(error);
+        g_assert_null(alone->cluster);
+        c = config->cluster;
+        g_assert_nonnull(c);
+        g_assert_cmpuint(c->endpoints->len, ==, 2);
+        g_assert_cmpstr(g_ptr_array_index(c->endpoints, 0), ==, "https://10.1.0.1:2379");
+        g_assert_cmpstr(g_ptr_array_index(c->endpoints, 1), ==, "https://10.1.0.2:2379");
+        g_assert_cmpstr(c->node, ==, "hv-01");
+        g_assert_cmpstr(c->prefix, ==, "/blixard/netiso/");
+        g_assert_cmpstr(c->ca_file, ==, "/etc/blixard/etcd-ca.pem");
+        g_assert_cmpstr(c->cert_file, ==, "/etc/blixard/etcd-client.pem");
+        g_assert_cmpstr(c->key_file, ==, "/etc/blixard/etcd-client.key");
+        g_assert_cmpuint(c->lease_ttl, ==, 10);
+        g_assert_cmpuint(c->claim_timeout_ms, ==, NETISO_CLUSTER_DEFAULT_CLAIM_TIMEOUT_MS);
+
+        small = netiso_config_new_from_data("m.toml", minimal, strlen(minimal), &error);
+        g_assert_no_error(error);
+        c = small->cluster;
+        g_assert_cmpstr(c->prefix, ==, "/other/");
+        g_assert_cmpuint(c->lease_ttl, ==, NETISO_CLUSTER_DEFAULT_LEASE_TTL);
+        g_assert_null(c->ca_file);
+        g_assert_null(c->cert_file);
+        /* The host name, when it is a valid node name (this machine's is). */
+        if (!netiso_tenant_name_problem(host))
+                g_assert_cmpstr(c->node, ==, host);
+}
+
 static char *
 digest_of(const char *filename, const char *text)
 {
@@ -316,6 +369,7 @@ test_digest(void)
                 "log_drops_per_second = 6\n",
                 PORT "protocol = \"udp\"\nport = 53\n",
                 PORT "protocol = \"udp\"\nport = 53\ndirection = \"inbound\"\n",
+                "[vm.network_isolation.cluster]\netcd_endpoints = [\"http://e:2379\"]\n",
         };
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autofree char *base = digest_of("a.toml", SECTION);
@@ -323,11 +377,19 @@ test_digest(void)
         g_autofree char *same_path = digest_of("elsewhere/b.toml", SECTION);
         g_autoptr(NetisoConfig) defaults = netiso_config_new_default();
         g_autofree char *same_defaults = netiso_config_digest(defaults);
+        g_autofree char *cluster_a =
+                digest_of("a.toml", SECTION
+                          "[vm.network_isolation.cluster]\netcd_endpoints = [\"http://e:1\"]\n");
+        g_autofree char *cluster_b =
+                digest_of("a.toml", SECTION "[vm.network_isolation.cluster]\netcd_endpoints = "
+                                            "[\"https://f:2\"]\nnode = \"n2\"\nlease_ttl = 3\n");
 
         g_assert_cmpuint(strlen(base), ==, 64);
         g_assert_cmpstr(same_dir, ==, base);
         g_assert_cmpstr(same_path, ==, base);
         g_assert_cmpstr(same_defaults, ==, base);
+        /* Endpoints, node and files change nothing in the kernel. */
+        g_assert_cmpstr(cluster_a, ==, cluster_b);
         g_hash_table_add(seen, g_strdup(base));
         for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
                 g_autofree char *text = g_strconcat(SECTION, changes[i], NULL);
@@ -343,6 +405,7 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/config/cluster-table-and-its-defaults", test_cluster);
         g_test_add_func("/config/seed-block-parses-verbatim", test_seed_block);
         g_test_add_func("/config/shipped-example-is-seed-policy", test_shipped_example);
         g_test_add_func("/config/defaults-when-table-absent", test_defaults);

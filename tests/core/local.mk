@@ -6,6 +6,7 @@ unit_core_tests = \
 	tests/core/test-flow-ids \
 	tests/core/test-verdict \
 	tests/core/test-metrics \
+	tests/core/test-remote \
 	$(NULL)
 check_PROGRAMS += $(unit_core_tests)
 TESTS += $(unit_core_tests)
@@ -21,3 +22,5 @@ tests_core_test_verdict_SOURCES = tests/core/test-verdict.c
 tests_core_test_verdict_LDADD = $(unit_ldadd)
 tests_core_test_metrics_SOURCES = tests/core/test-metrics.c
 tests_core_test_metrics_LDADD = $(unit_ldadd)
+tests_core_test_remote_SOURCES = tests/core/test-remote.c
+tests_core_test_remote_LDADD = $(unit_ldadd)

@@ -259,6 +259,68 @@ test_refusals(void)
         g_assert_error(error, NETISO_ERROR, NETISO_ERROR_USAGE);
 }
 
+/* ---- guests of other hosts (cluster) ---- */
+
+#define CLUSTER "\n[vm.network_isolation.cluster]\netcd_endpoints = [\"http://172.16.0.9:2379\"]\n"
+
+static NetisoPlace *
+remote(const char *domain, const char *tenant, const char *node, const char *address)
+{
+        NetisoCidr a = addr(address);
+        NetisoPlace *p = netiso_place_new(NETISO_PLACE_REMOTE, &a, "test");
+
+        p->domain = g_strdup(domain);
+        p->tenant = g_strdup(tenant);
+        p->node = g_strdup(node);
+        g_array_append_val(p->iface_addresses, a);
+        return p;
+}
+
+static void
+test_cluster(void)
+{
+        g_autoptr(NetisoConfig) c = config(CLUSTER);
+        g_autoptr(NetisoConfig) open = config("tenant_isolation = false" CLUSTER);
+        g_autoptr(NetisoConfig) inter = config("inter_vm_isolation = true" CLUSTER);
+        g_autoptr(NetisoConfig) alone = config("");
+        g_autoptr(NetisoPlace) ra = remote("a9", "A", "hv-2", "10.0.2.9");
+        g_autoptr(NetisoPlace) rb = remote("b9", "B", "hv-2", "fd00:10::2:9");
+        g_autoptr(NetisoPlace) rb4 = remote("b8", "B", "hv-3", "10.0.3.8");
+        g_auto(World) w;
+
+        world_init(&w);
+        /* From a guest: rule 6 lets the tenant through, nothing else. */
+        VERDICT("allowed 6", c, w.a1, ra, NULL, "tcp", 9000);
+        VERDICT("allowed 6", c, w.a1, ra, NULL, "icmp", 0);
+        VERDICT("dropped 6", c, w.a1, rb4, NULL, "tcp", 9000);
+        VERDICT("dropped 6", c, w.a1v6, rb, NULL, "tcp", 2222);
+        VERDICT("allowed 6", c, w.b1v6, rb, NULL, "udp", 5555);
+        VERDICT("allowed 6", open, w.a1, rb4, NULL, "tcp", 9000);
+        VERDICT("dropped 6", inter, w.a1, ra, NULL, "tcp", 9000);
+        /* Anti-spoofing first: a guest cannot pose as another host's guest. */
+        VERDICT("dropped 1", c, w.a1, ra, "10.0.3.8", "tcp", 9000);
+        /* Towards a guest: a VM-network source must be a remote guest of its
+         * tenant, whatever the port; other sources get the inbound ports. */
+        VERDICT("allowed 11", c, ra, w.a1, NULL, "tcp", 9000);
+        VERDICT("allowed 11", c, rb, w.b1v6, NULL, "udp", 5555);
+        VERDICT("dropped 11", c, rb4, w.a1, NULL, "tcp", 2222);
+        VERDICT("dropped 11", c, rb, w.a1v6, NULL, "icmp", 0);
+        VERDICT("dropped 11", c, w.vmnet, w.a1, NULL, "tcp", 2222);
+        VERDICT("allowed 11", c, w.net, w.a1, NULL, "tcp", 2222);
+        VERDICT("dropped 11", c, w.net, w.a1, NULL, "tcp", 9000);
+        VERDICT("allowed 11", open, rb4, w.a1, NULL, "tcp", 9000);
+        VERDICT("dropped 11", inter, ra, w.a1, NULL, "tcp", 9000);
+        /* Without the cluster table, as before. */
+        VERDICT("allowed 11", alone, w.vmnet, w.a1, NULL, "tcp", 2222);
+        /* Two remote guests: nothing of this host's rules applies. */
+        {
+                NetisoPacket packet = { ra->address, rb4->address, NETISO_PACKET_TCP, 80 };
+                g_autoptr(GError) error = NULL;
+                g_assert_null(netiso_verdict_decide(c, &packet, ra, rb4, &error));
+                g_assert_error(error, NETISO_ERROR, NETISO_ERROR_USAGE);
+        }
+}
+
 /* ---- the record lookup ---- */
 
 static NetisoRecord *
@@ -306,6 +368,48 @@ test_locator_records(void)
         g_assert_false(netiso_locator_domain(loc, "a2", 4, &none, &error));
         g_assert_error(error, NETISO_ERROR, NETISO_ERROR_USAGE);
         g_assert_cmpstr(error->message, ==, "domain 'a2' has no IPv4 address");
+}
+
+static void
+test_locator_remote(void)
+{
+        g_autoptr(GPtrArray) records =
+                g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
+        g_autoptr(NetisoRemote) r = netiso_remote_new();
+        g_autoptr(NetisoLocator) loc = netiso_locator_new();
+        g_autoptr(NetisoPlace) p = NULL;
+        g_autoptr(NetisoPlace) q = NULL;
+        g_autoptr(NetisoPlace) local = NULL;
+        g_autoptr(NetisoPlace) none = NULL;
+        g_autoptr(GError) error = NULL;
+        NetisoCidr a4 = addr("10.0.2.9"), a6 = addr("fd00:10::2:9"), mine = addr("10.0.0.11");
+        char tenant[] = "A", node[] = "hv-2", name[] = "web 9";
+        char uuid[] = "11111111-2222-4333-8444-555555555555";
+        NetisoRemoteAddr e = { .tenant = tenant, .node = node, .uuid = uuid, .name = name };
+
+        netiso_remote_set(r, &a4, &e);
+        netiso_remote_set(r, &a6, &e);
+        /* A stale remote entry for a local guest's address: records win. */
+        e.name = tenant;
+        netiso_remote_set(r, &mine, &e);
+        g_ptr_array_add(records, record("a1", "A", "vnet1", "10.0.0.11;"));
+        netiso_locator_add_records(loc, records);
+        netiso_locator_add_remote(loc, r);
+        g_assert_true(netiso_locator_address(loc, &a6, &p, &error));
+        g_assert_cmpint(p->kind, ==, NETISO_PLACE_REMOTE);
+        g_assert_cmpstr(p->domain, ==, "web 9");
+        g_assert_cmpstr(p->node, ==, "hv-2");
+        g_assert_cmpstr(p->found_by, ==, "cluster");
+        g_assert_cmpuint(p->iface_addresses->len, ==, 3);
+        g_assert_true(netiso_locator_domain(loc, "web 9", 4, &q, &error));
+        g_assert_true(netiso_cidr_equal(&q->address, &a4));
+        g_assert_true(netiso_locator_address(loc, &mine, &local, &error));
+        g_assert_cmpint(local->kind, ==, NETISO_PLACE_GUEST);
+        g_assert_true(netiso_locator_domain(loc, "nobody", 0, &none, &error));
+        g_assert_null(none);
+        netiso_remote_set(r, &a4, NULL);
+        g_assert_false(netiso_locator_domain(loc, "web 9", 4, &none, &error));
+        g_assert_error(error, NETISO_ERROR, NETISO_ERROR_USAGE);
 }
 
 /* ---- the man page ---- */
@@ -373,7 +477,9 @@ main(int argc, char **argv)
         g_test_add_func("/verdict/configuration-switches", test_switches);
         g_test_add_func("/verdict/facts-name-the-matching-network-and-port", test_facts);
         g_test_add_func("/verdict/no-guest-or-mixed-families-refused", test_refusals);
+        g_test_add_func("/verdict/cluster-rules-6-and-11", test_cluster);
         g_test_add_func("/locator/records-by-address-and-domain", test_locator_records);
+        g_test_add_func("/locator/guests-of-other-hosts", test_locator_remote);
         g_test_add_func("/verdict/man-page-numbers-the-rules", test_man_page_numbers);
         return g_test_run();
 }

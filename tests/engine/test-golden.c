@@ -17,6 +17,7 @@
 typedef struct {
         const char *name;
         const char *old_state; /* a record the apply replaces, or NULL */
+        gboolean nft_only;     /* a configuration only nftables takes (a cluster) */
 } GoldenCase;
 
 static const char *const backend_ext[] = { "nftables", "iptables" };
@@ -99,6 +100,8 @@ run_case(gconstpointer data)
                         g_strdup_printf("%s-remove.%s", c->name, backend_ext[b]);
                 const NetisoBackendOps *ops = netiso_backend_ops(b);
 
+                if (c->nft_only && b != NETISO_BACKEND_NFTABLES)
+                        continue;
                 config->backend = b;
                 if (old)
                         old->backend = b;
@@ -126,18 +129,47 @@ run_case(gconstpointer data)
         }
 }
 
+/* A sync (reconcile, a rebuilt table) keeps the guests of other hosts the
+ * watch daemon installed: they come from STATE_DIR/cluster/remote. */
+static void
+run_cluster_sync(void)
+{
+        g_autofree char *toml_path = data_path("cluster.toml");
+        g_autofree char *xml_path = data_path("cluster.xml");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NetisoConfig) config = netiso_config_new_from_file(toml_path, &error);
+        g_autoptr(NetisoDomain) domain = NULL;
+        g_autoptr(NetisoPolicy) policy = NULL;
+        g_autoptr(GPtrArray) records =
+                g_ptr_array_new_with_free_func((GDestroyNotify)netiso_record_free);
+        g_autoptr(NetisoFirewall) fw = netiso_firewall_new(NETISO_FIREWALL_CAPTURE);
+
+        g_assert_no_error(error);
+        g_free(config->state_dir);
+        config->state_dir = data_path("cluster-state");
+        domain = netiso_domain_new_from_file(xml_path, &error);
+        g_assert_no_error(error);
+        policy = netiso_policy_new_for_domain(config, domain, &error);
+        g_assert_no_error(error);
+        g_ptr_array_add(records, netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES));
+        g_assert_true(
+                netiso_backend_ops(NETISO_BACKEND_NFTABLES)->sync(fw, config, records, &error));
+        compare_or_regenerate("cluster-sync.nftables", netiso_firewall_captured(fw));
+}
+
 int
 main(int argc, char **argv)
 {
         static const GoldenCase cases[] = {
-                { "seed", NULL },
-                { "no-internet-inter-vm", NULL },
-                { "open-tenants", NULL },
-                { "logging-patterns", NULL },
-                { "two-interfaces", NULL },
-                { "retag", "retag-old.state" },
-                { "bridged-network", NULL },
-                { "bridged-host", NULL },
+                { "seed", NULL, FALSE },
+                { "no-internet-inter-vm", NULL, FALSE },
+                { "open-tenants", NULL, FALSE },
+                { "logging-patterns", NULL, FALSE },
+                { "two-interfaces", NULL, FALSE },
+                { "retag", "retag-old.state", FALSE },
+                { "bridged-network", NULL, FALSE },
+                { "bridged-host", NULL, FALSE },
+                { "cluster", NULL, /* nft_only */ TRUE },
         };
 
         g_test_init(&argc, &argv, NULL);
@@ -149,5 +181,6 @@ main(int argc, char **argv)
                 g_autofree char *path = g_strdup_printf("/golden/%s", cases[i].name);
                 g_test_add_data_func(path, &cases[i], run_case);
         }
+        g_test_add_func("/golden/cluster-sync", run_cluster_sync);
         return g_test_run();
 }

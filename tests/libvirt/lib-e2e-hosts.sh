@@ -226,3 +226,81 @@ e2e_trace() {
 e2e_trace_phases() {
 	e2e_trace "$1" "$2" | awk -v s="${3:-0}" '$2 == "00-trace" && $1 >= s {printf "%s%s %s", sep, $4, $5; sep = ", "} END {print ""}'
 }
+
+# ---------------------------------------------------------------- the cluster (issue 17)
+
+# With E2E_CLUSTER=1 (nftables), every host's configuration has the cluster table
+# (e2e_write_config): one etcd in the fabric namespace, at the fabric's service address
+# (inside the cluster networks: no guest reaches it), node "hostN". e2e_cluster_start
+# runs etcd and `blixard-netiso watch` (the installed one) on every host, in the host's
+# private namespaces, where the hook finds its socket.
+E2E_CLUSTER_PREFIX=/e2e/
+e2e_cluster_config() {
+	cat <<EOF
+
+[vm.network_isolation.cluster]
+etcd_endpoints = ["http://$E2E_FABRIC_SVC4:2379"]
+node = "host$E2E_H"
+prefix = "$E2E_CLUSTER_PREFIX"
+lease_ttl = 3
+EOF
+}
+
+e2e_etcdctl() {
+	ETCDCTL_API=3 ip netns exec "$E2E_NS_FABRIC" etcdctl --endpoints "http://$E2E_FABRIC_SVC4:2379" \
+		--command-timeout=5s "$@"
+}
+
+e2e_cluster_start() {
+	local h
+	env -u ETCDCTL_API ip netns exec "$E2E_NS_FABRIC" etcd --name e2e --data-dir "$E2E_T/etcd" \
+		--listen-client-urls "http://$E2E_FABRIC_SVC4:2379" \
+		--advertise-client-urls "http://$E2E_FABRIC_SVC4:2379" \
+		--listen-peer-urls "http://$E2E_FABRIC_SVC4:2380" \
+		--initial-advertise-peer-urls "http://$E2E_FABRIC_SVC4:2380" \
+		--initial-cluster "e2e=http://$E2E_FABRIC_SVC4:2380" \
+		--experimental-watch-progress-notify-interval 1s >"$E2E_T/etcd.log" 2>&1 8>&- &
+	E2E_PIDS+=("$!")
+	e2e_wait_for 30 e2e_etcdctl endpoint health || e2e_bail "etcd did not start: $(tail -n 3 "$E2E_T/etcd.log")"
+	for h in $(seq 1 "$E2E_NHOSTS"); do
+		e2e_on "$h" e2e_cli_start "$E2E_T/watch-$h.log" watch
+		e2e_wait_for 30 test -S "$(e2e_host_dir "$h")/run/blixard-netiso/cluster/watch.sock" ||
+			e2e_bail "watch did not start on host $h: $(tail -n 3 "$E2E_T/watch-$h.log")"
+		e2e_wait_for 30 e2e_registered "$h" || e2e_bail "host $h did not register in etcd"
+	done
+}
+e2e_registered() { [ -n "$(e2e_etcdctl get --keys-only "${E2E_CLUSTER_PREFIX}hosts/host$1")" ]; }
+
+# The host that owns ADDR in etcd ("hostN"), or none.
+e2e_owner() {
+	local v
+	v=$(e2e_etcdctl get --print-value-only "${E2E_CLUSTER_PREFIX}owners/$1" 2>/dev/null |
+		sed -n 's/.*"node":"\([^"]*\)".*/\1/p')
+	echo "${v:-none}"
+}
+
+# Does host N publish the guest of that UUID (present or absent)?
+e2e_publishes() {
+	if [ -n "$(e2e_etcdctl get --keys-only "${E2E_CLUSTER_PREFIX}guests/host$1/$2" 2>/dev/null)" ]; then
+		echo present
+	else
+		echo absent
+	fi
+}
+
+# The tenant host N installed ADDR with as a guest of another host, or none.
+e2e_remote_tenant() {
+	local t
+	t=$(e2e_on "$1" e2e_nft_table | grep -oE "(^|[ {,])$2 : jump remote-[A-Za-z0-9._-]+" |
+		sed 's/.*remote-//' | head -n 1)
+	echo "${t:-none}"
+}
+
+# Does host N's table hold ADDR for a guest of its own (anti-spoofing, owner)?
+e2e_local_has() {
+	if e2e_on "$1" e2e_nft_table | grep -qE "\" \. $2([ ,}]|$)|(^|[ {,])$2 : \""; then
+		echo present
+	else
+		echo absent
+	fi
+}

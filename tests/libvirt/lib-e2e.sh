@@ -318,6 +318,7 @@ protocol = "tcp"
 port = 8080
 direction = "inbound"
 EOF
+	[ "${E2E_CLUSTER:-0}" = 1 ] && e2e_cluster_config >>"$E2E_HD/blixard/blixard.toml.new"
 	mv "$E2E_HD/blixard/blixard.toml.new" "$E2E_HD/blixard/blixard.toml"
 	E2E_ALLOW_INTERNET=$allow_internet
 }

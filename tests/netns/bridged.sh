@@ -244,6 +244,8 @@ l2s "$A1" udp-mac 52:54:00:66:66:66 "$A2MAC" 192.168.122.11 192.168.122.12 5555 
 	-- udp-mac "$A1MAC" "$BR_MAC" fd00:122::13 2001:db8:100::2 5555 spoof6 \
 	-- udp-mac "$A1MAC" "$BR_MAC" 192.168.122.13 10.0.0.22 5555 spoofrb
 ok "a1's forged frames are counted as drops on vnet1" more_drops vnet1 "$before"
+ok "status --json shows a1's drops on its port" \
+	sh -c "ip netns exec '$H' '$CLI' status --json | grep -q '\"tap\":\"vnet1\"[^}]*\"drop_packets\":[1-9]'"
 fails "a frame with a made-up source MAC does not reach a2" arrived_token "$A2" 5555 forgedmac1
 fails "a frame with a2's MAC as source does not reach a2" arrived_token "$A2" 5555 stolenmac
 fails "the bridge did not learn the made-up MAC" sh -c "ip netns exec '$H' bridge fdb show br $BR | grep -q 52:54:00:66:66:66"
@@ -320,6 +322,18 @@ in_ns "$H" nft delete element bridge blixard guest_mac '{ "vnet2" . 52:54:00:00:
 ok "a bridged element deleted underneath: status reports it and exits 1" status_reports "guest_mac"
 ok "a2's next event (reconnect) puts it back" hook a2 reconnect begin "$WORK/a2.xml"
 ok "status is clean again" status_clean
+
+# ================= retag: one transaction moves a2 to tenant B and back =================
+bdomain_xml a2 network vnet2 52:54:00:00:01:02 B "" fd00:122::12 >"$WORK/a2-b.xml"
+ok "a2 is retagged to tenant B (its tenant metadata changed, a reconnect)" hook a2 reconnect begin "$WORK/a2-b.xml"
+later "IPv4: a1 no longer reaches a2" tcp "$A1" 192.168.122.12 9000
+later "IPv6: a1 no longer reaches a2" tcp "$A1" fd00:122::12 9000
+ok "IPv4: b1 reaches a2 in its tenant now" reach "$B1" 192.168.122.12 9000
+ok "IPv6: b1 reaches a2 in its tenant now" reach "$B1" fd00:122::12 9000
+settle
+ok "a2 is retagged back to tenant A" hook a2 reconnect begin "$WORK/a2.xml"
+ok "a1 reaches a2 again" reach "$A1" 192.168.122.12 9000
+fails "b1 no longer reaches a2" tcp "$B1" 192.168.122.12 9000
 
 # ================= stop =================
 elements >"$WORK/with-a1"

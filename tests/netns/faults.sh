@@ -88,7 +88,7 @@ ok "reference: g2's start and stop give the two tables back exactly" \
 # injected delay), which with --seccomp-bpf happens only at the traced call.
 stopped_at() {
 	local pid=$1 n
-	for n in $(seq 1 300); do
+	for n in $(seq 1 900); do
 		if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = t ]; then
 			sleep 0.2
 			[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = t ] && return 0
@@ -100,7 +100,9 @@ stopped_at() {
 
 # held CALL WHEN N OP SUB: runs the hook for gN under strace, held at its
 # first CALL (delay_enter: before the call, delay_exit: after it); sets
-# STRACE and HELD to the two PIDs.
+# STRACE and HELD to the two PIDs. The deadlines (60 s to be forked, 90 s
+# to reach the call, 60 s to die) are for an ASan hook on a loaded machine;
+# a working run waits a fraction of a second.
 held() {
 	local call=$1 when=$2 n=$3
 	HELD=""
@@ -108,7 +110,7 @@ held() {
 		-e inject="$call:$when=60000000:when=1" \
 		"$HOOK" "g$n" "$4" "$5" - <"$WORK/g$n.xml" >/dev/null 2>&1 &
 	STRACE=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 600); do
 		HELD=$(pgrep -P "$STRACE" | head -n 1)
 		[ -n "$HELD" ] && break
 		sleep 0.1
@@ -122,7 +124,7 @@ kill_held() {
 	kill -KILL "$HELD" 2>/dev/null
 	kill -KILL "$STRACE" 2>/dev/null
 	wait "$STRACE" 2>/dev/null
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 600); do
 		[ "$(awk '{print $3}' "/proc/$HELD/stat" 2>/dev/null)" = t ] || return 0
 		sleep 0.1
 	done
