@@ -111,9 +111,13 @@ cross allowed "after the retag, b1 (B) reaches a2" tcp b1 a2 6 9000
 # An etcd watch timestamps the deletion; the record goes the way a hook's
 # teardown removes it (here by hand, so that only watch's part is timed).
 c3_uuid=$(sed -n 's/.*<uuid>\(.*\)<\/uuid>.*/\1/p' "$WORK/h3/c3.xml")
-ctl watch "${P}guests/h3/$c3_uuid" | while read -r line; do
-	[ "$line" = DELETE ] && date +%s%3N >"$WORK/c3-deleted"
-done &
+# etcdctl is started directly (its PID is the one stopped at the end): a
+# pipeline's subshell inherits the test's TERM trap and would wait for it.
+ETCDCTL_API=3 ip netns exec "$E" etcdctl --endpoints "$(tr -d '"' <<<"$ETCD_ENDPOINTS")" \
+	watch "${P}guests/h3/$c3_uuid" >"$WORK/c3-watch" 2>&1 &
+PIDS+=($!)
+until grep -q '^DELETE' "$WORK/c3-watch" 2>/dev/null; do sleep 0.01; done &&
+	date +%s%3N >"$WORK/c3-deleted" &
 PIDS+=($!)
 sleep 0.5 # the etcd watch is up
 cp "$WORK/h3/state/domains/c3.state" "$WORK/c3.state"
