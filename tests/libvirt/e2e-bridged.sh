@@ -38,13 +38,12 @@ e2e_log "mode: $E2E_BMODE; hook: $E2E_HOOK_DESC; expectations: $E2E_EXPECT"
 
 # ---------------------------------------------------------------- libvirt's network
 # Guests first (the reservations go into the network's definition), then the network.
-# a2 takes a dynamic lease where addresses are learned from the network's leases: the
-# oracle's watch, or the product's with NETISO_E2E_LEASES=1 (blixard-netiso(8): "addresses
-# it obtains from a dynamic DHCP range pass nothing until they are declared or reserved").
-# nwfilter's tenant lists need every address up front.
-a2how=reserved
-if [ "$E2E_BMODE" = hook ] && { [ -n "${NETISO_E2E_WATCH:-}" ] || [ "${NETISO_E2E_LEASES:-}" = 1 ]; }; then
-	a2how=dynamic
+# a2 takes a dynamic lease, which watch learns from the network's leases (the product's,
+# or the oracle's with NETISO_E2E_WATCH); NETISO_E2E_LEASES=0 gives it a reservation
+# instead. nwfilter's tenant lists need every address up front.
+a2how=dynamic
+if [ "$E2E_BMODE" = nwfilter ] || [ "${NETISO_E2E_LEASES:-1}" = 0 ]; then
+	a2how=reserved
 fi
 e2e_bguest_add a1 A 11 default reserved
 e2e_bguest_add a2 A 12 default "$a2how"
