@@ -23,9 +23,26 @@
 #define FIRST_TAP 10000
 #define MAX_GUESTS 40000
 
+/* With bridge set: the same guests on that host bridge, bound by their
+ * <filterref> (bench/bridged-path.sh); MACs 52:54:01:..., so that their
+ * link-local addresses are not the real guests'. */
+static const char *bridge;
+
 static char *
 guest_xml(guint i, guint tenants)
 {
+        if (bridge)
+                return g_strdup_printf(
+                        "<domain type='qemu'><name>bulk%05u</name>"
+                        "<metadata><netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' "
+                        "tenant='t%u'/></metadata>"
+                        "<devices><interface type='bridge'><mac address='52:54:01:%02x:%02x:%02x'/>"
+                        "<source bridge='%s'/><target dev='vnet%u'/><filterref filter='f'>"
+                        "<parameter name='IP' value='10.0.%u.%u'/>"
+                        "<parameter name='IPV6' value='fd00:10::2:%x'/>"
+                        "</filterref></interface></devices></domain>",
+                        i, i % tenants, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, bridge,
+                        FIRST_TAP + i, 10 + i / 250, 1 + i % 250, i);
         return g_strdup_printf(
                 "<domain type='qemu'><name>bulk%05u</name>"
                 "<metadata><netiso:isolation xmlns:netiso='urn:blixard:network-isolation:1' "
@@ -72,10 +89,11 @@ main(int argc, char **argv)
         guint guests, tenants;
         gint64 t0, t1;
 
-        if (argc != 4) {
-                fprintf(stderr, "usage: %s CONFIG GUESTS TENANTS\n", argv[0]);
+        if (argc != 4 && argc != 5) {
+                fprintf(stderr, "usage: %s CONFIG GUESTS TENANTS [BRIDGE]\n", argv[0]);
                 return 2;
         }
+        bridge = argc == 5 ? argv[4] : NULL;
         guests = (guint)strtoul(argv[2], NULL, 10);
         tenants = (guint)strtoul(argv[3], NULL, 10);
         if (guests > MAX_GUESTS || (guests > 0 && tenants == 0)) {

@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* The skeleton pastes the configuration's networks, ports and
          * interface patterns; the digest reads every field. */
-        netiso_nft_render_skeleton(skeleton, config);
+        netiso_nft_render_skeleton(skeleton, config, /* stateful */ TRUE);
         fuzz_check_nft_text(skeleton->str);
         digest = netiso_config_digest(config);
         return 0;

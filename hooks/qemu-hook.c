@@ -121,6 +121,10 @@ main(int argc, char **argv)
                 return finish(action, &fields, error);
         }
         fields.outcome = "installed";
-        netiso_lifecycle_install(config, domain, fw, &error);
+        /* From start on, a libvirt network's bridge, services and DHCP
+         * reservations are read from the status file libvirtd wrote (the
+         * iptables backend refuses bridged guests without reading it). */
+        if (config->backend == NETISO_BACKEND_IPTABLES || netiso_domain_resolve(domain, &error))
+                netiso_lifecycle_install(config, domain, fw, &error);
         return finish(action, &fields, error);
 }

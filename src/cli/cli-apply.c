@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/leases.h"
 #include "conf/domain.h"
 #include "core/backend.h"
 #include "core/flow-ids.h"
@@ -64,7 +65,11 @@ netiso_cli_apply(NetisoCliOptions *options, int argc, char **argv)
                 return 2;
         }
         domain = netiso_domain_new_from_file(xml_path, &error);
-        if (!domain)
+        /* The leases of a guest's libvirt networks bind like declared
+         * addresses (the hook cannot know them at start; apply can). */
+        if (!domain || (config->backend != NETISO_BACKEND_IPTABLES &&
+                        (!netiso_domain_resolve(domain, &error) ||
+                         !netiso_leases_learn(domain, g_get_real_time() / G_USEC_PER_SEC, &error))))
                 return netiso_cli_fail(error);
         fw = firewall_for(dry_run);
         if (dry_run) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/leases.h"
 #include "cluster/etcd.h"
 #include "conf/domain.h"
 #include "core/policy.h"
@@ -144,6 +145,13 @@ netiso_cli_explain(NetisoCliOptions *options, int argc, char **argv)
         domain = netiso_domain_new_from_file(xml_path, &error);
         if (!domain)
                 return netiso_cli_fail(error);
+        /* A running libvirt network adds its reservations and services (and
+         * its leases); without it the guest is explained from its XML alone. */
+        if (!netiso_domain_resolve(domain, &error) ||
+            !netiso_leases_learn(domain, g_get_real_time() / G_USEC_PER_SEC, &error)) {
+                fprintf(stderr, "blixard-netiso: note: %s\n", error->message);
+                g_clear_error(&error);
+        }
         policy = netiso_policy_new_for_domain(config, domain, &error);
         if (!policy || !netiso_lifecycle_validate(config, domain, &error)) {
                 fprintf(stderr, "blixard-netiso: the guest would be refused: %s\n", error->message);

@@ -10,7 +10,9 @@ blixard_netiso_SOURCES = \
 	src/cli/cli-virt.c \
 	src/cli/cli-nwfilter.c \
 	src/cli/virt.c src/cli/virt.h \
+	src/cli/leases.c src/cli/leases.h \
 	src/cli/watch.c src/cli/watch.h \
+	src/cli/watch-leases.c src/cli/watch-leases.h \
 	src/cli/watch-firewall.c src/cli/watch-firewall.h \
 	src/cli/nft-monitor.c src/cli/nft-monitor.h \
 	$(NULL)

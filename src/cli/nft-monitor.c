@@ -113,7 +113,8 @@ classify(guint32 family, const char *table, const char *chain)
 {
         if (!table)
                 return 0;
-        if (family == NFPROTO_INET && g_str_equal(table, "blixard"))
+        /* Both of our tables: inet, and bridge for bridged guests. */
+        if ((family == NFPROTO_INET || family == NFPROTO_BRIDGE) && g_str_equal(table, "blixard"))
                 return NETISO_NFT_TOUCHED_BLIXARD;
         if ((family == NFPROTO_IPV4 || family == NFPROTO_IPV6) && g_str_equal(table, "filter") &&
             is_ipt_chain(chain))
@@ -127,6 +128,8 @@ family_name(guint32 family)
         switch (family) {
         case NFPROTO_INET:
                 return "inet";
+        case NFPROTO_BRIDGE:
+                return "bridge";
         case NFPROTO_IPV4:
                 return "ip";
         case NFPROTO_IPV6:
@@ -155,7 +158,8 @@ note(NetisoNftMonitor *m, gboolean deleted, const Target *t)
         if (!touched)
                 return;
         if (deleted && g_str_equal(t->kind, "table"))
-                m->deleted |= t->family == NFPROTO_INET   ? NETISO_NFT_DELETED_BLIXARD
+                m->deleted |= t->family == NFPROTO_INET || t->family == NFPROTO_BRIDGE
+                                      ? NETISO_NFT_DELETED_BLIXARD
                               : t->family == NFPROTO_IPV4 ? NETISO_NFT_DELETED_IP_FILTER
                                                           : NETISO_NFT_DELETED_IP6_FILTER;
         m->touched |= touched;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/leases.h"
 #include "cli/virt.h"
 #include "util/error.h"
 #include "util/names.h"
@@ -128,8 +129,16 @@ static NetisoDomain *
 parse_live(const char *name, const char *xml, GError **error)
 {
         g_autofree char *source = g_strdup_printf("libvirt domain '%s'", name);
+        g_autoptr(NetisoDomain) domain =
+                netiso_domain_new_from_xml(source, xml, strlen(xml), error);
 
-        return netiso_domain_new_from_xml(source, xml, strlen(xml), error);
+        /* A running domain's libvirt networks are running too: their status
+         * files say which bridge, services and reservations it has, and the
+         * lease helper's files which addresses its MACs leased. */
+        if (!domain || !netiso_domain_resolve(domain, error) ||
+            !netiso_leases_learn(domain, g_get_real_time() / G_USEC_PER_SEC, error))
+                return NULL;
+        return g_steal_pointer(&domain);
 }
 
 NetisoRunning *

@@ -11,6 +11,7 @@
 #include "cli/cluster-daemon.h"
 #include "cli/virt.h"
 #include "cli/watch-firewall.h"
+#include "cli/watch-leases.h"
 #include "cli/watch.h"
 #include "core/drift.h"
 #include "core/state.h"
@@ -36,8 +37,9 @@ typedef struct {
         guint retry_source;
         GThread *event_thread;
         gint event_thread_run; /* atomic */
-        GMutex mutex;          /* guards pending and dispatch_scheduled */
-        GHashTable *pending;   /* domain name -> events seen */
+        NetisoWatchLeases *leases;
+        GMutex mutex;        /* guards pending and dispatch_scheduled */
+        GHashTable *pending; /* domain name -> events seen */
         gboolean dispatch_scheduled;
         char *last_failure;           /* a failure that repeats is logged once */
         NetisoClusterDaemon *cluster; /* [vm.network_isolation.cluster] (cluster-daemon.h) */
@@ -267,9 +269,8 @@ dispatch(gpointer data)
 /* ---- libvirt's side: runs on the event thread, only queues ---- */
 
 static void
-queue_domain(Watch *w, virDomainPtr dom, const char *event)
+queue_name(Watch *w, const char *name, const char *event)
 {
-        const char *name = virDomainGetName(dom);
         const char *seen;
 
         g_mutex_lock(&w->mutex);
@@ -281,6 +282,19 @@ queue_domain(Watch *w, virDomainPtr dom, const char *event)
                 g_idle_add(dispatch, w);
         }
         g_mutex_unlock(&w->mutex);
+}
+
+static void
+queue_domain(Watch *w, virDomainPtr dom, const char *event)
+{
+        queue_name(w, virDomainGetName(dom), event);
+}
+
+/* A lease of the guest's network changed (watch-leases.c, main loop). */
+static void
+queue_lease(const char *domain, gpointer data)
+{
+        queue_name(data, domain, "lease");
 }
 
 static void
@@ -524,6 +538,11 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
                 goto out;
         }
         netiso_watch_firewall_verify(w.firewall, "start");
+        w.leases = netiso_watch_leases_new(w.config, queue_lease, &w, error);
+        if (!w.leases) {
+                ok = FALSE;
+                goto out;
+        }
         netiso_log(LOG_INFO, &f, "watching %s and the ruleset (safety check every %u s)",
                    options->uri, options->interval_seconds);
         sd_notify(0, "READY=1");
@@ -531,6 +550,7 @@ netiso_watch_run(const NetisoWatchOptions *options, NetisoConfig *config, GError
         g_main_loop_run(w.loop);
         sd_notify(0, "STOPPING=1");
 out:
+        netiso_watch_leases_free(w.leases);
         g_clear_pointer(&w.cluster, netiso_cluster_daemon_free);
         netiso_watch_firewall_free(w.firewall);
         if (w.conn)

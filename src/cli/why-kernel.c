@@ -186,7 +186,9 @@ netiso_route_check_guest(NetisoPlace *place, GError **error)
                 return TRUE;
         if (!netiso_route_get(&place->address, &route, error))
                 return FALSE;
-        if (!route.local && g_strcmp0(route.ifname, place->iface) == 0)
+        /* A bridged guest is reached through its bridge, then its port. */
+        if (!route.local && (g_strcmp0(route.ifname, place->iface) == 0 ||
+                             (place->bridge && g_strcmp0(route.ifname, place->bridge) == 0)))
                 return TRUE;
         text = netiso_cidr_to_string(&place->address, FALSE);
         g_ptr_array_add(place->notes,

@@ -61,6 +61,7 @@ netiso_config_free(NetisoConfig *config)
         g_clear_pointer(&config->vm_networks, g_array_unref);
         g_clear_pointer(&config->allowed_ports, g_array_unref);
         g_clear_pointer(&config->guest_interface_patterns, g_ptr_array_unref);
+        g_clear_pointer(&config->allowed_ethertypes, g_array_unref);
         g_free(config->state_dir);
         netiso_cluster_config_free(config->cluster);
         g_free(config);
@@ -115,6 +116,7 @@ config_new(const char *path)
         config->log_drops = FALSE;
         config->log_drops_per_second = 5;
         config->state_dir = g_strdup(NETISO_DEFAULT_STATE_DIR);
+        config->allowed_ethertypes = g_array_new(FALSE, FALSE, sizeof(guint16));
         return config;
 }
 
@@ -416,6 +418,59 @@ read_state_dir(const char *filename, const char *key, const NetisoTomlValue *val
         return TRUE;
 }
 
+/* "0x88cc": an ethertype (not an 802.3 length) that carries no frame past
+ * the guards of table bridge blixard. */
+static const char *
+ethertype_problem(const char *text, guint16 *ret)
+{
+        guint64 v = 0;
+
+        if (!g_str_has_prefix(text, "0x") || strlen(text) < 3 || strlen(text) > 6 ||
+            !g_ascii_string_to_unsigned(text + 2, 16, 0, 0xffff, &v, NULL))
+                return "is not an ethertype written as 0x0600 to 0xffff";
+        if (v < 0x0600)
+                return "is an 802.3 frame length, not an ethertype";
+        if (v == 0x0800 || v == 0x86dd || v == 0x0806)
+                return "is IPv4, IPv6 or ARP, which always pass, through guards of their own";
+        if (v == 0x8100 || v == 0x88a8 || v == 0x9100)
+                return "is a VLAN tag, whose frames would pass no guard";
+        *ret = (guint16)v;
+        return NULL;
+}
+
+static gboolean
+read_allowed_ethertypes(const char *filename, const char *key, const NetisoTomlValue *value,
+                        NetisoConfig *config, GError **error)
+{
+        g_autoptr(GArray) types = g_array_new(FALSE, FALSE, sizeof(guint16));
+
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
+                                      "an array of strings", error))
+                return FALSE;
+        for (guint i = 0; i < value->array->len; i++) {
+                const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
+                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
+                const char *why;
+                gboolean seen = FALSE;
+                guint16 t = 0;
+
+                if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
+                                              error))
+                        return FALSE;
+                why = ethertype_problem(item->string, &t);
+                if (why)
+                        return netiso_config_key_error(filename, name, item, error, "\"%s\" %s",
+                                                       item->string, why);
+                for (guint j = 0; j < types->len && !seen; j++)
+                        seen = g_array_index(types, guint16, j) == t;
+                if (!seen)
+                        g_array_append_val(types, t);
+        }
+        g_array_unref(config->allowed_ethertypes);
+        config->allowed_ethertypes = g_steal_pointer(&types);
+        return TRUE;
+}
+
 static gboolean
 read_cluster(const char *filename, const char *key, const NetisoTomlValue *value,
              NetisoConfig *config, GError **error)
@@ -442,6 +497,7 @@ static const SectionKey section_keys[] = {
         { "log_drops", NULL, G_STRUCT_OFFSET(NetisoConfig, log_drops) },
         { "log_drops_per_second", read_log_drops_per_second, 0 },
         { "state_dir", read_state_dir, 0 },
+        { "allowed_ethertypes", read_allowed_ethertypes, 0 },
         { "cluster", read_cluster, 0 },
 };
 
@@ -581,6 +637,10 @@ netiso_config_digest(const NetisoConfig *config)
                                        (const char *)config->guest_interface_patterns->pdata[i]);
         g_string_append_printf(out, "\nlog_drops=%d\nlog_drops_per_second=%u\n",
                                !!config->log_drops, config->log_drops_per_second);
+        /* Only when set: the digest of every older configuration stays. */
+        for (guint i = 0; i < config->allowed_ethertypes->len; i++)
+                g_string_append_printf(out, "%s0x%04x", i ? "," : "allowed_ethertypes=",
+                                       g_array_index(config->allowed_ethertypes, guint16, i));
         netiso_config_digest_cluster(out, config->cluster);
         return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)out->str, out->len);
 }

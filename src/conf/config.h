@@ -50,6 +50,8 @@ typedef struct {
         gboolean log_drops;                  /* log dropped packets (rate limited); default FALSE */
         guint log_drops_per_second;          /* 1..10000; default 5 */
         char *state_dir;                     /* default NETISO_DEFAULT_STATE_DIR */
+        GArray *allowed_ethertypes;          /* of guint16: what bridged guests may send
+                                              * besides IPv4, IPv6 and ARP; default none */
         NetisoClusterConfig *cluster;        /* NULL without the cluster table: a host alone */
 } NetisoConfig;
 

@@ -46,6 +46,12 @@ static gboolean G_GNUC_PRINTF(3, 4) fail(GError **error, const char *where, cons
 }
 
 gboolean
+netiso_iface_type_is_bridged(NetisoIfaceType type)
+{
+        return type == NETISO_IFACE_BRIDGE || type == NETISO_IFACE_NETWORK;
+}
+
+gboolean
 netiso_iface_type_is_filterable(NetisoIfaceType type)
 {
         return type == NETISO_IFACE_ETHERNET || type == NETISO_IFACE_BRIDGE ||
@@ -125,7 +131,8 @@ typedef struct {
 /* Why text is not one address a guest may own, NULL when it is. A peer may
  * be written with a full-length prefix ("10.0.0.5/32"); a shorter one is a network. */
 static const char *
-guest_addr_problem(const char *text, gboolean allow_host_prefix, NetisoCidr *ret)
+guest_addr_problem(const char *text, gboolean allow_host_prefix, gboolean link_local,
+                   NetisoCidr *ret)
 {
         g_autofree char *host = g_strdup(text);
         char *slash = strchr(host, '/');
@@ -142,6 +149,10 @@ guest_addr_problem(const char *text, gboolean allow_host_prefix, NetisoCidr *ret
                         return "is a network, not a single address";
         }
         *ret = addr;
+        /* On a bridge a guest's IPv6 link-local address is its own too: a
+         * guest with stable-privacy addresses declares it (man page). */
+        if (link_local && netiso_addr_is_link_local_v6(&addr))
+                return NULL;
         return netiso_addr_guest_refusal(&addr);
 }
 
@@ -154,7 +165,8 @@ add_guest_addr(const IfaceReader *r, const char *what, const char *text, gboolea
         const char *why;
         NetisoCidr addr;
 
-        why = guest_addr_problem(text, allow_host_prefix, &addr);
+        why = guest_addr_problem(text, allow_host_prefix,
+                                 netiso_iface_type_is_bridged(r->iface->type), &addr);
         if (why)
                 return fail(error, r->where, "%s '%s' %s", what, value, why);
         if (addr.family != family)
@@ -246,6 +258,34 @@ read_filterref(const IfaceReader *r, const NetisoXmlNode *filterref, GError **er
         return TRUE;
 }
 
+/* <source bridge=...> of type='bridge', <source network=... bridge=...> of
+ * type='network' (libvirt adds the bridge it picked to the live XML). The
+ * bridge name reaches firewall rules; the network name only a file name. */
+static gboolean
+read_bridge_source(const IfaceReader *r, const NetisoXmlNode *source, GError **error)
+{
+        const char *bridge = netiso_xml_node_attr(source, "bridge");
+        const char *network = netiso_xml_node_attr(source, "network");
+        const char *why;
+
+        if (bridge && !r->iface->bridge) {
+                g_autofree char *value = netiso_quote(bridge);
+                why = netiso_ifname_problem(bridge);
+                if (why)
+                        return fail(error, r->where, "source bridge '%s' is invalid: %s", value,
+                                    why);
+                r->iface->bridge = g_strdup(bridge);
+        }
+        if (network && r->iface->type == NETISO_IFACE_NETWORK && !r->iface->network) {
+                g_autofree char *value = netiso_quote(network);
+                why = netiso_domain_name_problem(network);
+                if (why)
+                        return fail(error, r->where, "source network '%s' %s", value, why);
+                r->iface->network = g_strdup(network);
+        }
+        return TRUE;
+}
+
 static gboolean
 read_iface_child(const IfaceReader *r, const NetisoXmlNode *child, GError **error)
 {
@@ -273,6 +313,9 @@ read_iface_child(const IfaceReader *r, const NetisoXmlNode *child, GError **erro
                         return fail(error, r->where, "mac address '%s' %s", value, why);
                 iface->mac = g_ascii_strdown(text, -1);
         } else if (is_element(child, "source")) {
+                if (netiso_iface_type_is_bridged(iface->type) &&
+                    !read_bridge_source(r, child, error))
+                        return FALSE;
                 for (const NetisoXmlNode *ip = child->children; ip; ip = ip->next)
                         if (is_element(ip, "ip") && !read_source_ip(r, ip, error))
                                 return FALSE;
@@ -342,7 +385,55 @@ netiso_iface_free(NetisoIface *iface)
         g_free(iface->host_v4);
         g_free(iface->host_v6);
         g_free(iface->filterref);
+        g_free(iface->bridge);
+        g_free(iface->network);
+        netiso_network_free(iface->net);
+        if (iface->learned)
+                g_array_unref(iface->learned);
         g_free(iface);
+}
+
+/* ---- libvirt networks ---- */
+
+static gboolean
+resolve_iface(const char *who, NetisoIface *iface, GError **error)
+{
+        g_autoptr(NetisoNetwork) net = NULL;
+
+        if (iface->type != NETISO_IFACE_NETWORK || iface->net)
+                return TRUE;
+        if (!iface->network)
+                return fail(error, who, "interface %u of type 'network' has no source network",
+                            iface->index);
+        net = netiso_network_new_for_name(iface->network, error);
+        if (!net)
+                return FALSE;
+        if (!net->bridge)
+                return fail(
+                        error, who,
+                        "interface %u: libvirt network '%s' (forward mode %s) has no bridge: its guests bypass the host firewall",
+                        iface->index, iface->network, net->forward);
+        if (iface->bridge && !g_str_equal(iface->bridge, net->bridge))
+                return fail(
+                        error, who,
+                        "interface %u: source bridge '%s' is not the bridge '%s' of libvirt network '%s'",
+                        iface->index, iface->bridge, net->bridge, iface->network);
+        if (!iface->bridge)
+                iface->bridge = g_strdup(net->bridge);
+        iface->net = g_steal_pointer(&net);
+        return TRUE;
+}
+
+gboolean
+netiso_domain_resolve(NetisoDomain *domain, GError **error)
+{
+        g_autofree char *name = netiso_quote(domain->name);
+        g_autofree char *who = g_strdup_printf("domain '%s'", name);
+
+        for (guint i = 0; i < domain->ifaces->len; i++)
+                if (!resolve_iface(who, g_ptr_array_index(domain->ifaces, i), error))
+                        return FALSE;
+        return TRUE;
 }
 
 /* ---- metadata ---- */

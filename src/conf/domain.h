@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "conf/network.h"
 #include "util/addr.h"
 
 #define NETISO_METADATA_NS "urn:blixard:network-isolation:1"
@@ -37,6 +38,12 @@ typedef struct {
         char *host_v4;     /* first host side <source><ip address> if any, else NULL */
         char *host_v6;
         char *filterref; /* <filterref filter=...> name ([A-Za-z0-9._-]), NULL if none */
+        /* Bridged interfaces (type='bridge' and type='network'): */
+        char *bridge;       /* <source bridge=...>, or the network's once resolved */
+        char *network;      /* type='network': <source network=...> */
+        NetisoNetwork *net; /* type='network': its status, set by netiso_domain_resolve() */
+        GArray *learned;    /* of NetisoCidr: addresses of the network's DHCP leases for this
+                             * MAC, set by the caller (watch); NULL: not known here */
 } NetisoIface;
 
 typedef struct {
@@ -67,6 +74,16 @@ void netiso_domain_free(NetisoDomain *domain);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoDomain, netiso_domain_free)
 void netiso_iface_free(NetisoIface *iface);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoIface, netiso_iface_free)
+
+/* Read the status of the libvirt network of every type='network'
+ * interface (network.h): its bridge when the XML does not name it yet, its
+ * services and reservations. A network that is not running, or whose
+ * guests bypass the host (macvtap, hostdev), is an error naming the
+ * interface. Not for the prepare phase: libvirt picks the bridge later. */
+gboolean netiso_domain_resolve(NetisoDomain *domain, GError **error);
+
+/* Is the interface on a bridge (type='bridge' or type='network')? */
+gboolean netiso_iface_type_is_bridged(NetisoIfaceType type);
 
 /* Can host netfilter see this interface's traffic at all? */
 gboolean netiso_iface_type_is_filterable(NetisoIfaceType type);

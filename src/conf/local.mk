@@ -11,4 +11,5 @@ libnetiso_conf_la_SOURCES = \
 	src/conf/xml-markup.c src/conf/xml-markup.h \
 	src/conf/xml-reader.c src/conf/xml-reader.h \
 	src/conf/domain.c src/conf/domain.h \
+	src/conf/network.c src/conf/network.h \
 	$(NULL)

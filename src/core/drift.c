@@ -61,6 +61,45 @@ uuid_differs(const NetisoRecord *a, const NetisoRecord *b)
         return a->uuid && b->uuid && g_ascii_strcasecmp(a->uuid, b->uuid) != 0;
 }
 
+static gboolean
+services_equal(const NetisoNetServices *a, const NetisoNetServices *b)
+{
+        g_autoptr(GPtrArray) absent = missing_addresses(a->addresses, b->addresses);
+        g_autoptr(GPtrArray) extra = missing_addresses(b->addresses, a->addresses);
+
+        return a->dns == b->dns && a->dhcp4 == b->dhcp4 && a->dhcp6 == b->dhcp6 &&
+               absent->len == 0 && extra->len == 0;
+}
+
+/* What else a bridged port's elements are made of (nft-bridged.c). */
+static guint
+bridged_drift(const char *domain, const NetisoRecordPort *have, const NetisoRecordPort *want,
+              GPtrArray *lines)
+{
+        guint before = lines->len;
+
+        if (g_strcmp0(have->bridge, want->bridge) != 0)
+                g_ptr_array_add(lines,
+                                g_strdup_printf("domain '%s': tap %s: installed %s%s, now %s%s",
+                                                domain, want->tap,
+                                                have->bridge ? "on bridge " : "routed",
+                                                have->bridge ? have->bridge : "",
+                                                want->bridge ? "on bridge " : "routed",
+                                                want->bridge ? want->bridge : ""));
+        else if (want->bridge && g_strcmp0(have->mac, want->mac) != 0)
+                g_ptr_array_add(lines,
+                                g_strdup_printf("domain '%s': tap %s: installed for mac %s, now %s",
+                                                domain, want->tap, have->mac, want->mac));
+        else if (want->bridge && (have->host_bridge != want->host_bridge ||
+                                  !services_equal(&have->services, &want->services)))
+                g_ptr_array_add(
+                        lines,
+                        g_strdup_printf(
+                                "domain '%s': tap %s: the libvirt network of bridge %s changed",
+                                domain, want->tap, want->bridge));
+        return lines->len - before;
+}
+
 static guint
 port_drift(const char *domain, const NetisoRecordPort *have, const NetisoRecordPort *want,
            GPtrArray *lines)
@@ -79,7 +118,7 @@ port_drift(const char *domain, const NetisoRecordPort *have, const NetisoRecordP
                         g_strdup_printf(
                                 "domain '%s': tap %s: address %s is installed but no longer configured",
                                 domain, have->tap, (const char *)g_ptr_array_index(extra, i)));
-        return absent->len + extra->len;
+        return absent->len + extra->len + bridged_drift(domain, have, want, lines);
 }
 
 static guint

@@ -100,6 +100,7 @@ netiso_place_new_for_record(const NetisoRecord *record, const NetisoRecordPort *
         place->domain = g_strdup(record->domain);
         place->tenant = g_strdup(record->tenant);
         place->iface = g_strdup(port->tap);
+        place->bridge = g_strdup(port->bridge);
         g_array_append_vals(place->iface_addresses, port->addresses->data, port->addresses->len);
         return place;
 }

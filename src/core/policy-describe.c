@@ -32,6 +32,27 @@ join_ports(const GArray *ports)
                         : g_strdup("(none)");
 }
 
+/* What a bridged port gets besides the semantics: the guards, and the
+ * network's own services. */
+static void
+describe_bridged(GString *out, const NetisoPolicy *policy, const NetisoPolicyPort *port)
+{
+        const NetisoNetServices *s = &port->services;
+
+        g_string_append_printf(
+                out,
+                "    bridged on %s%s: frames only from its MAC, ARP and neighbour discovery only for its addresses, no router advertisements, redirects or DHCP servers, %s\n",
+                port->bridge ? port->bridge : "(bridge not known yet)",
+                port->host_bridge ? " (a host bridge)" : "",
+                policy->config->allowed_ethertypes->len
+                        ? "IPv4, IPv6, ARP and allowed_ethertypes only"
+                        : "IPv4, IPv6 and ARP only");
+        if (s->addresses->len > 0 && (s->dns || s->dhcp4 || s->dhcp6))
+                g_string_append_printf(out, "    the network's dnsmasq:%s%s%s\n",
+                                       s->dns ? " DNS" : "", s->dhcp4 ? " DHCP" : "",
+                                       s->dhcp6 ? " DHCPv6" : "");
+}
+
 static void
 describe_ports(GString *out, const NetisoPolicy *policy)
 {
@@ -55,9 +76,7 @@ describe_ports(GString *out, const NetisoPolicy *policy)
                                        addrs->len ? addrs->str
                                                   : "(no address: IP traffic dropped)");
                 if (!port->routed)
-                        g_string_append(
-                                out,
-                                "    bridged: the hook cannot isolate it; use `blixard-netiso nwfilter` for bridged guests\n");
+                        describe_bridged(out, policy, port);
         }
 }
 

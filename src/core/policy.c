@@ -69,6 +69,9 @@ policy_port_free(gpointer data)
         g_free(port->tap);
         g_free(port->mac);
         g_array_unref(port->addresses);
+        g_free(port->bridge);
+        g_array_unref(port->learned);
+        g_array_unref(port->services.addresses);
         g_free(port);
 }
 
@@ -104,6 +107,11 @@ check_address(const NetisoPolicy *policy, const NetisoIface *iface, const Netiso
         g_autofree char *text = netiso_cidr_to_string(addr, /* with_host_prefix */ FALSE);
         const char *why = netiso_addr_guest_refusal(addr);
 
+        /* A bridged guest's link-local address is on-link only: the cluster's
+         * fe80::/10 is about where guests send, not what they are. */
+        if (netiso_iface_type_is_bridged(iface->type) && netiso_addr_is_link_local_v6(addr))
+                return TRUE;
+
         if (why) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
                             "domain '%s': interface %u: guest address %s %s", policy->domain,
@@ -123,6 +131,16 @@ check_address(const NetisoPolicy *policy, const NetisoIface *iface, const Netiso
                         g_strdup_printf("interface %u: guest address %s is outside vm_network",
                                         iface->index, text));
         return TRUE;
+}
+
+/* An address besides the link-local one. */
+static gboolean
+has_bindable(const NetisoPolicyPort *port)
+{
+        for (guint i = 0; i < port->addresses->len; i++)
+                if (!netiso_addr_is_link_local_v6(&g_array_index(port->addresses, NetisoCidr, i)))
+                        return TRUE;
+        return FALSE;
 }
 
 /* The fail-closed drop for taps without installed state is keyed on
@@ -202,6 +220,85 @@ check_unique(const NetisoPolicy *policy, const NetisoPolicyPort *port, Claims *c
         return TRUE;
 }
 
+static void
+add_unique(GArray *list, const NetisoCidr *addr)
+{
+        for (guint i = 0; i < list->len; i++)
+                if (netiso_cidr_equal(&g_array_index(list, NetisoCidr, i), addr))
+                        return;
+        g_array_append_val(list, *addr);
+}
+
+/* A bridged port's addresses besides the declared ones: the network's DHCP
+ * reservation for the MAC, learned leases, the SLAAC address in every
+ * prefix of the network that has no DHCPv6, and the link-local address,
+ * all derived from what libvirt wrote, never from what the guest sends. */
+static gboolean
+add_bridged(NetisoPolicy *policy, const NetisoIface *iface, NetisoPolicyPort *port, GError **error)
+{
+        const NetisoNetwork *net = iface->net;
+        const NetisoCidr *reserved = net ? netiso_network_reservation(net, iface->mac) : NULL;
+        NetisoCidr derived;
+
+        if (!iface->mac) {
+                g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                            "domain '%s': interface %u is bridged and has no <mac address>",
+                            policy->domain, iface->index);
+                return FALSE;
+        }
+        port->bridge = g_strdup(iface->bridge);
+        port->host_bridge =
+                iface->type == NETISO_IFACE_BRIDGE || (net && !netiso_network_is_private(net));
+        if (reserved) {
+                if (!check_address(policy, iface, reserved, error))
+                        return FALSE;
+                add_unique(port->addresses, reserved);
+        }
+        port->learned_known = iface->learned != NULL;
+        for (guint i = 0; iface->learned && i < iface->learned->len; i++) {
+                const NetisoCidr *c = &g_array_index(iface->learned, NetisoCidr, i);
+                if (!check_address(policy, iface, c, error))
+                        return FALSE;
+                add_unique(port->learned, c);
+                add_unique(port->addresses, c);
+        }
+        for (guint i = 0; net && i < net->ra_only_v6->len; i++)
+                if (netiso_addr_eui64(iface->mac, &g_array_index(net->ra_only_v6, NetisoCidr, i),
+                                      &derived)) {
+                        if (!check_address(policy, iface, &derived, error))
+                                return FALSE;
+                        add_unique(port->addresses, &derived);
+                }
+        if (netiso_addr_eui64(iface->mac, NULL, &derived))
+                add_unique(port->addresses, &derived);
+        if (net && netiso_network_has_services(net)) {
+                g_array_append_vals(port->services.addresses, net->addresses->data,
+                                    net->addresses->len);
+                port->services.dns = net->dns;
+                port->services.dhcp4 = net->dhcp4;
+                port->services.dhcp6 = net->dhcp6;
+        }
+        return TRUE;
+}
+
+static NetisoPolicyPort *
+port_new(const NetisoIface *iface)
+{
+        NetisoPolicyPort *port = g_new0(NetisoPolicyPort, 1);
+
+        port->iface_index = iface->index;
+        port->type = iface->type;
+        port->routed = iface->type == NETISO_IFACE_ETHERNET;
+        port->tap = g_strdup(iface->tap);
+        port->mac = g_strdup(iface->mac);
+        port->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->learned = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->services.addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        if (iface->addresses)
+                g_array_append_vals(port->addresses, iface->addresses->data, iface->addresses->len);
+        return port;
+}
+
 static gboolean
 add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError **error)
 {
@@ -223,26 +320,23 @@ add_port(NetisoPolicy *policy, const NetisoIface *iface, Claims *claims, GError 
                                    error))
                         return FALSE;
 
-        port = g_new0(NetisoPolicyPort, 1);
-        port->iface_index = iface->index;
-        port->type = iface->type;
-        port->routed = iface->type == NETISO_IFACE_ETHERNET;
-        port->tap = g_strdup(iface->tap);
-        port->mac = g_strdup(iface->mac);
-        port->addresses =
-                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
-        if (iface->addresses)
-                g_array_append_vals(port->addresses, iface->addresses->data, iface->addresses->len);
-
-        if (!check_unique(policy, port, claims, error)) {
+        port = port_new(iface);
+        if ((!port->routed && !add_bridged(policy, iface, port, error)) ||
+            !check_unique(policy, port, claims, error)) {
                 policy_port_free(port);
                 return FALSE;
         }
-        if (port->addresses->len == 0)
+        if (port->routed && port->addresses->len == 0)
                 g_ptr_array_add(
                         policy->warnings,
                         g_strdup_printf(
                                 "interface %u has no guest address: all its IP traffic is dropped as spoofed",
+                                iface->index));
+        if (!port->routed && !has_bindable(port))
+                g_ptr_array_add(
+                        policy->warnings,
+                        g_strdup_printf(
+                                "interface %u has no address yet but its link-local one: until a DHCP lease is learned (blixard-netiso watch) it may only use DHCP and duplicate address detection",
                                 iface->index));
         g_ptr_array_add(policy->ports, port);
         return TRUE;
@@ -289,18 +383,21 @@ netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap)
 }
 
 gboolean
-netiso_policy_is_routed(const NetisoPolicy *policy, const char *seen_by, GError **error)
+netiso_policy_is_routed(const NetisoPolicy *policy, GError **error)
 {
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
 
                 if (p->routed)
                         continue;
+                /* ebtables-nft has no ND target match, no per-port IPv6
+                 * pairs and no concatenated sets: not sound for these
+                 * semantics (doc/bridged-design.md). */
                 g_set_error(
                         error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                        "domain '%s': interface %u of type '%s' is bridged: %s cannot see traffic between bridge ports; use a routed type='ethernet' interface, or nwfilter for bridged guests",
-                        policy->domain, p->iface_index, netiso_iface_type_to_string(p->type),
-                        seen_by);
+                        "domain '%s': bridged interface %s on %s needs backend = \"nftables\", or libvirt nwfilter (blixard-netiso nwfilter)",
+                        policy->domain, p->tap ? p->tap : netiso_iface_type_to_string(p->type),
+                        p->bridge ? p->bridge : "a bridge");
                 return FALSE;
         }
         return netiso_policy_has_all_taps(policy, error);
@@ -319,6 +416,56 @@ netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error)
                                 policy->domain, port->iface_index);
                         return FALSE;
                 }
+                if (!port->routed && !port->bridge) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                    "domain '%s': interface %u has no bridge: no <source bridge>",
+                                    policy->domain, port->iface_index);
+                        return FALSE;
+                }
         }
         return TRUE;
+}
+
+gboolean
+netiso_policy_add_learned(NetisoPolicy *policy, guint port_index, const GArray *addresses,
+                          GError **error)
+{
+        NetisoPolicyPort *port = g_ptr_array_index(policy->ports, port_index);
+
+        g_return_val_if_fail(!port->routed, FALSE);
+        for (guint i = 0; i < addresses->len; i++) {
+                const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
+                g_autofree char *text = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
+                const char *why = netiso_addr_guest_refusal(c);
+
+                if (!why && address_in_networks(c, policy->config->cluster_networks))
+                        why = "is inside a cluster network";
+                if (why) {
+                        g_set_error(error, NETISO_ERROR, NETISO_ERROR_POLICY,
+                                    "domain '%s': interface %u: learned address %s %s",
+                                    policy->domain, port->iface_index, text, why);
+                        return FALSE;
+                }
+                add_unique(port->learned, c);
+                add_unique(port->addresses, c);
+        }
+        return TRUE;
+}
+
+gboolean
+netiso_policy_is_bridged(const NetisoPolicy *policy)
+{
+        for (guint i = 0; policy && i < policy->ports->len; i++)
+                if (!((const NetisoPolicyPort *)g_ptr_array_index(policy->ports, i))->routed)
+                        return TRUE;
+        return FALSE;
+}
+
+gboolean
+netiso_policy_has_host_bridge(const NetisoPolicy *policy)
+{
+        for (guint i = 0; policy && i < policy->ports->len; i++)
+                if (((const NetisoPolicyPort *)g_ptr_array_index(policy->ports, i))->host_bridge)
+                        return TRUE;
+        return FALSE;
 }

@@ -16,14 +16,30 @@ typedef enum {
         _NETISO_PEERS_MAX,
 } NetisoPeers;
 
+/* What the dnsmasq of a libvirt network offers its bridged guests without
+ * an allowed_ports entry: DNS and DHCP on the bridge's own addresses. */
+typedef struct {
+        GArray *addresses; /* of NetisoCidr: the network's own (full length); never NULL */
+        gboolean dns;      /* udp and tcp 53 */
+        gboolean dhcp4;    /* udp 67, also to 255.255.255.255 */
+        gboolean dhcp6;    /* udp 547 to ff02::1:2 */
+} NetisoNetServices;
+
 /* One isolatable guest interface. */
 typedef struct {
         unsigned iface_index; /* position among the domain's <interface>s */
         NetisoIfaceType type;
         gboolean routed;   /* type='ethernet': the hook's table sees its traffic */
         char *tap;         /* NULL before the start phase */
-        char *mac;         /* may be NULL */
-        GArray *addresses; /* of NetisoCidr: the only sources this port may use */
+        char *mac;         /* may be NULL; bridged ports always have one */
+        GArray *addresses; /* of NetisoCidr: the only sources this port may use; bridged
+                            * ports: declared, reserved, learned, SLAAC and link-local */
+        /* Bridged ports (routed == FALSE): */
+        char *bridge;           /* NULL until known (the start phase for type='network') */
+        gboolean host_bridge;   /* the bridge has ports that are no guest's (an uplink) */
+        GArray *learned;        /* of NetisoCidr: those of addresses from DHCP leases */
+        gboolean learned_known; /* the caller said which (watch); else the record's stay */
+        NetisoNetServices services;
 } NetisoPolicyPort;
 
 /* What the configuration says for every guest; shared by all policies. */
@@ -67,14 +83,23 @@ NetisoPolicy *netiso_policy_new_for_domain(const NetisoConfig *config, const Net
 void netiso_policy_free(NetisoPolicy *policy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoPolicy, netiso_policy_free)
 
-/* Every port has a tap name (the start phase and later). */
+/* Every port has a tap name (the start phase and later), and every
+ * bridged port its bridge. */
 gboolean netiso_policy_has_all_taps(const NetisoPolicy *policy, GError **error);
 
-/* What a host firewall backend can install: every port routed (bridged
- * traffic between ports never reaches the host's forward path; the error
- * says that seen_by, e.g. "table inet blixard", cannot see it) and every
- * port with its tap. */
-gboolean netiso_policy_is_routed(const NetisoPolicy *policy, const char *seen_by, GError **error);
+/* Adds addresses learned from DHCP leases to a bridged port (port_index
+ * into policy->ports), checked like declared ones; duplicates are skipped. */
+gboolean netiso_policy_add_learned(NetisoPolicy *policy, guint port_index, const GArray *addresses,
+                                   GError **error);
+
+/* Does a port of the policy sit on a bridge? On a host bridge? */
+gboolean netiso_policy_is_bridged(const NetisoPolicy *policy);
+gboolean netiso_policy_has_host_bridge(const NetisoPolicy *policy);
+
+/* What the iptables backend can install: every port routed (bridged
+ * traffic between ports never reaches the host's forward path: the error,
+ * one line, points to nftables or nwfilter) and every port with its tap. */
+gboolean netiso_policy_is_routed(const NetisoPolicy *policy, GError **error);
 
 /* Does one of policy's ports use tap? FALSE for a NULL policy. */
 gboolean netiso_policy_has_tap(const NetisoPolicy *policy, const char *tap);

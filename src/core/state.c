@@ -25,7 +25,22 @@ record_port_free(gpointer data)
         g_free(port->tap);
         g_free(port->mac);
         g_array_unref(port->addresses);
+        g_free(port->bridge);
+        g_array_unref(port->learned);
+        g_array_unref(port->services.addresses);
         g_free(port);
+}
+
+static NetisoRecordPort *
+record_port_new(const char *tap)
+{
+        NetisoRecordPort *port = g_new0(NetisoRecordPort, 1);
+
+        port->tap = g_strdup(tap);
+        port->addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->learned = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        port->services.addresses = g_array_new(FALSE, FALSE, sizeof(NetisoCidr));
+        return port;
 }
 
 static NetisoRecord *
@@ -68,13 +83,55 @@ netiso_record_new_from_policy(const NetisoPolicy *policy, NetisoBackend backend)
 
                 if (!pp->tap)
                         continue;
-                port = g_new0(NetisoRecordPort, 1);
-                port->tap = g_strdup(pp->tap);
+                port = record_port_new(pp->tap);
                 port->mac = g_strdup(pp->mac);
-                port->addresses = g_array_copy(pp->addresses);
+                g_array_append_vals(port->addresses, pp->addresses->data, pp->addresses->len);
+                if (!pp->routed) {
+                        port->bridge = g_strdup(pp->bridge);
+                        port->host_bridge = pp->host_bridge;
+                        g_array_append_vals(port->learned, pp->learned->data, pp->learned->len);
+                        g_array_append_vals(port->services.addresses, pp->services.addresses->data,
+                                            pp->services.addresses->len);
+                        port->services.dns = pp->services.dns;
+                        port->services.dhcp4 = pp->services.dhcp4;
+                        port->services.dhcp6 = pp->services.dhcp6;
+                }
                 g_ptr_array_add(record->ports, port);
         }
         return record;
+}
+
+static void
+set_cidrs(GKeyFile *kf, const char *group, const char *key, const GArray *cidrs)
+{
+        g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint a = 0; a < cidrs->len; a++)
+                g_ptr_array_add(texts, netiso_cidr_to_string(&g_array_index(cidrs, NetisoCidr, a),
+                                                             /* with_host_prefix */ FALSE));
+        g_key_file_set_string_list(kf, group, key, (const char *const *)texts->pdata, texts->len);
+}
+
+/* A bridged port's keys; a record without "bridge" is a routed port's. */
+static void
+set_bridged(GKeyFile *kf, const char *group, const NetisoRecordPort *port)
+{
+        const char *services[3];
+        gsize n = 0;
+
+        if (!port->bridge)
+                return;
+        g_key_file_set_string(kf, group, "bridge", port->bridge);
+        g_key_file_set_boolean(kf, group, "host-bridge", port->host_bridge);
+        set_cidrs(kf, group, "learned", port->learned);
+        set_cidrs(kf, group, "service-addresses", port->services.addresses);
+        if (port->services.dns)
+                services[n++] = "dns";
+        if (port->services.dhcp4)
+                services[n++] = "dhcp4";
+        if (port->services.dhcp6)
+                services[n++] = "dhcp6";
+        g_key_file_set_string_list(kf, group, "services", services, n);
 }
 
 char *
@@ -97,17 +154,12 @@ netiso_record_to_data(const NetisoRecord *record, gsize *ret_len)
         for (guint i = 0; i < record->ports->len; i++) {
                 const NetisoRecordPort *port = g_ptr_array_index(record->ports, i);
                 g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, port->tap, NULL);
-                g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
 
                 g_ptr_array_add(taps, port->tap);
                 if (port->mac)
                         g_key_file_set_string(kf, group, "mac", port->mac);
-                for (guint a = 0; a < port->addresses->len; a++)
-                        g_ptr_array_add(addrs, netiso_cidr_to_string(&g_array_index(port->addresses,
-                                                                                    NetisoCidr, a),
-                                                                     /* with_host_prefix */ FALSE));
-                g_key_file_set_string_list(kf, group, "addresses",
-                                           (const char *const *)addrs->pdata, addrs->len);
+                set_cidrs(kf, group, "addresses", port->addresses);
+                set_bridged(kf, group, port);
         }
         g_key_file_set_string_list(kf, RECORD_GROUP, "taps", (const char *const *)taps->pdata,
                                    taps->len);
@@ -139,31 +191,63 @@ check_name(const char *filename, const char *kind, const char *name, const char 
 }
 
 static gboolean
+load_cidrs(GKeyFile *kf, const char *filename, const char *group, const char *key, GArray *into,
+           GError **error)
+{
+        g_auto(GStrv) addrs = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+
+        for (gsize i = 0; addrs && addrs[i]; i++) {
+                NetisoCidr c;
+                if (!netiso_addr_parse(addrs[i], &c, NULL))
+                        return bad_record(filename, "an address does not parse", error);
+                g_array_append_val(into, c);
+        }
+        return TRUE;
+}
+
+static gboolean
+load_bridged(GKeyFile *kf, const char *filename, const char *group, NetisoRecordPort *port,
+             GError **error)
+{
+        g_auto(GStrv) services = NULL;
+
+        port->bridge = g_key_file_get_string(kf, group, "bridge", NULL);
+        if (!port->bridge)
+                return TRUE;
+        if (!check_name(filename, "bridge", port->bridge, netiso_ifname_problem(port->bridge),
+                        error))
+                return FALSE;
+        /* The MAC is pasted into firewall syntax for bridged ports. */
+        if (!port->mac || netiso_mac_problem(port->mac))
+                return bad_record(filename, "a bridged port has no valid mac", error);
+        port->host_bridge = g_key_file_get_boolean(kf, group, "host-bridge", NULL);
+        if (!load_cidrs(kf, filename, group, "learned", port->learned, error) ||
+            !load_cidrs(kf, filename, group, "service-addresses", port->services.addresses, error))
+                return FALSE;
+        services = g_key_file_get_string_list(kf, group, "services", NULL, NULL);
+        for (gsize i = 0; services && services[i]; i++) {
+                port->services.dns |= g_str_equal(services[i], "dns");
+                port->services.dhcp4 |= g_str_equal(services[i], "dhcp4");
+                port->services.dhcp6 |= g_str_equal(services[i], "dhcp6");
+        }
+        return TRUE;
+}
+
+static gboolean
 load_port(GKeyFile *kf, const char *filename, const char *tap, NetisoRecord *record, GError **error)
 {
         g_autofree char *group = g_strconcat(PORT_GROUP_PREFIX, tap, NULL);
-        g_auto(GStrv) addrs = NULL;
-        gsize n = 0;
         NetisoRecordPort *port;
 
         if (!check_name(filename, "tap", tap, netiso_ifname_problem(tap), error))
                 return FALSE;
         if (!g_key_file_has_group(kf, group))
                 return bad_record(filename, "a listed tap has no [port] group", error);
-        port = g_new0(NetisoRecordPort, 1);
+        port = record_port_new(tap);
         g_ptr_array_add(record->ports, port);
-        port->tap = g_strdup(tap);
         port->mac = g_key_file_get_string(kf, group, "mac", NULL);
-        port->addresses =
-                g_array_new(/* zero_terminated */ FALSE, /* clear */ FALSE, sizeof(NetisoCidr));
-        addrs = g_key_file_get_string_list(kf, group, "addresses", &n, NULL);
-        for (gsize i = 0; i < n; i++) {
-                NetisoCidr c;
-                if (!netiso_addr_parse(addrs[i], &c, NULL))
-                        return bad_record(filename, "an address does not parse", error);
-                g_array_append_val(port->addresses, c);
-        }
-        return TRUE;
+        return load_cidrs(kf, filename, group, "addresses", port->addresses, error) &&
+               load_bridged(kf, filename, group, port, error);
 }
 
 /* Records hold only the escapes g_key_file_to_data() writes. Anything else is

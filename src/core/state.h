@@ -12,6 +12,12 @@ typedef struct {
         char *tap;
         char *mac;         /* may be NULL */
         GArray *addresses; /* of NetisoCidr */
+        /* A bridged port (bridge != NULL): what the tables hold for it
+         * besides the tap and the addresses (policy.h). */
+        char *bridge;
+        gboolean host_bridge;
+        GArray *learned; /* of NetisoCidr, those of addresses from leases; never NULL */
+        NetisoNetServices services;
 } NetisoRecordPort;
 
 typedef struct {

@@ -74,6 +74,7 @@ netiso_place_free(NetisoPlace *place)
         g_free(place->tenant);
         g_free(place->node);
         g_free(place->iface);
+        g_free(place->bridge);
         g_array_unref(place->iface_addresses);
         g_ptr_array_unref(place->notes);
         g_free(place);

@@ -50,6 +50,7 @@ typedef struct {
         char *tenant;            /* GUEST, REMOTE */
         char *node;              /* REMOTE: the host it runs on */
         char *iface;             /* GUEST, UNPROTECTED: the tap; else the route's device or NULL */
+        char *bridge;            /* GUEST on a bridge: the bridge the host routes it by */
         GArray *iface_addresses; /* GUEST: the tap's own addresses (of NetisoCidr) */
         const char *found_by;    /* which lookup said so: "records", "kernel routes" */
         GPtrArray *notes;        /* of char*: anything odd the lookup saw */

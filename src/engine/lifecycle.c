@@ -99,15 +99,32 @@ netiso_lifecycle_validate(const NetisoConfig *config, const NetisoDomain *domain
                 return FALSE;
         if (!config->enabled)
                 return TRUE;
-        for (guint i = 0; i < policy->ports->len; i++) {
+        /* Bridged guests need table bridge blixard: the iptables backend
+         * refuses them before libvirt goes any further. */
+        if (config->backend == NETISO_BACKEND_IPTABLES && netiso_policy_is_bridged(policy))
+                return netiso_policy_is_routed(policy, error);
+        return TRUE;
+}
+
+/* Leases learned for a bridged port stay bound while its tap, bridge and
+ * MAC stay, unless the caller (watch) said which it learned: a hook run
+ * (reconnect, a repeated start) cannot read the leases itself. */
+static gboolean
+keep_learned(NetisoPolicy *policy, const NetisoRecord *old, GError **error)
+{
+        for (guint i = 0; old && i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                if (!p->routed) {
-                        g_set_error(
-                                error, NETISO_ERROR, NETISO_ERROR_POLICY,
-                                "domain '%s': interface %u of type '%s' is bridged: the hook isolates routed type='ethernet' interfaces only; use nwfilter for bridged guests",
-                                policy->domain, p->iface_index,
-                                netiso_iface_type_to_string(p->type));
-                        return FALSE;
+
+                if (p->routed || p->learned_known)
+                        continue;
+                for (guint k = 0; k < old->ports->len; k++) {
+                        const NetisoRecordPort *o = g_ptr_array_index(old->ports, k);
+
+                        if (g_strcmp0(o->tap, p->tap) == 0 &&
+                            g_strcmp0(o->bridge, p->bridge) == 0 &&
+                            g_strcmp0(o->mac, p->mac) == 0 && o->learned->len > 0 &&
+                            !netiso_policy_add_learned(policy, i, o->learned, error))
+                                return FALSE;
                 }
         }
         return TRUE;
@@ -368,7 +385,8 @@ netiso_lifecycle_install(const NetisoConfig *config, const NetisoDomain *domain,
         lock = netiso_lock_acquire(config->state_dir, NETISO_LOCK_TIMEOUT_MS, error);
         if (!lock)
                 return FALSE;
-        if (!netiso_state_load(config->state_dir, domain->name, &old, error))
+        if (!netiso_state_load(config->state_dir, domain->name, &old, error) ||
+            !keep_learned(policy, old, error))
                 return FALSE;
         if (!take_over_stale_taps(config, policy, fw, error))
                 return FALSE;

@@ -168,7 +168,7 @@ ipt_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         g_autoptr(NetisoIptSet) after = NULL;
         g_autoptr(GPtrArray) verify = g_ptr_array_new();
 
-        if (!netiso_policy_is_routed(policy, "iptables' FORWARD chain", error))
+        if (!netiso_policy_is_routed(policy, error))
                 return FALSE;
         others = netiso_ipt_load_set(config, NULL, policy->domain, error);
         if (!others || !netiso_ipt_set_finish(others, error))

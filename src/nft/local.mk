@@ -1,10 +1,13 @@
-## src/nft: the nftables backend (table inet blixard). The full path runs
+## src/nft: the nftables backend (table inet blixard, table bridge blixard). The full path runs
 ## libnftables (loaded with dlopen on first use); the event fast path speaks
 ## nf_tables netlink through libnftnl and libmnl (which libnftables links
 ## too, so a hook run maps no library it would not map anyway).
 noinst_LTLIBRARIES += libnetiso-nft.la
 libnetiso_nft_la_SOURCES = \
 	src/nft/nft-skeleton.c src/nft/nft-skeleton.h \
+	src/nft/nft-skeleton-bridge.c \
+	src/nft/nft-bridged.c src/nft/nft-bridged.h \
+	src/nft/nft-elements.c src/nft/nft-elements.h \
 	src/nft/nft-lib.c src/nft/nft-lib.h \
 	src/nft/nft-netlink.c src/nft/nft-netlink.h src/nft/nft-netlink-internal.h \
 	src/nft/nft-batch.c src/nft/nft-batch.h \

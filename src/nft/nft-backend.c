@@ -1,12 +1,14 @@
 /* The nftables backend's event operations: the skeleton and per-guest
- * elements of table inet blixard, one libnftables batch per event unless
- * the fast path (nft-fast.c) takes it. Names arrive validated (domain.c). */
+ * elements of table inet blixard and table bridge blixard, one libnftables
+ * batch per event unless the fast path (nft-fast.c) takes it. Names arrive
+ * validated (domain.c). */
 #include "autoconfig.h"
 
 #include <net/if.h>
 #include <stdio.h>
 
 #include "nft/nft-backend.h"
+#include "nft/nft-elements.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-generation.h"
 #include "nft/nft-lib.h"
@@ -17,74 +19,6 @@
 #include "util/names.h"
 
 #define T "inet " NETISO_NFT_TABLE
-
-/* ---- per-guest elements ---- */
-
-static void
-element_pair(GString *out, gboolean tolerant_delete, const char *set, const char *element,
-             const char *key)
-{
-        /* "add; delete" is the tolerant delete of libnftables 1.0.6, which has
-         * no "destroy": the add makes the delete succeed when the element is
-         * already gone. The delete names the key only. */
-        g_string_append_printf(out, "add element " T " %s { %s }\n", set, element);
-        if (tolerant_delete)
-                g_string_append_printf(out, "delete element " T " %s { %s }\n", set, key);
-}
-
-/* The tap's flow id (nft-skeleton.c, guest_flow): what zone and mark its
- * connections get, and the pairs that bind them. A record without an id
- * (written by an older version) gets none: its tap has no flows. */
-static void
-render_flow_id(GString *out, gboolean remove, const char *qtap, guint16 flow_id)
-{
-        g_autofree char *map = g_strdup_printf("%s : %u", qtap, flow_id);
-        g_autofree char *pair = g_strdup_printf("%s . %u", qtap, flow_id);
-
-        if (flow_id == 0)
-                return;
-        element_pair(out, remove, "zone_by_tap", map, qtap);
-        element_pair(out, remove, "mark_by_tap", map, qtap);
-        element_pair(out, remove, "flow_zone", pair, pair);
-        element_pair(out, remove, "flow_mark", pair, pair);
-}
-
-static void
-render_port(GString *out, gboolean remove, gboolean keep_counter, const char *tap,
-            const char *tenant, guint16 flow_id, const GArray *addresses)
-{
-        g_autofree char *qtap = g_strdup_printf("\"%s\"", tap);
-        g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", qtap, tenant);
-        g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
-
-        element_pair(out, remove, "guest_ifs", qtap, qtap);
-        if (!(remove && keep_counter))
-                element_pair(out, remove, "guest_drops", qtap, qtap);
-        element_pair(out, remove, "guest_tenant", vmap, qtap);
-        element_pair(out, remove, tset, qtap, qtap);
-        render_flow_id(out, remove, qtap, flow_id);
-        for (guint i = 0; i < addresses->len; i++) {
-                const NetisoCidr *c = &g_array_index(addresses, NetisoCidr, i);
-                g_autofree char *a = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
-                g_autofree char *src = g_strdup_printf("%s . %s", qtap, a);
-                g_autofree char *owner = g_strdup_printf("%s : %s", a, qtap);
-                gboolean v4 = c->family == NETISO_FAMILY_IPV4;
-
-                element_pair(out, remove, v4 ? "guest_src_v4" : "guest_src_v6", src, src);
-                element_pair(out, remove, v4 ? "addr_owner_v4" : "addr_owner_v6", owner, a);
-        }
-}
-
-static void
-render_record_removal(GString *out, const NetisoRecord *old, const NetisoPolicy *keep)
-{
-        netiso_nft_render_tenant(out, old->tenant, /* rewrite */ FALSE);
-        for (guint i = 0; i < old->ports->len; i++) {
-                const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                render_port(out, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
-                            old->tenant, old->flow_id, p->addresses);
-        }
-}
 
 /* The fast path's socket, opened on first use and kept by fw; NULL in
  * capture mode (error not set). */
@@ -105,8 +39,70 @@ netlink(NetisoFirewall *fw, GError **error)
         return nl;
 }
 
+/* STATE_DIR/bridge-conntrack: "on" once table bridge blixard tracks
+ * connections, "unavailable" once the kernel refused to (no
+ * nf_conntrack_bridge). Bridge conntrack tracks every bridge of the host's
+ * namespace, so it is only switched on for a guest on a host bridge (whose
+ * uplink needs it), and then stays on until the next boot (the state
+ * directory is in /run) or a purge. */
+#define BRIDGE_MODE "bridge-conntrack"
+
+/* A batch that needs bridge conntrack and commits nothing: a rule with a
+ * ct expression in table bridge is refused (EPROTO) without it. */
+#define BRIDGE_CT_PROBE                                                                            \
+        "add table " NETISO_NFT_BRIDGE "\nadd chain " NETISO_NFT_BRIDGE " ct_probe\n"              \
+        "add rule " NETISO_NFT_BRIDGE " ct_probe ct state established accept\n"                    \
+        "flush chain " NETISO_NFT_BRIDGE " ct_probe\ndelete chain " NETISO_NFT_BRIDGE              \
+        " ct_probe\n"
+
+static void
+bridge_mode_write(const NetisoConfig *config, const char *mode)
+{
+        g_autofree char *path = g_build_filename(config->state_dir, BRIDGE_MODE, NULL);
+
+        if (!g_file_set_contents(path, mode, -1, NULL))
+                g_warning("%s: cannot record the bridge conntrack mode", path);
+}
+
+/* Whether table bridge blixard is rendered with connection tracking: once
+ * on, or when needed (a host bridge's guest is being installed) and the
+ * kernel has it. Capture mode (golden tests, --dry-run) assumes it has. */
+static gboolean
+bridge_stateful(NetisoFirewall *fw, const NetisoConfig *config, gboolean needed)
+{
+        g_autofree char *path = g_build_filename(config->state_dir, BRIDGE_MODE, NULL);
+        g_autofree char *mode = NULL;
+        g_autoptr(GError) refused = NULL;
+
+        if (g_file_get_contents(path, &mode, NULL, NULL))
+                return g_str_has_prefix(mode, "on");
+        if (!needed)
+                return FALSE;
+        if (netiso_firewall_mode(fw) == NETISO_FIREWALL_CAPTURE)
+                return TRUE;
+        if (!netiso_nft_run(fw, BRIDGE_CT_PROBE, &refused)) {
+                g_warning(
+                        "the kernel has no bridge connection tracking (nf_conntrack_bridge): guests on host bridges reach no port of theirs that is not a guest's (%s)",
+                        refused->message);
+                bridge_mode_write(config, "unavailable\n");
+                return FALSE;
+        }
+        bridge_mode_write(config, "on\n");
+        return TRUE;
+}
+
+gboolean
+netiso_nft_bridge_conntrack_on(const NetisoConfig *config)
+{
+        g_autofree char *path = g_build_filename(config->state_dir, BRIDGE_MODE, NULL);
+        g_autofree char *mode = NULL;
+
+        return g_file_get_contents(path, &mode, NULL, NULL) && g_str_has_prefix(mode, "on");
+}
+
 typedef struct {
         const NetisoConfig *config;
+        gboolean stateful;
         char *key, *mark;
 } Skeleton;
 
@@ -123,17 +119,21 @@ skeleton_free(gpointer data)
 /* The skeleton's key and mark for config, kept by fw and computed when
  * first asked: rendering the skeleton for its mark is a large part of an
  * event's own instructions, which the fast path spares (the record holds
- * the mark for the key). */
+ * the mark for the key). The bridge table's mode is decided here, once
+ * per event: policy (may be NULL) says whether this event needs it. */
 static Skeleton *
-skeleton(NetisoFirewall *fw, const NetisoConfig *config)
+skeleton(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *policy)
 {
         Skeleton *k = netiso_firewall_handle(fw, "nft skeleton");
+        g_autofree char *key = NULL;
 
-        if (k && k->config == config)
+        if (k && k->config == config && (k->stateful || !netiso_policy_has_host_bridge(policy)))
                 return k;
         k = g_new0(Skeleton, 1);
         k->config = config;
-        k->key = netiso_nft_generation_key(config);
+        k->stateful = bridge_stateful(fw, config, netiso_policy_has_host_bridge(policy));
+        key = netiso_nft_generation_key(config);
+        k->key = k->stateful ? g_strconcat(key, "/bridge-conntrack", NULL) : g_steal_pointer(&key);
         netiso_firewall_set_handle(fw, "nft skeleton", k, skeleton_free);
         return k;
 }
@@ -141,12 +141,18 @@ skeleton(NetisoFirewall *fw, const NetisoConfig *config)
 static const char *
 skeleton_mark(NetisoFirewall *fw, const NetisoConfig *config)
 {
-        Skeleton *k = skeleton(fw, config);
+        Skeleton *k = skeleton(fw, config, NULL);
         g_autoptr(GHashTable) counts = NULL;
 
         if (!k->mark)
-                netiso_nft_skeleton_facts(config, &k->mark, &counts);
+                netiso_nft_skeleton_facts(config, k->stateful, &k->mark, &counts);
         return k->mark;
+}
+
+static void
+render_skeleton(GString *out, NetisoFirewall *fw, const NetisoConfig *config)
+{
+        netiso_nft_render_skeleton(out, config, skeleton(fw, config, NULL)->stateful);
 }
 
 /* Turn the kernel's terse refusal of an address element into the conflict
@@ -238,33 +244,22 @@ full_end(Full *f)
                 return;
         }
         netiso_nft_generation_record(f->config->state_dir, f->nl, after,
-                                     skeleton(f->fw, f->config)->key,
+                                     skeleton(f->fw, f->config, NULL)->key,
                                      skeleton_mark(f->fw, f->config));
 }
 
 /* Dropping an unused tenant is a separate, best-effort batch: the kernel
- * refuses it (EBUSY) while any guest_tenant element still jumps to the
- * chain, which makes the kernel's reference count the tenant's guest count. */
+ * refuses it (EBUSY) while any guest_tenant element still jumps to one of
+ * its chains, which makes the kernel's reference count the tenant's guest
+ * count. */
 static void
 gc_tenant(Full *f, const char *tenant)
 {
-        g_autofree char *text = g_strdup_printf("delete chain " T " tenant-%s\n"
-                                                "delete set " T " tenant-%s-ifs\n",
-                                                tenant, tenant);
+        g_autoptr(GString) text = g_string_new(NULL);
         g_autoptr(GError) ignored = NULL;
 
-        full_run(f, text, /* skeleton */ FALSE, &ignored);
-}
-
-static void
-render_record_install(GString *out, const NetisoRecord *rec)
-{
-        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
-        for (guint i = 0; i < rec->ports->len; i++) {
-                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
-                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap, rec->tenant,
-                            rec->flow_id, p->addresses);
-        }
+        netiso_nft_render_tenant_gc(text, tenant);
+        full_run(f, text->str, /* skeleton */ FALSE, &ignored);
 }
 
 /* The fast batch's outcome is unknown and the full path then refused the
@@ -279,75 +274,16 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) e = NULL;
 
-        netiso_nft_render_skeleton(out, f->config);
-        render_record_removal(out, next, NULL);
+        render_skeleton(out, f->fw, f->config);
+        netiso_nft_render_record_removal(out, next, NULL);
         if (old)
-                render_record_install(out, old);
+                netiso_nft_render_record_install(out, old);
         if (!full_run(f, out->str, /* skeleton */ TRUE, &e))
                 g_warning("domain '%s': the kernel may hold this event's elements: %s",
                           policy->domain, e->message);
 }
 
 /* ---- verifying the whole table ---- */
-
-/* Per-guest sets and maps a rebuild flushes and refills from the records.
- * Not guest_drops: its elements carry the per-guest drop counters, and a
- * stray one only counts. */
-static const char *const guest_sets[][2] = {
-        { "set", "guest_ifs" },     { "set", "guest_src_v4" },  { "set", "guest_src_v6" },
-        { "map", "addr_owner_v4" }, { "map", "addr_owner_v6" }, { "map", "guest_tenant" },
-        { "map", "zone_by_tap" },   { "map", "mark_by_tap" },   { "set", "flow_zone" },
-        { "set", "flow_mark" },
-};
-/* The guests' part of the table as the records say, over what someone else
- * may have edited in place: every recorded tenant's chain rewritten and its
- * set refilled, every per-guest set refilled; the drop counters survive.
- * gone's taps that no record keeps lose their guest_drops element too.
- * render_rebuild() puts the skeleton in front: one batch, so no packet sees
- * it half done. */
-static void
-render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone)
-{
-        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(GHashTable) taps = g_hash_table_new(g_str_hash, g_str_equal);
-
-        for (gsize i = 0; i < G_N_ELEMENTS(guest_sets); i++)
-                g_string_append_printf(out, "flush %s " T " %s\n", guest_sets[i][0],
-                                       guest_sets[i][1]);
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-
-                if (!g_hash_table_add(tenants, rec->tenant))
-                        continue;
-                netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
-                g_string_append_printf(out, "flush set " T " tenant-%s-ifs\n", rec->tenant);
-        }
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-
-                for (guint j = 0; j < rec->ports->len; j++) {
-                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, rec->flow_id, p->addresses);
-                        g_hash_table_add(taps, p->tap);
-                }
-        }
-        for (guint i = 0; gone && i < gone->ports->len; i++) {
-                const NetisoRecordPort *p = g_ptr_array_index(gone->ports, i);
-                g_autofree char *qtap = g_strdup_printf("\"%s\"", p->tap);
-
-                if (!g_hash_table_contains(taps, p->tap))
-                        element_pair(out, /* tolerant_delete */ TRUE, "guest_drops", qtap, qtap);
-        }
-}
-
-static void
-render_rebuild(GString *out, const NetisoConfig *config, GPtrArray *records,
-               const NetisoRecord *gone)
-{
-        netiso_nft_render_skeleton(out, config);
-        render_guests(out, records, gone);
-}
 
 /* The nftables records of the state directory as they are after this
  * event: without domain's, with next's (NULL: none; taken either way). */
@@ -387,7 +323,8 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
 
         if (!records)
                 return FALSE;
-        render_rebuild(out, f->config, records, gone);
+        netiso_nft_render_rebuild(out, f->config, skeleton(f->fw, f->config, NULL)->stateful,
+                                  records, gone);
         if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
         f->verified = TRUE;
@@ -418,7 +355,7 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
 {
         const char *what = policy ? "install" : "remove";
         const char *domain = policy ? policy->domain : old->domain;
-        const char *key = skeleton(fw, config)->key;
+        const char *key = skeleton(fw, config, policy)->key;
         g_autofree char *mark = NULL;
         g_autofree char *reason = NULL;
         g_autoptr(GError) local = NULL;
@@ -458,11 +395,14 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) fast_error = NULL;
         g_autoptr(GError) refused = NULL;
+        g_autoptr(NetisoRecord) next = NULL;
         NetisoNftFast r;
         Full f;
 
-        if (!netiso_policy_is_routed(policy, "table inet " NETISO_NFT_TABLE, error))
+        if (!netiso_policy_has_all_taps(policy, error))
                 return FALSE;
+        /* Decides the bridge table's mode for this event (a probe at most). */
+        skeleton(fw, config, policy);
         r = try_fast(fw, config, policy, old, &fast_error);
         switch (r) {
         case NETISO_NFT_FAST_DONE:
@@ -490,15 +430,11 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 full_end(&f);
                 return TRUE;
         }
-        netiso_nft_render_skeleton(out, config);
+        render_skeleton(out, fw, config);
         if (old)
-                render_record_removal(out, old, policy);
-        netiso_nft_render_tenant(out, policy->tenant, /* rewrite */ TRUE);
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
-                render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                            policy->tenant, policy->flow_id, p->addresses);
-        }
+                netiso_nft_render_record_removal(out, old, policy);
+        next = netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
+        netiso_nft_render_record_install(out, next);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
                 if (fast_error)
@@ -541,18 +477,18 @@ nft_remove(NetisoFirewall *fw, const NetisoConfig *config, const NetisoRecord *o
         }
         if (refused)
                 warn_unverified(old->domain, refused);
-        netiso_nft_render_skeleton(out, config);
-        render_record_removal(out, old, NULL);
+        render_skeleton(out, fw, config);
+        netiso_nft_render_record_removal(out, old, NULL);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, &first)) {
                 for (guint i = 0; i < old->ports->len; i++) {
                         const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
                         g_autoptr(GString) one = g_string_new(NULL);
                         g_autoptr(GError) e = NULL;
 
-                        netiso_nft_render_skeleton(one, config);
+                        render_skeleton(one, fw, config);
                         netiso_nft_render_tenant(one, old->tenant, /* rewrite */ FALSE);
-                        render_port(one, /* remove */ TRUE, /* keep_counter */ FALSE, p->tap,
-                                    old->tenant, old->flow_id, p->addresses);
+                        netiso_nft_render_port(one, /* remove */ TRUE, /* keep */ NULL, p,
+                                               old->tenant, old->flow_id);
                         if (!full_run(&f, one->str, /* skeleton */ TRUE, &e) && ok) {
                                 ok = FALSE;
                                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
@@ -586,75 +522,28 @@ render_remote(GString *out, const NetisoConfig *config)
         return g_steal_pointer(&remote);
 }
 
+/* A sync (reconcile, a backend switch) renders the bridge table with
+ * connection tracking when it is on already or a record needs it. */
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(NetisoRemote) remote = NULL;
-        gboolean ok;
+        gboolean needed = FALSE, ok;
         Full f;
 
-        /* Deleting and recreating the table in one batch replaces it in one
-         * commit, tenants nobody names included (but see netiso_nft_restore()
-         * on interval sets). */
-        g_string_append(out, "add table " T "\ndelete table " T "\n");
-        netiso_nft_render_skeleton(out, config);
-        for (guint i = 0; i < records->len; i++) {
+        for (guint i = 0; i < records->len && !needed; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
-
-                if (rec->backend != NETISO_BACKEND_NFTABLES)
-                        continue;
-                if (g_hash_table_add(tenants, rec->tenant))
-                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
-                for (guint j = 0; j < rec->ports->len; j++) {
-                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        render_port(out, /* remove */ FALSE, /* keep_counter */ FALSE, p->tap,
-                                    rec->tenant, rec->flow_id, p->addresses);
-                }
+                for (guint j = 0; j < rec->ports->len && !needed; j++)
+                        needed = ((const NetisoRecordPort *)g_ptr_array_index(rec->ports, j))
+                                         ->host_bridge;
         }
+        netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
         remote = render_remote(out, config);
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
         return ok;
-}
-
-/* Tenant chains among chains (the table's, as listed) that no record names,
- * deleted with their sets: nothing jumps to them once guest_tenant is
- * refilled, and a stray set would be picked up when that tenant returns. */
-static void
-render_stale_tenants(GString *out, GPtrArray *records, GHashTable *remote_tenants,
-                     const GPtrArray *chains)
-{
-        g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
-
-        for (guint i = 0; i < records->len; i++)
-                g_hash_table_add(wanted, ((NetisoRecord *)g_ptr_array_index(records, i))->tenant);
-        /* A tenant with guests only on other hosts keeps its set: remote-T's
-         * rules name it, and deleting it would refuse the whole batch. */
-        if (remote_tenants) {
-                GHashTableIter it;
-                gpointer key;
-
-                g_hash_table_iter_init(&it, remote_tenants);
-                while (g_hash_table_iter_next(&it, &key, NULL))
-                        g_hash_table_add(wanted, key);
-        }
-        for (guint i = 0; chains && i < chains->len; i++) {
-                const char *chain = g_ptr_array_index(chains, i);
-                const char *tenant = g_str_has_prefix(chain, "tenant-") ? chain + 7 : NULL;
-                g_autofree char *problem = tenant ? netiso_tenant_name_problem(tenant) : NULL;
-
-                /* Names from the kernel reach the text only if valid. */
-                if (!tenant || problem || g_hash_table_contains(wanted, tenant))
-                        continue;
-                g_string_append_printf(out,
-                                       "flush chain " T " %s\ndelete chain " T " %s\n"
-                                       "add set " T " %s-ifs { type ifname; }\n"
-                                       "delete set " T " %s-ifs\n",
-                                       chain, chain, chain, chain);
-        }
 }
 
 gboolean
@@ -670,17 +559,17 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         Full f;
 
         full_begin(&f, fw, config, /* verified */ TRUE);
-        netiso_nft_render_skeleton(out, config);
+        render_skeleton(out, fw, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
         if (ok)
                 ok = load(data, &records, &chains, error);
         if (ok) {
                 g_string_truncate(out, 0);
-                render_guests(out, records, NULL);
+                netiso_nft_render_guests(out, records, NULL);
                 remote = render_remote(out, config);
-                render_stale_tenants(out, records, remote ? netiso_remote_tenants(remote) : NULL,
-                                     chains);
+                netiso_nft_render_stale_tenants(
+                        out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
                 ok = full_run(&f, out->str, /* skeleton */ FALSE, error);
         }
         full_end(&f);
@@ -690,7 +579,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
 static gboolean
 nft_purge(NetisoFirewall *fw, GError **error)
 {
-        return netiso_nft_run(fw, "add table " T "\ndelete table " T "\n", error);
+        return netiso_nft_run(fw, NETISO_NFT_PURGE, error);
 }
 
 const NetisoBackendOps netiso_backend_nft = {

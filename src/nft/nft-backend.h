@@ -1,5 +1,5 @@
-/* The nftables backend: everything in table inet blixard, one libnftables
- * batch per event. Per-guest state is only set and map elements, so the
+/* The nftables backend: table inet blixard and table bridge blixard, one
+ * libnftables batch per event. Per-guest state is only set and map elements, so the
  * packet path and an event's batch cost the same at 1 guest or 10,000. */
 #pragma once
 
@@ -30,3 +30,8 @@ gboolean netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config,
                             GError **error);
 
 extern const NetisoBackendOps netiso_backend_nft;
+
+/* Whether table bridge blixard is rendered with connection tracking now
+ * (a guest on a host bridge was installed on a kernel that has
+ * nf_conntrack_bridge; nft-backend.c). */
+gboolean netiso_nft_bridge_conntrack_on(const NetisoConfig *config);

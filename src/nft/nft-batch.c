@@ -31,14 +31,16 @@
 #define BATCH_OVERRUN 8192
 
 typedef struct {
-        guint16 type; /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
-        char *name;   /* the set or chain */
+        guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
+        guint8 family; /* of the table: NFPROTO_INET or NFPROTO_BRIDGE */
+        char *name;    /* the set or chain */
         GBytes *key, *data;
         char *jump;
 } Command;
 
 struct NetisoNlBatch {
         char *table;
+        guint8 family;    /* of the commands added next */
         GArray *commands; /* of Command */
 };
 
@@ -59,6 +61,7 @@ netiso_nl_batch_new(const char *table)
         NetisoNlBatch *b = g_new0(NetisoNlBatch, 1);
 
         b->table = g_strdup(table);
+        b->family = NFPROTO_INET;
         b->commands = g_array_new(FALSE, TRUE, sizeof(Command));
         g_array_set_clear_func(b->commands, command_clear);
         return b;
@@ -80,10 +83,16 @@ netiso_nl_batch_length(const NetisoNlBatch *batch)
         return batch->commands->len;
 }
 
+void
+netiso_nl_batch_family(NetisoNlBatch *b, guint8 family)
+{
+        b->family = family;
+}
+
 static guint
 add_command(NetisoNlBatch *b, guint16 type, const char *name)
 {
-        Command c = { .type = type, .name = g_strdup(name) };
+        Command c = { .type = type, .family = b->family, .name = g_strdup(name) };
 
         g_array_append_val(b->commands, c);
         return b->commands->len - 1;
@@ -120,7 +129,7 @@ static void
 put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16 flags, guint32 seq)
 {
         struct nlmsghdr *h =
-                nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nb), c->type, NFPROTO_INET, flags, seq);
+                nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nb), c->type, c->family, flags, seq);
 
         if (c->type == NFT_MSG_DELCHAIN) {
                 struct nftnl_chain *chain = nftnl_chain_alloc();

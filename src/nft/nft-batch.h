@@ -15,6 +15,11 @@ void netiso_nl_batch_free(NetisoNlBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNlBatch, netiso_nl_batch_free)
 guint netiso_nl_batch_length(const NetisoNlBatch *batch);
 
+/* The commands added from now on go to the table of that family
+ * (NFPROTO_INET, the default, or NFPROTO_BRIDGE): one transaction may
+ * change both tables. */
+void netiso_nl_batch_family(NetisoNlBatch *batch, guint8 family);
+
 /* Add (create if missing, never NLM_F_EXCL: an identical element is not an
  * error, a map element with other data is, EBUSY) or delete one element.
  * data is the map value (NULL for a set); jump makes it a verdict. */

@@ -1,12 +1,15 @@
-/* Reading table inet blixard back: the drift of reconcile --check, the
- * status of each tap with its drop counters, and watch's quick probe, all
- * from nft's JSON listing compared with the rendering and the records. */
+/* Reading table inet blixard and table bridge blixard back: the drift of
+ * reconcile --check, the status of each tap with its drop counters, and
+ * watch's quick probe, all from nft's JSON listing compared with the
+ * rendering and the records. */
 #include "autoconfig.h"
 
 #include <string.h>
 
 #include "core/policy.h"
 #include "core/remote.h"
+#include "nft/nft-backend.h"
+#include "nft/nft-bridged.h"
 #include "nft/nft-check.h"
 #include "nft/nft-lib.h"
 #include "nft/nft-listing.h"
@@ -14,116 +17,182 @@
 #include "util/error.h"
 
 #define T "inet " NETISO_NFT_TABLE
+#define B NETISO_NFT_BRIDGE
 
-/* Rules per chain as the skeleton renders them for this configuration. */
+/* Both tables' listings: [0] inet, [1] bridge. */
+typedef struct {
+        NetisoNftListing *table[2];
+        gboolean present[2];
+} Listings;
+
+static void
+listings_clear(Listings *l)
+{
+        g_clear_pointer(&l->table[0], netiso_nft_listing_free);
+        g_clear_pointer(&l->table[1], netiso_nft_listing_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Listings, listings_clear)
+
+/* Rules per chain as the skeleton renders them for this configuration and
+ * the bridge table's mode. */
 static GHashTable *
 expected_rule_counts(const NetisoConfig *config)
 {
         g_autofree char *mark = NULL;
         GHashTable *counts = NULL;
 
-        netiso_nft_skeleton_facts(config, &mark, &counts);
+        netiso_nft_skeleton_facts(config, netiso_nft_bridge_conntrack_on(config), &mark, &counts);
         return counts;
+}
+
+static gboolean
+missing(const GError *e)
+{
+        return strstr(e->message, "No such file or directory") != NULL;
 }
 
 char *
 netiso_nft_quick_check(NetisoFirewall *fw, const NetisoConfig *config, GError **error)
 {
+        static const struct {
+                const char *table, *chain, *key, *name;
+        } probes[] = {
+                { T, "forward", "forward", "table inet " NETISO_NFT_TABLE },
+                { B, "prerouting", "bridge prerouting", "table " NETISO_NFT_BRIDGE },
+        };
         g_autoptr(GHashTable) counts = expected_rule_counts(config);
-        g_autoptr(GError) local = NULL;
-        g_autofree char *text =
-                netiso_nft_query(fw, "list chain " T " forward", /* json */ TRUE, &local);
-        g_autoptr(NetisoNftListing) listing = NULL;
-        guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, "forward"));
-        guint rules = 0;
 
-        if (!text) {
-                if (!strstr(local->message, "No such file or directory")) {
-                        g_propagate_error(error, g_steal_pointer(&local));
-                        return NULL;
+        for (gsize i = 0; i < G_N_ELEMENTS(probes); i++) {
+                g_autoptr(GError) local = NULL;
+                g_autofree char *cmd =
+                        g_strdup_printf("list chain %s %s", probes[i].table, probes[i].chain);
+                g_autofree char *text = netiso_nft_query(fw, cmd, /* json */ TRUE, &local);
+                g_autoptr(NetisoNftListing) listing = NULL;
+                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, probes[i].key));
+                guint rules = 0;
+
+                if (!text) {
+                        if (!missing(local)) {
+                                g_propagate_error(error, g_steal_pointer(&local));
+                                return NULL;
+                        }
+                        return g_strdup_printf("%s or its chain %s is missing", probes[i].name,
+                                               probes[i].chain);
                 }
-                return g_strdup("table inet " NETISO_NFT_TABLE " or its chain forward is missing");
+                listing = netiso_nft_listing_parse(text, error);
+                if (!listing)
+                        return NULL;
+                netiso_nft_listing_chain_rules(listing, probes[i].chain, &rules);
+                if (rules != want)
+                        return g_strdup_printf("%s: chain %s has %u rules, expected %u",
+                                               probes[i].name, probes[i].chain, rules, want);
         }
-        listing = netiso_nft_listing_parse(text, error);
-        if (!listing)
-                return NULL;
-        netiso_nft_listing_chain_rules(listing, "forward", &rules);
-        if (rules != want)
-                return g_strdup_printf("chain forward has %u rules, expected %u", rules, want);
         return NULL;
 }
 
 static void
-check_chains(const NetisoNftListing *listing, const NetisoConfig *config, GPtrArray *drift)
+check_chains(const Listings *l, const NetisoConfig *config, GPtrArray *drift)
 {
         g_autoptr(GHashTable) counts = expected_rule_counts(config);
         g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
 
-        for (GList *l = names; l; l = l->next) {
-                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data));
+        for (GList *n = names; n; n = n->next) {
+                const char *key = n->data;
+                gboolean bridge = g_str_has_prefix(key, "bridge ");
+                const char *chain = bridge ? key + strlen("bridge ") : key;
+                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
                 guint rules = 0;
 
-                if (!netiso_nft_listing_chain_rules(listing, l->data, &rules))
-                        g_ptr_array_add(drift, g_strdup_printf("chain %s is missing",
-                                                               (const char *)l->data));
+                if (!l->present[bridge])
+                        continue;
+                if (!netiso_nft_listing_chain_rules(l->table[bridge], chain, &rules))
+                        g_ptr_array_add(drift, g_strdup_printf("chain %s is missing", key));
                 else if (rules != want)
                         g_ptr_array_add(drift, g_strdup_printf("chain %s has %u rules, expected %u",
-                                                               (const char *)l->data, rules, want));
+                                                               key, rules, want));
         }
 }
 
 static void
 expect_element(const NetisoNftListing *listing, GPtrArray *drift, const char *domain,
-               const char *set, const char *element)
+               const char *table, const char *set, const char *element)
 {
         if (!netiso_nft_listing_has_element(listing, set, element))
-                g_ptr_array_add(drift,
-                                g_strdup_printf("domain '%s': %s lacks %s", domain, set, element));
+                g_ptr_array_add(drift, g_strdup_printf("domain '%s': %s%s lacks %s", domain, table,
+                                                       set, element));
 }
 
 static void
-check_record(const NetisoNftListing *listing, const NetisoRecord *rec, GPtrArray *drift,
-             GHashTable *claimed)
+check_routed(const Listings *l, const NetisoRecord *rec, const NetisoRecordPort *p,
+             GPtrArray *drift)
 {
-        g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
+        const NetisoNftListing *listing = l->table[0];
+        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+        g_autofree char *vmap = g_strdup_printf("%s : jump tenant-%s", q, rec->tenant);
         g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", rec->tenant);
-        guint trules = 0;
 
-        if (!netiso_nft_listing_chain_rules(listing, tchain, &trules) || trules != 1)
-                g_ptr_array_add(drift,
-                                g_strdup_printf("domain '%s': chain %s is missing or altered",
-                                                rec->domain, tchain));
+        expect_element(listing, drift, rec->domain, "", "guest_ifs", q);
+        expect_element(listing, drift, rec->domain, "", "guest_drops", q);
+        expect_element(listing, drift, rec->domain, "", "guest_tenant", vmap);
+        expect_element(listing, drift, rec->domain, "", tset, q);
+        if (rec->flow_id) {
+                /* A zone and a mark alike: the listing's integers. */
+                g_autofree char *map = g_strdup_printf("%s : %u", q, rec->flow_id);
+                g_autofree char *pair = g_strdup_printf("%s . %u", q, rec->flow_id);
+
+                expect_element(listing, drift, rec->domain, "", "zone_by_tap", map);
+                expect_element(listing, drift, rec->domain, "", "mark_by_tap", map);
+                expect_element(listing, drift, rec->domain, "", "flow_zone", pair);
+                expect_element(listing, drift, rec->domain, "", "flow_mark", pair);
+        }
+        for (guint a = 0; a < p->addresses->len; a++) {
+                const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
+                g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
+                g_autofree char *src = g_strdup_printf("%s . %s", q, s);
+                g_autofree char *own = g_strdup_printf("%s : %s", s, q);
+                gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+
+                expect_element(listing, drift, rec->domain, "",
+                               v4 ? "guest_src_v4" : "guest_src_v6", src);
+                expect_element(listing, drift, rec->domain, "",
+                               v4 ? "addr_owner_v4" : "addr_owner_v6", own);
+        }
+}
+
+static void
+check_record(const Listings *l, const NetisoRecord *rec, GPtrArray *drift, GHashTable *claimed)
+{
+        static const guint tenant_rules[2] = { 3, 1 };
+        g_autofree char *tchain = g_strdup_printf("tenant-%s", rec->tenant);
+
+        for (int t = 0; t < 2; t++) {
+                guint rules = 0;
+
+                if (l->present[t] &&
+                    (!netiso_nft_listing_chain_rules(l->table[t], tchain, &rules) ||
+                     rules != tenant_rules[t]))
+                        g_ptr_array_add(
+                                drift,
+                                g_strdup_printf("domain '%s': chain %s%s is missing or altered",
+                                                rec->domain, t ? "bridge " : "", tchain));
+        }
         for (guint i = 0; i < rec->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
-                g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
-                g_autofree char *vmap = g_strdup_printf("%s : jump %s", q, tchain);
+                g_autoptr(GPtrArray) elements = NULL;
 
-                g_hash_table_add(claimed, g_strdup(q));
-                expect_element(listing, drift, rec->domain, "guest_ifs", q);
-                expect_element(listing, drift, rec->domain, "guest_drops", q);
-                expect_element(listing, drift, rec->domain, "guest_tenant", vmap);
-                expect_element(listing, drift, rec->domain, tset, q);
-                if (rec->flow_id) {
-                        /* A zone and a mark alike: the listing's integers. */
-                        g_autofree char *map = g_strdup_printf("%s : %u", q, rec->flow_id);
-                        g_autofree char *pair = g_strdup_printf("%s . %u", q, rec->flow_id);
-
-                        expect_element(listing, drift, rec->domain, "zone_by_tap", map);
-                        expect_element(listing, drift, rec->domain, "mark_by_tap", map);
-                        expect_element(listing, drift, rec->domain, "flow_zone", pair);
-                        expect_element(listing, drift, rec->domain, "flow_mark", pair);
+                g_hash_table_add(claimed,
+                                 g_strdup_printf("%s\"%s\"", p->bridge ? "B" : "T", p->tap));
+                if (!p->bridge) {
+                        check_routed(l, rec, p, drift);
+                        continue;
                 }
-                for (guint a = 0; a < p->addresses->len; a++) {
-                        const NetisoCidr *c = &g_array_index(p->addresses, NetisoCidr, a);
-                        g_autofree char *s = netiso_cidr_to_string(c, /* with_host_prefix */ FALSE);
-                        g_autofree char *src = g_strdup_printf("%s . %s", q, s);
-                        g_autofree char *own = g_strdup_printf("%s : %s", s, q);
-                        gboolean v4 = c->family == NETISO_FAMILY_IPV4;
+                elements = netiso_nft_bridged_elements(p, rec->tenant, rec->flow_id);
+                for (guint k = 0; k < elements->len; k++) {
+                        const NetisoNftElement *e = g_ptr_array_index(elements, k);
 
-                        expect_element(listing, drift, rec->domain,
-                                       v4 ? "guest_src_v4" : "guest_src_v6", src);
-                        expect_element(listing, drift, rec->domain,
-                                       v4 ? "addr_owner_v4" : "addr_owner_v6", own);
+                        if (l->present[e->bridge])
+                                expect_element(l->table[e->bridge], drift, rec->domain,
+                                               e->bridge ? "bridge " : "", e->set, e->listed);
                 }
         }
 }
@@ -186,77 +255,140 @@ check_remote(const NetisoNftListing *listing, const NetisoConfig *config, GPtrAr
         }
 }
 
-static NetisoNftListing *
-list_table(NetisoFirewall *fw, gboolean *ret_present, GError **error)
+static gboolean
+list_table(NetisoFirewall *fw, Listings *l, int t, GError **error)
 {
         g_autoptr(GError) local = NULL;
-        g_autofree char *text = netiso_nft_query(fw, "list table " T, /* json */ TRUE, &local);
+        g_autofree char *text = netiso_nft_query(fw, t ? "list table " B : "list table " T,
+                                                 /* json */ TRUE, &local);
 
-        if (!text) {
-                if (!strstr(local->message, "No such file or directory")) {
-                        g_propagate_error(error, g_steal_pointer(&local));
-                        return NULL;
-                }
-                *ret_present = FALSE;
-                return netiso_nft_listing_parse("", error);
+        if (!text && !missing(local)) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
         }
-        *ret_present = TRUE;
-        return netiso_nft_listing_parse(text, error);
+        l->present[t] = text != NULL;
+        l->table[t] = netiso_nft_listing_parse(text ? text : "", error);
+        return l->table[t] != NULL;
+}
+
+static gboolean
+list_tables(NetisoFirewall *fw, Listings *l, GError **error)
+{
+        return list_table(fw, l, 0, error) && list_table(fw, l, 1, error);
+}
+
+/* Taps in a table's guest_ifs that no record claims. */
+static void
+check_unclaimed(const Listings *l, GHashTable *claimed, GPtrArray *drift)
+{
+        for (int t = 0; t < 2; t++) {
+                GPtrArray *installed = g_hash_table_lookup(l->table[t]->sets, "guest_ifs");
+
+                for (guint i = 0; installed && i < installed->len; i++) {
+                        const char *tap = g_ptr_array_index(installed, i);
+                        g_autofree char *key = g_strdup_printf("%s%s", t ? "B" : "T", tap);
+
+                        if (!g_hash_table_contains(claimed, key))
+                                g_ptr_array_add(
+                                        drift,
+                                        g_strdup_printf(
+                                                "%stap %s is installed but no domain record claims it",
+                                                t ? "bridge port: " : "", tap));
+                }
+        }
+}
+
+static gboolean
+check_listed(const Listings *l, const NetisoConfig *config, GPtrArray *records, GPtrArray *drift)
+{
+        g_autoptr(GHashTable) claimed =
+                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        if (!l->present[0])
+                g_ptr_array_add(drift, g_strdup("table inet " NETISO_NFT_TABLE " is missing"));
+        if (!l->present[1])
+                g_ptr_array_add(drift, g_strdup("table " NETISO_NFT_BRIDGE " is missing"));
+        if (!l->present[0] && !l->present[1])
+                return TRUE;
+        check_chains(l, config, drift);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+                if (rec->backend == NETISO_BACKEND_NFTABLES)
+                        check_record(l, rec, drift, claimed);
+        }
+        if (config->cluster && l->present[0])
+                check_remote(l->table[0], config, drift);
+        check_unclaimed(l, claimed, drift);
+        return TRUE;
 }
 
 gboolean
 netiso_nft_check(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records,
                  GPtrArray *drift, GError **error)
 {
-        g_autoptr(GHashTable) claimed =
-                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        gboolean present = FALSE;
-        g_autoptr(NetisoNftListing) listing = list_table(fw, &present, error);
-        GPtrArray *installed;
+        g_auto(Listings) l = { 0 };
 
-        if (!listing)
-                return FALSE;
-        if (!present) {
-                g_ptr_array_add(drift, g_strdup("table inet " NETISO_NFT_TABLE " is missing"));
-                return TRUE;
-        }
-        check_chains(listing, config, drift);
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-                if (rec->backend == NETISO_BACKEND_NFTABLES)
-                        check_record(listing, rec, drift, claimed);
-        }
-        if (config->cluster)
-                check_remote(listing, config, drift);
-        installed = g_hash_table_lookup(listing->sets, "guest_ifs");
-        for (guint i = 0; installed && i < installed->len; i++) {
-                const char *tap = g_ptr_array_index(installed, i);
-                if (!g_hash_table_contains(claimed, tap))
-                        g_ptr_array_add(
-                                drift,
-                                g_strdup_printf(
-                                        "tap %s is installed but no domain record claims it", tap));
-        }
-        return TRUE;
+        return list_tables(fw, &l, error) && check_listed(&l, config, records, drift);
 }
 
-/* The named counters of the drop chains (nft-skeleton.c), per reason. */
+/* The named counters of the drop chains (nft-skeleton.c), per reason, of
+ * both tables. */
 static void
-count_reasons(NetisoInspection *in, const NetisoNftListing *listing)
+count_reasons(NetisoInspection *in, const Listings *l)
 {
         in->reasons_counted = TRUE;
         for (int r = 0; r < _NETISO_DROP_MAX; r++) {
                 g_autofree char *name =
                         g_strdup_printf("drops_%s", netiso_drop_reason_to_string(r));
-                const NetisoNftCounter *c = g_hash_table_lookup(listing->named_counters, name);
 
-                if (!c) {
-                        in->reasons_counted = FALSE;
-                        continue;
+                for (int t = 0; t < 2; t++) {
+                        const NetisoNftCounter *c =
+                                g_hash_table_lookup(l->table[t]->named_counters, name);
+
+                        if (!c) {
+                                in->reasons_counted = in->reasons_counted && !l->present[t] && t;
+                                continue;
+                        }
+                        in->reason_packets[r] += c->packets;
+                        in->reason_bytes[r] += c->bytes;
                 }
-                in->reason_packets[r] = c->packets;
-                in->reason_bytes[r] = c->bytes;
         }
+}
+
+static void
+add_counter(NetisoTapStatus *ts, const NetisoNftListing *listing, const char *element)
+{
+        const NetisoNftCounter *c = g_hash_table_lookup(listing->counters, element);
+
+        if (!c)
+                return;
+        ts->drop_packets += c->packets;
+        ts->drop_bytes += c->bytes;
+}
+
+/* A tap's drops: a routed tap's counter, or a bridged port's counter in
+ * table bridge and its addresses' counters in table inet. */
+static NetisoTapStatus *
+tap_status(const Listings *l, const NetisoRecord *rec, const NetisoRecordPort *p)
+{
+        NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
+        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
+        g_autoptr(GPtrArray) elements = NULL;
+
+        ts->tap = g_strdup(p->tap);
+        if (!p->bridge) {
+                ts->present = netiso_nft_listing_has_element(l->table[0], "guest_ifs", q);
+                add_counter(ts, l->table[0], q);
+                return ts;
+        }
+        ts->present = netiso_nft_listing_has_element(l->table[1], "guest_ifs", q);
+        elements = netiso_nft_bridged_elements(p, rec->tenant, rec->flow_id);
+        for (guint k = 0; k < elements->len; k++) {
+                const NetisoNftElement *e = g_ptr_array_index(elements, k);
+                if (e->counter)
+                        add_counter(ts, l->table[e->bridge], e->listed);
+        }
+        return ts;
 }
 
 NetisoInspection *
@@ -265,30 +397,19 @@ netiso_nft_inspect(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *re
 {
         g_autoptr(NetisoInspection) in = netiso_inspection_new();
         g_autofree char *chains = NULL;
-        g_autoptr(NetisoNftListing) listing = NULL;
+        g_auto(Listings) l = { 0 };
         g_autoptr(GPtrArray) foreign = NULL;
 
-        listing = list_table(fw, &in->objects_present, error);
-        if (!listing)
+        if (!list_tables(fw, &l, error) || !check_listed(&l, config, records, in->problems))
                 return NULL;
-        if (!netiso_nft_check(fw, config, records, in->problems, error))
-                return NULL;
+        in->objects_present = l.present[0] && l.present[1];
         in->objects_intact = in->objects_present && in->problems->len == 0;
-        count_reasons(in, listing);
+        count_reasons(in, &l);
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
-                for (guint j = 0; j < rec->ports->len; j++) {
-                        const NetisoRecordPort *p = g_ptr_array_index(rec->ports, j);
-                        g_autofree char *q = g_strdup_printf("\"%s\"", p->tap);
-                        const NetisoNftCounter *counter = g_hash_table_lookup(listing->counters, q);
-                        NetisoTapStatus *ts = g_new0(NetisoTapStatus, 1);
-
-                        ts->tap = g_strdup(p->tap);
-                        ts->present = netiso_nft_listing_has_element(listing, "guest_ifs", q);
-                        ts->drop_packets = counter ? counter->packets : 0;
-                        ts->drop_bytes = counter ? counter->bytes : 0;
-                        g_ptr_array_add(in->taps, ts);
-                }
+                for (guint j = 0; j < rec->ports->len; j++)
+                        g_ptr_array_add(in->taps,
+                                        tap_status(&l, rec, g_ptr_array_index(rec->ports, j)));
         }
         /* Warnings only: a listing that cannot be read leaves them out. */
         chains = netiso_nft_query(fw, "list chains", /* json */ TRUE, NULL);

@@ -1,14 +1,17 @@
-/* The event fast path of table inet blixard: probe the ruleset generation
- * against our own last commit's and the tenant's chain and set, then send
- * only the guest's elements, encoded as nft encodes them, in one batch. */
+/* The event fast path of table inet blixard and table bridge blixard: probe
+ * the ruleset generation against our own last commit's and the tenant's
+ * chains, then send only the guest's elements, encoded as nft encodes them,
+ * in one batch that may change both tables. */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nft/nft-batch.h"
+#include "nft/nft-bridged.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-generation.h"
 #include "nft/nft-skeleton.h"
@@ -50,8 +53,13 @@ netiso_nft_trace(const char *format, ...)
 typedef struct {
         guint32 generation;
         const char *key, *mark;
-        guint32 use;
+        guint32 use[2]; /* the tenant chain's, in table inet and table bridge */
 } Probe;
+
+/* The rules of a tenant's chain in table inet (nft-skeleton.c) and in
+ * table bridge. */
+#define TENANT_RULES_INET 3
+#define TENANT_RULES_BRIDGE 1
 
 NetisoNftFast
 netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *key,
@@ -65,30 +73,33 @@ netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *key,
         return NETISO_NFT_FAST_DONE;
 }
 
-/* The tenant's chain holds its one rule (a tenant's first guest finds no
- * chain): that rule matches on the tenant's set, which the kernel will not
- * delete while a rule uses it, and nobody else has committed since our own
- * commit that wrote both. With ret_use, the chain's use count (its rule and
- * the guest_tenant jumps to it). */
+/* The tenant's chain in table inet holds its rules (a tenant's first guest
+ * finds no chain): they match on the tenant's sets, which the kernel will
+ * not delete while a rule uses them, and nobody else has committed since
+ * our own commit that wrote them and the bridge table's chain and set.
+ * With ret_use, each table's use count of the tenant's chain (its rules
+ * and the jumps of guest_tenant elements to it), [0] inet, [1] bridge. */
 static gboolean
 probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reason, GError **error)
 {
+        static const guint8 families[] = { NFPROTO_INET, NFPROTO_BRIDGE };
         g_autofree char *chain = g_strdup_printf("tenant-%s", tenant);
         gboolean found = FALSE;
         guint n = 0;
 
-        if (ret_use) {
-                if (!netiso_nl_chain_use(nl, TABLE, chain, &found, ret_use, error))
+        for (gsize f = 0; ret_use && f < G_N_ELEMENTS(families); f++) {
+                if (!netiso_nl_chain_use(nl, families[f], TABLE, chain, &found, &ret_use[f], error))
                         return FALSE;
                 if (!found) {
                         *ret_reason = g_strdup_printf("chain %s is missing", chain);
                         return TRUE;
                 }
         }
-        if (!netiso_nl_chain_rules(nl, TABLE, chain, &n, error))
+        if (!netiso_nl_chain_rules(nl, NFPROTO_INET, TABLE, chain, &n, error))
                 return FALSE;
-        if (n != 1)
-                *ret_reason = g_strdup_printf("chain %s has %u rules, expected 1", chain, n);
+        if (n != TENANT_RULES_INET)
+                *ret_reason = g_strdup_printf("chain %s has %u rules, expected %d", chain, n,
+                                              TENANT_RULES_INET);
         return TRUE;
 }
 
@@ -137,10 +148,29 @@ flow_id_elements(NetisoNlBatch *b, gboolean remove, const guint8 *ifname, guint1
         pair(b, remove, "flow_mark", key, sizeof(key), NULL, 0, NULL);
 }
 
-/* The same elements, in the same order, as backend-nft.c's render_port. */
+/* A bridged port's elements (nft-bridged.c), each in its table. */
 static void
-port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const char *tap,
-              const char *tenant, guint16 flow_id, const GArray *addresses)
+bridged_elements(NetisoNlBatch *b, gboolean remove, const NetisoPolicy *keep,
+                 const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
+{
+        g_autoptr(GPtrArray) elements = netiso_nft_bridged_elements(p, tenant, flow_id);
+
+        for (guint i = 0; i < elements->len; i++) {
+                const NetisoNftElement *e = g_ptr_array_index(elements, i);
+
+                if (remove && netiso_nft_counter_kept(e, p, keep))
+                        continue;
+                netiso_nl_batch_family(b, e->bridge ? NFPROTO_BRIDGE : NFPROTO_INET);
+                pair(b, remove, e->set, e->key, e->key_len, e->data_len ? e->data : NULL,
+                     e->data_len, e->jump);
+        }
+        netiso_nl_batch_family(b, NFPROTO_INET);
+}
+
+/* The same elements, in the same order, as nft-elements.c's render_routed. */
+static void
+routed_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const char *tap,
+                const char *tenant, guint16 flow_id, const GArray *addresses)
 {
         g_autofree char *tchain = g_strdup_printf("tenant-%s", tenant);
         g_autofree char *tset = g_strdup_printf("tenant-%s-ifs", tenant);
@@ -169,12 +199,48 @@ port_elements(NetisoNlBatch *b, gboolean remove, gboolean keep_counter, const ch
 }
 
 static void
+port_elements(NetisoNlBatch *b, gboolean remove, const NetisoPolicy *keep,
+              const NetisoRecordPort *p, const char *tenant, guint16 flow_id)
+{
+        if (p->bridge)
+                bridged_elements(b, remove, keep, p, tenant, flow_id);
+        else
+                routed_elements(b, remove, remove && netiso_policy_has_tap(keep, p->tap), p->tap,
+                                tenant, flow_id, p->addresses);
+}
+
+static void
+record_elements(NetisoNlBatch *b, gboolean remove, const NetisoRecord *rec,
+                const NetisoPolicy *keep)
+{
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                port_elements(b, remove, remove ? keep : NULL, p, rec->tenant, rec->flow_id);
+        }
+}
+
+static void
 record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *keep)
 {
-        for (guint i = 0; i < old->ports->len; i++) {
-                const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                port_elements(b, /* remove */ TRUE, netiso_policy_has_tap(keep, p->tap), p->tap,
-                              old->tenant, old->flow_id, p->addresses);
+        record_elements(b, /* remove */ TRUE, old, keep);
+}
+
+/* What this guest's jumps add to its tenant chains' use counts: one per
+ * routed tap (inet), one per bridged port (bridge) and one per bridged
+ * address (inet, by bridge and address). */
+static void
+record_jumps(const NetisoRecord *rec, guint32 ret_jumps[2])
+{
+        ret_jumps[0] = ret_jumps[1] = 0;
+        for (guint i = 0; i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+
+                if (!p->bridge) {
+                        ret_jumps[0]++;
+                        continue;
+                }
+                ret_jumps[0] += p->addresses->len;
+                ret_jumps[1]++;
         }
 }
 
@@ -183,7 +249,8 @@ record_is_plain(const NetisoRecord *old)
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
-                if (strlen(p->tap) >= IFNAMSIZ || !addresses_are_hosts(p->addresses))
+                if (strlen(p->tap) >= IFNAMSIZ || !addresses_are_hosts(p->addresses) ||
+                    (p->bridge && (strlen(p->bridge) >= IFNAMSIZ || !p->mac)))
                         return FALSE;
         }
         return TRUE;
@@ -235,7 +302,7 @@ commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const P
 static NetisoNftFast
 probe(NetisoNl *nl, const char *tenant, Probe *p, gboolean use, char **ret_reason, GError **error)
 {
-        if (!probe_tenant(nl, tenant, use ? &p->use : NULL, ret_reason, error))
+        if (!probe_tenant(nl, tenant, use ? p->use : NULL, ret_reason, error))
                 return NETISO_NFT_FAST_FAILED;
         return *ret_reason ? NETISO_NFT_FAST_DECLINED : NETISO_NFT_FAST_DONE;
 }
@@ -246,6 +313,7 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
                       char **ret_reason, GError **error)
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
+        g_autoptr(NetisoRecord) next = NULL;
         Probe p = { .generation = generation, .key = key, .mark = mark };
         NetisoNftFast r;
         int command = -1;
@@ -259,24 +327,17 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
-                if (!pp->tap || strlen(pp->tap) >= IFNAMSIZ ||
-                    !addresses_are_hosts(pp->addresses)) {
-                        *ret_reason = g_strdup("a port the fast path does not encode");
-                        return NETISO_NFT_FAST_DECLINED;
-                }
+        next = netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
+        if (next->ports->len != policy->ports->len || !record_is_plain(next)) {
+                *ret_reason = g_strdup("a port the fast path does not encode");
+                return NETISO_NFT_FAST_DECLINED;
         }
         r = probe(nl, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         if (old)
                 record_removal(b, old, policy);
-        for (guint i = 0; i < policy->ports->len; i++) {
-                const NetisoPolicyPort *pp = g_ptr_array_index(policy->ports, i);
-                port_elements(b, /* remove */ FALSE, /* keep_counter */ FALSE, pp->tap,
-                              policy->tenant, policy->flow_id, pp->addresses);
-        }
+        record_elements(b, /* remove */ FALSE, next, NULL);
         return commit(nl, config, b, &p, &command, ret_reason, error);
 }
 
@@ -287,9 +348,9 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key
 {
         g_autoptr(NetisoNlBatch) b = netiso_nl_batch_new(TABLE);
         g_autofree char *chain = g_strdup_printf("tenant-%s", old->tenant);
-        g_autofree char *set = g_strdup_printf("tenant-%s-ifs", old->tenant);
         g_autoptr(GError) local = NULL;
         Probe p = { .generation = generation, .key = key, .mark = mark };
+        guint32 jumps[2];
         guint elements;
         int command = -1;
         NetisoNftFast r;
@@ -303,14 +364,27 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key
                 return r;
         record_removal(b, old, NULL);
         elements = netiso_nl_batch_length(b);
-        /* The chain's use is its rule plus one jump per tap of the tenant's
-         * guests: at most this guest's jumps left means it was the last. The
-         * kernel's count is the truth (EBUSY otherwise), so a miscount only
-         * costs the retry without the collection, bound to the same
-         * generation (a refused batch commits nothing). */
-        if (p.use <= 1 + old->ports->len) {
+        /* A chain's use is its rules plus the jumps of the tenant's guests:
+         * at most this guest's jumps left in both tables means it was the
+         * last. The kernel's count is the truth (EBUSY otherwise), so a
+         * miscount only costs the retry without the collection, bound to the
+         * same generation (a refused batch commits nothing). */
+        record_jumps(old, jumps);
+        if (p.use[0] <= TENANT_RULES_INET + jumps[0] &&
+            p.use[1] <= TENANT_RULES_BRIDGE + jumps[1]) {
+                static const char *const sets[] = { "ifs", "v4", "v6" };
+
                 netiso_nl_batch_delete_chain(b, chain);
-                netiso_nl_batch_delete_set(b, set);
+                for (gsize i = 0; i < G_N_ELEMENTS(sets); i++) {
+                        g_autofree char *set = g_strdup_printf("%s-%s", chain, sets[i]);
+                        netiso_nl_batch_delete_set(b, set);
+                }
+                netiso_nl_batch_family(b, NFPROTO_BRIDGE);
+                netiso_nl_batch_delete_chain(b, chain);
+                {
+                        g_autofree char *set = g_strdup_printf("%s-ifs", chain);
+                        netiso_nl_batch_delete_set(b, set);
+                }
         }
         r = commit(nl, config, b, &p, &command, ret_reason, &local);
         if (r == NETISO_NFT_FAST_FAILED && command >= (int)elements) {

@@ -293,7 +293,8 @@ netiso_nft_foreign_drop_chains(const char *text, const char *our_table, GError *
 
                 if (!family || !table || !name || !hook || !policy || !g_str_equal(policy, "drop"))
                         continue;
-                if (g_str_equal(family, "inet") && g_str_equal(table, our_table))
+                if ((g_str_equal(family, "inet") || g_str_equal(family, "bridge")) &&
+                    g_str_equal(table, our_table))
                         continue;
                 if (!g_str_equal(hook, "forward") && !g_str_equal(hook, "input") &&
                     !g_str_equal(hook, "output"))

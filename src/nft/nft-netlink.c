@@ -288,8 +288,8 @@ each_count(const struct nlmsghdr *h, void *data)
 }
 
 gboolean
-netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chain, guint *ret_count,
-                      GError **error)
+netiso_nl_chain_rules(NetisoNl *nl, guint8 family, const char *table, const char *chain,
+                      guint *ret_count, GError **error)
 {
         g_autofree char *what = g_strdup_printf("rules of chain %s", chain);
         char buf[REQUEST_SIZE];
@@ -300,7 +300,7 @@ netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chain, guint 
 
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 0);
+        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, 0);
         nftnl_rule_nlmsg_build_payload(req, r);
         nftnl_rule_free(r);
         for (int try = 0; try < DUMP_TRIES; try++) {
@@ -338,8 +338,8 @@ each_chain_use(const struct nlmsghdr *h, void *data)
 }
 
 gboolean
-netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain, gboolean *ret_found,
-                    guint32 *ret_use, GError **error)
+netiso_nl_chain_use(NetisoNl *nl, guint8 family, const char *table, const char *chain,
+                    gboolean *ret_found, guint32 *ret_use, GError **error)
 {
         g_autofree char *what = g_strdup_printf("chain %s", chain);
         char buf[REQUEST_SIZE];
@@ -350,7 +350,7 @@ netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain, gboolean
 
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
+        req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, 0, 0);
         nftnl_chain_nlmsg_build_payload(req, c);
         nftnl_chain_free(c);
         if (!get(nl, req, &q, what, ret_found, error))

@@ -20,13 +20,14 @@ guint64 netiso_nl_netns(NetisoNl *nl);
 gboolean netiso_nl_generation(NetisoNl *nl, guint32 *ret_generation, GError **error);
 
 /* How many rules one chain holds (a dump filtered by table and chain,
- * retried when a commit interrupts it). A missing table or chain has none. */
-gboolean netiso_nl_chain_rules(NetisoNl *nl, const char *table, const char *chain, guint *ret_count,
-                               GError **error);
+ * retried when a commit interrupts it). A missing table or chain has none.
+ * family: NFPROTO_INET or NFPROTO_BRIDGE (<linux/netfilter.h>). */
+gboolean netiso_nl_chain_rules(NetisoNl *nl, guint8 family, const char *table, const char *chain,
+                               guint *ret_count, GError **error);
 
 /* The kernel's use count of a chain (its rules plus the jumps to it);
  * *ret_found is FALSE when the chain or table does not exist. */
-gboolean netiso_nl_chain_use(NetisoNl *nl, const char *table, const char *chain,
+gboolean netiso_nl_chain_use(NetisoNl *nl, guint8 family, const char *table, const char *chain,
                              gboolean *ret_found, guint32 *ret_use, GError **error);
 
 /* One element of a map, asked by its key (NFT_MSG_GETSETELEM): *ret_data

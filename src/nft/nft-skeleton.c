@@ -29,11 +29,11 @@ static const struct {
 };
 
 static void
-add_elements(GString *out, const char *set, GPtrArray *elements)
+add_elements(GString *out, const char *table, const char *set, GPtrArray *elements)
 {
         if (elements->len == 0)
                 return;
-        g_string_append_printf(out, "add element " T " %s { ", set);
+        g_string_append_printf(out, "add element %s %s { ", table, set);
         for (guint i = 0; i < elements->len; i++)
                 g_string_append_printf(out, "%s%s", i ? ", " : "",
                                        (const char *)g_ptr_array_index(elements, i));
@@ -41,36 +41,58 @@ add_elements(GString *out, const char *set, GPtrArray *elements)
 }
 
 static void
-render_cidr_set(GString *out, const char *name, const GArray *cidrs, NetisoFamily family)
+render_cidr_set(GString *out, const char *table, const char *name, const GArray *cidrs,
+                NetisoFamily family)
 {
         g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
 
-        g_string_append_printf(out, "add set " T " %s { type %s; flags interval; auto-merge; }\n",
-                               name, family == NETISO_FAMILY_IPV4 ? "ipv4_addr" : "ipv6_addr");
-        g_string_append_printf(out, "flush set " T " %s\n", name);
+        g_string_append_printf(out, "add set %s %s { type %s; flags interval; auto-merge; }\n",
+                               table, name,
+                               family == NETISO_FAMILY_IPV4 ? "ipv4_addr" : "ipv6_addr");
+        g_string_append_printf(out, "flush set %s %s\n", table, name);
         for (guint i = 0; cidrs && i < cidrs->len; i++) {
                 const NetisoCidr *c = &g_array_index(cidrs, NetisoCidr, i);
                 if (c->family == family)
                         g_ptr_array_add(elements,
                                         netiso_cidr_to_string(c, /* with_host_prefix */ FALSE));
         }
-        add_elements(out, name, elements);
+        add_elements(out, table, name, elements);
 }
 
 static void
-render_port_set(GString *out, const char *name, const GArray *ports)
+render_port_set(GString *out, const char *table, const char *name, const GArray *ports)
 {
         g_autoptr(GPtrArray) elements = g_ptr_array_new_with_free_func(g_free);
 
-        g_string_append_printf(out, "add set " T " %s { type inet_proto . inet_service; }\n", name);
-        g_string_append_printf(out, "flush set " T " %s\n", name);
+        g_string_append_printf(out, "add set %s %s { type inet_proto . inet_service; }\n", table,
+                               name);
+        g_string_append_printf(out, "flush set %s %s\n", table, name);
         for (guint i = 0; i < ports->len; i++) {
                 const NetisoPort *p = &g_array_index(ports, NetisoPort, i);
                 g_ptr_array_add(
                         elements,
                         g_strdup_printf("%s . %u", netiso_proto_to_string(p->protocol), p->port));
         }
-        add_elements(out, name, elements);
+        add_elements(out, table, name, elements);
+}
+
+void
+netiso_nft_render_config_sets(GString *out, const char *table, const NetisoConfig *config,
+                              const NetisoRules *r)
+{
+        render_cidr_set(out, table, "cluster_v4", config->cluster_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, table, "cluster_v6", config->cluster_networks, NETISO_FAMILY_IPV6);
+        render_cidr_set(out, table, "vmnet_v4", config->vm_networks, NETISO_FAMILY_IPV4);
+        render_cidr_set(out, table, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
+        render_port_set(out, table, "ports_out", r->ports_out);
+        render_port_set(out, table, "ports_in", r->ports_in);
+        /* Drops per reason (the drop chains, the fail-closed drops). */
+        g_string_append_printf(out,
+                               "add counter %1$s drops_spoofed\n"
+                               "add counter %1$s drops_blocked\n"
+                               "add counter %1$s drops_inbound\n"
+                               "add counter %1$s drops_unprotected\n",
+                               table);
 }
 
 static void rule(GString *out, const char *chain, const char *format, ...) G_GNUC_PRINTF(3, 4);
@@ -95,7 +117,12 @@ static void
 render_drop_chain(GString *out, const NetisoConfig *config, const char *chain, const char *dir,
                   const char *what)
 {
+        const char *addr = dir[0] == 'i' ? "saddr" : "daddr";
+
         rule(out, chain, "%sname @guest_drops", dir);
+        /* Bridged guests, by the address their bridge guards bind. */
+        rule(out, chain, "%sname . ip %s @guest_drops_v4", dir, addr);
+        rule(out, chain, "%sname . ip6 %s @guest_drops_v6", dir, addr);
         if (config->log_drops)
                 rule(out, chain,
                      "limit rate %u/second log prefix \"blixard-netiso %s: \" level warn",
@@ -119,16 +146,26 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
          * ones it left to this chain go towards a guest-like tap nobody
          * installed and are judged like new ones (and dropped). */
         render_antispoof(out, c);
+        /* Only neighbour discovery between two guests of one bridge, which
+         * br_netfilter hands to this hook, arrives with hop limit 255 (a
+         * routed packet's was decremented); conntrack calls it invalid. */
+        rule(out, c,
+             "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
         rule(out, c, "ct state invalid jump drop_guest");
         rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
         rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
         switch (r->peers) {
         case NETISO_PEERS_SAME_TENANT:
-                /* tenant-NAME chains accept when the output tap is one of the tenant's. */
+                /* tenant-NAME chains accept when the output tap (or, for a
+                 * bridged guest, its bridge and address) is the tenant's. */
                 rule(out, c, "iifname vmap @guest_tenant");
+                rule(out, c, "iifname . ip saddr vmap @guest_tenant_v4");
+                rule(out, c, "iifname . ip6 saddr vmap @guest_tenant_v6");
                 break;
         case NETISO_PEERS_ALL:
                 rule(out, c, "oifname @guest_ifs accept");
+                rule(out, c, "oifname . ip daddr @guest_src_v4 accept");
+                rule(out, c, "oifname . ip6 daddr @guest_src_v6 accept");
                 break;
         case NETISO_PEERS_NONE:
         default:
@@ -141,6 +178,9 @@ render_from_guest(GString *out, const NetisoConfig *config, const NetisoRules *r
                 rule(out, c, "oifname \"%s\" jump drop_guest",
                      (const char *)g_ptr_array_index(config->guest_interface_patterns, i));
         rule(out, c, "meta oifkind \"tun\" meta oiftype ether jump drop_guest");
+        /* A bridged guest no tenant chain accepted, reached through its bridge. */
+        rule(out, c, "oifname . ip daddr @guest_src_v4 jump drop_guest");
+        rule(out, c, "oifname . ip6 daddr @guest_src_v6 jump drop_guest");
         /* Guests of other hosts (cluster): one lookup of the destination
          * jumps to its tenant's remote-T chain, which accepts when the
          * sending tap is one of T's. Local taps were decided above. */
@@ -173,6 +213,13 @@ render_guest_to_host(GString *out)
         rule(out, c, "ct state invalid jump drop_guest");
         rule(out, c, "ip daddr @cluster_v4 jump drop_guest");
         rule(out, c, "ip6 daddr @cluster_v6 jump drop_guest");
+        /* The DNS and DHCP of a bridged guest's libvirt network, on the
+         * bridge's own addresses: per guest address, so a stop removes
+         * exactly its own (nft-bridged.c). */
+        rule(out, c,
+             "iifname . ip saddr . ip daddr . meta l4proto . th dport @net_services_v4 accept");
+        rule(out, c,
+             "iifname . ip6 saddr . ip6 daddr . meta l4proto . th dport @net_services_v6 accept");
         rule(out, c, "meta l4proto . th dport @ports_out accept");
         rule(out, c, "jump drop_guest");
 }
@@ -238,6 +285,34 @@ render_guest_pre(GString *out)
         render_antispoof(out, c);
 }
 
+/* The same checks for bridged guests, keyed by bridge and address: the
+ * inet hooks see the bridge, not the port (nft-skeleton-bridge.c binds the
+ * address to the port). A routed tap's pairs are in guest_src too, and
+ * are left to the rules above by "not a routed tap". */
+static void
+render_bridged_flow(GString *out)
+{
+        static const char *const fam[][2] = { { "ip", "v4" }, { "ip6", "v6" } };
+        const char *c = "guest_flow";
+
+        for (gsize f = 0; f < G_N_ELEMENTS(fam); f++) {
+                const char *ip = fam[f][0], *v = fam[f][1];
+
+                rule(out, c,
+                     "ct direction original iifname != @guest_ifs iifname . %s saddr @guest_src_%s iifname . %s saddr . ct original zone != @flow_zone_%s jump drop_guest",
+                     ip, v, ip, v);
+                rule(out, c,
+                     "ct direction reply iifname != @guest_ifs iifname . %s saddr @guest_src_%s iifname . %s saddr . ct mark != @flow_mark_%s jump drop_guest",
+                     ip, v, ip, v);
+                rule(out, c,
+                     "ct direction original oifname != @guest_ifs oifname . %s daddr @guest_src_%s oifname . %s daddr . ct mark != @flow_mark_%s jump drop_inbound",
+                     ip, v, ip, v);
+                rule(out, c,
+                     "ct direction reply oifname != @guest_ifs oifname . %s daddr @guest_src_%s oifname . %s daddr . ct original zone != @flow_zone_%s jump drop_inbound",
+                     ip, v, ip, v);
+        }
+}
+
 /* Flows belong to the guest that made them (DEVELOPERS.md): a connection's
  * original zone is its originator's flow id, its mark the flow id of the
  * guest its first packet went to. An established or related packet that
@@ -262,13 +337,18 @@ render_guest_flow(GString *out, const NetisoConfig *config)
              "ct direction original oifname @guest_ifs oifname . ct mark != @flow_mark jump drop_inbound");
         rule(out, c,
              "ct direction reply oifname @guest_ifs oifname . ct original zone != @flow_zone jump drop_inbound");
+        render_bridged_flow(out);
         rule(out, c, "oifname @guest_ifs accept");
+        rule(out, c, "oifname . ip daddr @guest_src_v4 accept");
+        rule(out, c, "oifname . ip6 daddr @guest_src_v6 accept");
         /* Towards a guest-like tap nobody installed: from_guest drops it. */
         rule(out, c, "iifname @guest_ifs meta oifkind \"tun\" meta oiftype ether return");
         for (guint i = 0; patterns && i < patterns->len; i++)
                 g_string_append_printf(not_guest_like, " oifname != \"%s\"",
                                        (const char *)g_ptr_array_index(patterns, i));
         rule(out, c, "iifname @guest_ifs%s accept", not_guest_like->str);
+        rule(out, c, "iifname . ip saddr @guest_src_v4%s accept", not_guest_like->str);
+        rule(out, c, "iifname . ip6 saddr @guest_src_v6%s accept", not_guest_like->str);
 }
 
 /* The first rule of forward carries the skeleton's mark (the fast path's
@@ -285,8 +365,14 @@ render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
 {
         rule(out, "prerouting", "iifname @guest_ifs goto guest_pre");
         render_fail_closed(out, config, "prerouting", "iif");
+        /* A bridged guest's packets: its zone by bridge and source address,
+         * which table bridge blixard bound to its port before they came up. */
+        rule(out, "prerouting", "ct original zone set iifname . ip saddr map @zone_by_addr_v4");
+        rule(out, "prerouting", "ct original zone set iifname . ip6 saddr map @zone_by_addr_v6");
         rule(out, "forward", "ct state new ct mark set oifname map @mark_by_tap%s%s%s",
              mark ? " comment \"" : "", mark ? mark : "", mark ? "\"" : "");
+        rule(out, "forward", "ct state new ct mark set oifname . ip daddr map @mark_by_addr_v4");
+        rule(out, "forward", "ct state new ct mark set oifname . ip6 daddr map @mark_by_addr_v6");
         /* A guest receives only what is addressed to it, whatever the
          * routes say: an address it lost may still be routed to its tap. */
         rule(out, "forward",
@@ -296,33 +382,37 @@ render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
         rule(out, "forward", "ct state established,related jump guest_flow");
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
+        /* Bridged guests: the bridge and a source address that table
+         * bridge blixard bound to a port of it. */
+        rule(out, "forward", "iifname . ip saddr @guest_src_v4 jump from_guest");
+        rule(out, "forward", "iifname . ip6 saddr @guest_src_v6 jump from_guest");
         rule(out, "forward", "oifname @guest_ifs jump to_guest");
         render_fail_closed(out, config, "forward", "oif");
+        rule(out, "forward", "oifname . ip daddr @guest_src_v4 jump to_guest");
+        rule(out, "forward", "oifname . ip6 daddr @guest_src_v6 jump to_guest");
         rule(out, "input", "iifname @guest_ifs jump guest_to_host");
         render_fail_closed(out, config, "input", "iif");
+        rule(out, "input", "iifname . ip saddr @guest_src_v4 jump guest_to_host");
+        rule(out, "input", "iifname . ip6 saddr @guest_src_v6 jump guest_to_host");
         rule(out, "output", "ct state new ct mark set oifname map @mark_by_tap");
+        rule(out, "output", "ct state new ct mark set oifname . ip daddr map @mark_by_addr_v4");
+        rule(out, "output", "ct state new ct mark set oifname . ip6 daddr map @mark_by_addr_v6");
         rule(out, "output", "oifname @guest_ifs ct state established,related jump guest_flow");
+        rule(out, "output",
+             "oifname . ip daddr @guest_src_v4 ct state established,related jump guest_flow");
+        rule(out, "output",
+             "oifname . ip6 daddr @guest_src_v6 ct state established,related jump guest_flow");
         rule(out, "output", "oifname @guest_ifs accept");
         render_fail_closed(out, config, "output", "oif");
 }
 
 static void
-render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
+render_inet(GString *out, const NetisoConfig *config, const char *mark)
 {
         g_autoptr(NetisoRules) r = netiso_rules_new(config);
 
         g_string_append(out, "add table " T "\n");
-        render_cidr_set(out, "cluster_v4", config->cluster_networks, NETISO_FAMILY_IPV4);
-        render_cidr_set(out, "cluster_v6", config->cluster_networks, NETISO_FAMILY_IPV6);
-        render_cidr_set(out, "vmnet_v4", config->vm_networks, NETISO_FAMILY_IPV4);
-        render_cidr_set(out, "vmnet_v6", config->vm_networks, NETISO_FAMILY_IPV6);
-        render_port_set(out, "ports_out", r->ports_out);
-        render_port_set(out, "ports_in", r->ports_in);
-        /* Drops per reason (render_drop_chain, render_fail_closed). */
-        g_string_append(out, "add counter " T " drops_spoofed\n"
-                             "add counter " T " drops_blocked\n"
-                             "add counter " T " drops_inbound\n"
-                             "add counter " T " drops_unprotected\n");
+        netiso_nft_render_config_sets(out, T, config, r);
         /* Per-guest sets and maps: created if missing, never flushed here. */
         g_string_append(out, "add set " T " guest_ifs { type ifname; }\n"
                              "add set " T " guest_drops { type ifname; counter; }\n"
@@ -335,6 +425,25 @@ render_skeleton(GString *out, const NetisoConfig *config, const char *mark)
                              "add map " T " mark_by_tap { type ifname : mark; }\n"
                              "add set " T " flow_zone { typeof iifname . ct original zone; }\n"
                              "add set " T " flow_mark { type ifname . mark; }\n");
+        /* Per bridged guest address, keyed by bridge and address. */
+        g_string_append(
+                out,
+                "add map " T " guest_tenant_v4 { type ifname . ipv4_addr : verdict; }\n"
+                "add map " T " guest_tenant_v6 { type ifname . ipv6_addr : verdict; }\n"
+                "add set " T " guest_drops_v4 { type ifname . ipv4_addr; counter; }\n"
+                "add set " T " guest_drops_v6 { type ifname . ipv6_addr; counter; }\n"
+                "add map " T " zone_by_addr_v4 { typeof iifname . ip saddr : ct zone; }\n"
+                "add map " T " zone_by_addr_v6 { typeof iifname . ip6 saddr : ct zone; }\n"
+                "add map " T " mark_by_addr_v4 { type ifname . ipv4_addr : mark; }\n"
+                "add map " T " mark_by_addr_v6 { type ifname . ipv6_addr : mark; }\n"
+                "add set " T " flow_zone_v4 { typeof iifname . ip saddr . ct original zone; }\n"
+                "add set " T " flow_zone_v6 { typeof iifname . ip6 saddr . ct original zone; }\n"
+                "add set " T " flow_mark_v4 { type ifname . ipv4_addr . mark; }\n"
+                "add set " T " flow_mark_v6 { type ifname . ipv6_addr . mark; }\n"
+                "add set " T
+                " net_services_v4 { type ifname . ipv4_addr . ipv4_addr . inet_proto . inet_service; }\n"
+                "add set " T
+                " net_services_v6 { type ifname . ipv6_addr . ipv6_addr . inet_proto . inet_service; }\n");
         if (config->cluster)
                 netiso_nft_render_remote_maps(out);
         for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
@@ -367,8 +476,22 @@ netiso_nft_render_remote_maps(GString *out)
                              "add map " T " remote_v6 { type ipv6_addr : verdict; }\n");
 }
 
-/* The tenant chain's rule, the other thing the fast path takes as given. */
-#define TENANT_RULE "add rule " T " tenant-%s oifname @tenant-%s-ifs accept\n"
+/* Both tables: the inet one carries the mark on forward's first rule. */
+static void
+render_skeleton(GString *out, const NetisoConfig *config, gboolean stateful, const char *mark)
+{
+        render_inet(out, config, mark);
+        netiso_nft_render_bridge_skeleton(out, config, stateful);
+}
+
+/* The tenant chains' rules, the other thing the fast path takes as given:
+ * accept towards the tenant's routed taps and bridged guest addresses
+ * (inet), and towards its bridged guests' ports (bridge). */
+#define TENANT_RULES                                                                               \
+        "add rule " T " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"                             \
+        "add rule " T " tenant-%1$s oifname . ip daddr @tenant-%1$s-v4 accept\n"                   \
+        "add rule " T " tenant-%1$s oifname . ip6 daddr @tenant-%1$s-v6 accept\n"                  \
+        "add rule " NETISO_NFT_BRIDGE " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"
 
 /* The mark covers the rendered skeleton and the tenant chain's template:
  * any change of either (configuration, a new version) changes it. It is a
@@ -381,37 +504,44 @@ skeleton_mark(const char *rendered)
         g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
 
         g_checksum_update(sum, (const guchar *)rendered, -1);
-        g_checksum_update(sum, (const guchar *)TENANT_RULE, -1);
+        g_checksum_update(sum, (const guchar *)TENANT_RULES, -1);
         return g_strdup_printf("netiso skeleton %s", g_checksum_get_string(sum));
 }
 
 void
-netiso_nft_render_skeleton(GString *out, const NetisoConfig *config)
+netiso_nft_render_skeleton(GString *out, const NetisoConfig *config, gboolean stateful)
 {
         g_autoptr(GString) plain = g_string_new(NULL);
         g_autofree char *mark = NULL;
 
-        render_skeleton(plain, config, NULL);
+        render_skeleton(plain, config, stateful, NULL);
         mark = skeleton_mark(plain->str);
-        render_skeleton(out, config, mark);
+        render_skeleton(out, config, stateful, mark);
 }
 
 /* Rules per chain of a rendered skeleton ("add chain" lines name chains
- * with none). Scans in place: the fast path runs it on every event. */
+ * with none), the bridge table's chains as "bridge NAME". Scans in place:
+ * the fast path runs it on every event. */
 static GHashTable *
 rule_counts(const char *rendered)
 {
-        static const char add_rule[] = "add rule " T " ", add_chain[] = "add chain " T " ";
+        static const char *const tables[] = { T " ", NETISO_NFT_BRIDGE " " };
+        static const char *const prefixes[] = { "", "bridge " };
         GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
         for (const char *line = rendered; *line;) {
                 const char *end = line + strcspn(line, "\n");
-                gboolean is_rule = strncmp(line, add_rule, sizeof(add_rule) - 1) == 0;
+                gboolean is_rule = g_str_has_prefix(line, "add rule ");
 
-                if (is_rule || strncmp(line, add_chain, sizeof(add_chain) - 1) == 0) {
-                        const char *name =
-                                line + (is_rule ? sizeof(add_rule) : sizeof(add_chain)) - 1;
-                        g_autofree char *chain = g_strndup(name, strcspn(name, " \n"));
+                for (gsize t = 0; t < G_N_ELEMENTS(tables); t++) {
+                        const char *rest = line + (is_rule ? 9 : 10);
+
+                        if ((!is_rule && !g_str_has_prefix(line, "add chain ")) ||
+                            strncmp(rest, tables[t], strlen(tables[t])) != 0)
+                                continue;
+                        rest += strlen(tables[t]);
+                        g_autofree char *chain = g_strdup_printf("%s%.*s", prefixes[t],
+                                                                 (int)strcspn(rest, " \n"), rest);
                         guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, chain));
 
                         g_hash_table_replace(counts, g_steal_pointer(&chain),
@@ -423,24 +553,34 @@ rule_counts(const char *rendered)
 }
 
 void
-netiso_nft_skeleton_facts(const NetisoConfig *config, char **ret_mark, GHashTable **ret_counts)
+netiso_nft_skeleton_facts(const NetisoConfig *config, gboolean stateful, char **ret_mark,
+                          GHashTable **ret_counts)
 {
         g_autoptr(GString) plain = g_string_new(NULL);
 
-        render_skeleton(plain, config, NULL);
+        render_skeleton(plain, config, stateful, NULL);
         *ret_mark = skeleton_mark(plain->str);
         *ret_counts = rule_counts(plain->str);
 }
 
-/* A tenant is a chain that accepts traffic to the tenant's own taps, and the
- * set of those taps. Rewritten whole each time, so it is always current. */
+/* A tenant is a chain in each table that accepts traffic to the tenant's
+ * own guests, and the sets of those guests. Rewritten whole each time, so
+ * it is always current. */
 void
 netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite)
 {
-        g_string_append_printf(out, "add set " T " tenant-%s-ifs { type ifname; }\n", tenant);
-        g_string_append_printf(out, "add chain " T " tenant-%s\n", tenant);
+        g_string_append_printf(out,
+                               "add set " T " tenant-%1$s-ifs { type ifname; }\n"
+                               "add set " T " tenant-%1$s-v4 { type ifname . ipv4_addr; }\n"
+                               "add set " T " tenant-%1$s-v6 { type ifname . ipv6_addr; }\n"
+                               "add chain " T " tenant-%1$s\n"
+                               "add set " NETISO_NFT_BRIDGE " tenant-%1$s-ifs { type ifname; }\n"
+                               "add chain " NETISO_NFT_BRIDGE " tenant-%1$s\n",
+                               tenant);
         if (!rewrite)
                 return;
-        g_string_append_printf(out, "flush chain " T " tenant-%s\n", tenant);
-        g_string_append_printf(out, TENANT_RULE, tenant, tenant);
+        g_string_append_printf(out,
+                               "flush chain " T " tenant-%1$s\n"
+                               "flush chain " NETISO_NFT_BRIDGE " tenant-%1$s\n" TENANT_RULES,
+                               tenant);
 }

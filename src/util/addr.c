@@ -189,3 +189,46 @@ netiso_addr_guest_refusal(const NetisoCidr *a)
                 return "is an IPv4-mapped address";
         return NULL;
 }
+
+gboolean
+netiso_addr_is_link_local_v6(const NetisoCidr *a)
+{
+        return a->family == NETISO_FAMILY_IPV6 && a->bytes[0] == 0xfe &&
+               (a->bytes[1] & 0xc0) == 0x80;
+}
+
+gboolean
+netiso_addr_eui64(const char *mac, const NetisoCidr *prefix, NetisoCidr *ret_addr)
+{
+        NetisoCidr a = { .family = NETISO_FAMILY_IPV6, .prefix = 128 };
+        guint8 m[6];
+
+        if (!mac || strlen(mac) != 17)
+                return FALSE;
+        for (int i = 0; i < 6; i++) {
+                int hi = g_ascii_xdigit_value(mac[3 * i]),
+                    lo = g_ascii_xdigit_value(mac[3 * i + 1]);
+                if (hi < 0 || lo < 0 || (i < 5 && mac[3 * i + 2] != ':'))
+                        return FALSE;
+                m[i] = (guint8)(hi << 4 | lo);
+        }
+        if (prefix) {
+                if (prefix->family != NETISO_FAMILY_IPV6 || prefix->prefix != 64)
+                        return FALSE;
+                memcpy(a.bytes, prefix->bytes, 8);
+        } else {
+                a.bytes[0] = 0xfe;
+                a.bytes[1] = 0x80;
+        }
+        /* The universal/local bit flipped, ff:fe in the middle. */
+        a.bytes[8] = m[0] ^ 0x02;
+        a.bytes[9] = m[1];
+        a.bytes[10] = m[2];
+        a.bytes[11] = 0xff;
+        a.bytes[12] = 0xfe;
+        a.bytes[13] = m[3];
+        a.bytes[14] = m[4];
+        a.bytes[15] = m[5];
+        *ret_addr = a;
+        return TRUE;
+}

@@ -46,3 +46,11 @@ gboolean netiso_cidr_equal_func(gconstpointer a, gconstpointer b);
 const char *netiso_addr_guest_refusal(const NetisoCidr *addr);
 
 unsigned netiso_family_bits(NetisoFamily family);
+
+/* An IPv6 address in fe80::/10. */
+gboolean netiso_addr_is_link_local_v6(const NetisoCidr *addr);
+
+/* The address SLAAC forms from mac ("52:54:00:12:34:56") with its EUI-64
+ * interface identifier (RFC 4291, appendix A) in prefix, a /64; with
+ * prefix NULL the link-local one (fe80::/64). FALSE for a malformed MAC. */
+gboolean netiso_addr_eui64(const char *mac, const NetisoCidr *prefix, NetisoCidr *ret_addr);

@@ -45,6 +45,8 @@ test_wrong_types(void)
                 { "log_drops_per_second", "\"5\"", "expected an integer, got a string" },
                 { "log_drops_per_second", "5.0", "expected an integer, got a float" },
                 { "state_dir", "false", "expected a string, got a boolean" },
+                { "allowed_ethertypes", "\"0x88cc\"",
+                  "expected an array of strings, got a string" },
         };
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *input =
@@ -67,6 +69,15 @@ static const struct {
         gsize len; /* 0: strlen(input); else input holds NUL bytes */
         const char *message;
 } bad_inputs[] = {
+        /* Ethertypes bridged guests may send (blixard-netiso.toml(5)) */
+        { SECTION "allowed_ethertypes = [\"88cc\"]\n", 0,
+          "blixard.toml:2:23: key 'allowed_ethertypes[1]': \"88cc\" is not an ethertype written as 0x0600 to 0xffff" },
+        { SECTION "allowed_ethertypes = [\"0x05dc\"]\n", 0,
+          "blixard.toml:2:23: key 'allowed_ethertypes[1]': \"0x05dc\" is an 802.3 frame length, not an ethertype" },
+        { SECTION "allowed_ethertypes = [\"0x0806\"]\n", 0,
+          "blixard.toml:2:23: key 'allowed_ethertypes[1]': \"0x0806\" is IPv4, IPv6 or ARP, which always pass, through guards of their own" },
+        { SECTION "allowed_ethertypes = [\"0x8100\"]\n", 0,
+          "blixard.toml:2:23: key 'allowed_ethertypes[1]': \"0x8100\" is a VLAN tag, whose frames would pass no guard" },
         /* Addresses */
         { SECTION "cluster_networks = [\"10.0.0.1/8\"]\n", 0,
           "blixard.toml:2:21: key 'cluster_networks[1]': '10.0.0.1/8' has host bits set beyond /8 "

@@ -32,7 +32,7 @@ iface_xml(const char *type, const char *tap, const char *peer4, const char *peer
 
         g_string_append_printf(s, "<interface type='%s'>", type);
         if (g_str_equal(type, "bridge"))
-                g_string_append(s, "<source bridge='br0'/>");
+                g_string_append(s, "<source bridge='br0'/><mac address='52:54:00:00:00:01'/>");
         if (tap)
                 g_string_append_printf(s, "<target dev='%s'/>", tap);
         if (peer4 || peer6) {

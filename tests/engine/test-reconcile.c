@@ -61,11 +61,11 @@ run_domain(Fixture *f, const char *name, const char *tenant, const char *tap, co
 }
 
 static void
-run_bridged(Fixture *f, const char *name)
+run_bypassing(Fixture *f, const char *name)
 {
         g_autofree char *xml = g_strdup_printf(
-                "<domain type='qemu'><name>%s</name><devices><interface type='bridge'><source "
-                "bridge='br0'/><target dev='vnet40'/></interface></devices></domain>",
+                "<domain type='qemu'><name>%s</name><devices><interface type='direct'><source "
+                "dev='eth0' mode='vepa'/><target dev='macvtap40'/></interface></devices></domain>",
                 name);
         NetisoDomain *d = netiso_domain_new_from_xml(name, xml, strlen(xml), NULL);
 
@@ -149,8 +149,8 @@ test_refused_keeps_old_or_blocks(Fixture *f, gconstpointer unused)
         g_autofree char *got = NULL;
         g_autofree char *refused = NULL;
 
-        run_bridged(f, "bridged");
-        run_bridged(f, "was-routed");
+        run_bypassing(f, "bridged");
+        run_bypassing(f, "was-routed");
         install(f, "was-routed", "prod", "vnet3", "10.0.1.3", 1);
         have = installed(f);
         d = netiso_desired_new(f->config, f->running, have);
@@ -158,8 +158,8 @@ test_refused_keeps_old_or_blocks(Fixture *f, gconstpointer unused)
         refused = joined(d->refused);
         /* Never less isolation: the refused guest that had a record keeps it. */
         g_assert_cmpstr(got, ==, "was-routed:prod");
-        g_assert_nonnull(strstr(refused, "domain 'bridged': interface 0 of type 'bridge' is "
-                                         "bridged"));
+        g_assert_nonnull(strstr(refused, "domain 'bridged': interface 0 of type 'direct' bypasses "
+                                         "the host firewall"));
         g_assert_nonnull(strstr(refused, "(its taps stay blocked)"));
         g_assert_nonnull(strstr(refused, "(its previous isolation stays)"));
 }
@@ -221,7 +221,7 @@ test_live_taps_beat_kept_records(Fixture *f, gconstpointer unused)
 
         /* aaa is refused now and its record still names vnet7, which the
          * kernel has since given to bbb: bbb's live XML wins, aaa keeps no tap. */
-        run_bridged(f, "aaa");
+        run_bypassing(f, "aaa");
         install(f, "aaa", "prod", "vnet7", "10.0.1.7", 1);
         run_domain(f, "bbb", "dev", "vnet7", "10.0.1.7");
         have = installed(f);

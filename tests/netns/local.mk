@@ -25,6 +25,7 @@ netns_tests = \
 	tests/netns/attack-names.sh \
 	tests/netns/attack-flush.sh \
 	tests/netns/attack-inplace.sh \
+	tests/netns/bridged.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
@@ -49,4 +50,5 @@ netns_iptables_tests = \
 	$(NULL)
 TESTS += $(netns_tests) $(netns_iptables_tests)
 dist_noinst_SCRIPTS += $(netns_tests) $(netns_iptables_tests) tests/netns/lib-netns.sh \
-	tests/netns/attack-probe.py
+	tests/netns/attack-probe.py tests/netns/lib-bridge.sh tests/netns/lib-bridged.sh \
+	tests/netns/bridge-proto-l2.py
