@@ -1,7 +1,8 @@
 #!/bin/sh
 # The blixard-netiso demo: builds the hook, installs it into a private libvirtd (in
 # network and mount namespaces of its own), boots real QEMU guests of two tenants and
-# prints who can reach whom, then cleans up. Run as root on Debian 12:
+# prints who can reach whom, then cleans up; then the same for bridged guests on
+# libvirt's NAT network `default` (demo/run-demo-bridged.sh). Run as root on Debian 12:
 #     sudo demo/run-demo.sh
 # NETISO_BUILDDIR (default _build) is the build tree; NETISO_E2E_HOOK=FILE shows another hook.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -82,4 +83,12 @@ else
 	[ "$fails" -le 20 ] || echo "  ..."
 fi
 echo "==> cleaning up (guests destroyed, namespaces and private libvirtd removed); $(($(date +%s) - start)) s"
-[ "$fails" = 0 ]
+e2e_cleanup
+exec 8>&- # the end-to-end runs' lock (lib-e2e.sh), taken again by the bridged part
+routed_fails=$fails
+
+# Part two: bridged guests on libvirt's default network (demo/run-demo-bridged.sh).
+echo
+NETISO_BUILDDIR=$builddir "$top/demo/run-demo-bridged.sh"
+bridged_rc=$?
+[ "$routed_fails" = 0 ] && [ "$bridged_rc" = 0 ]

@@ -18,9 +18,13 @@
  * HI-vnetN), ordered by priority, lower first. These values are spaced so
  * the tenant filter's peer rules fall between the base filter's rules. */
 enum {
-        PRIO_NEIGHBOUR = 50,    /* IPv6 neighbour discovery, before link-local is dropped */
-        PRIO_CLUSTER = 100,     /* cluster networks: dropped both ways, whatever the state */
-        PRIO_ESTABLISHED = 200, /* replies, and ICMP errors about accepted connections */
+        PRIO_GUARDS = 40,         /* what a guest never sends: ICMP redirects */
+        PRIO_NEIGHBOUR = 50,      /* IPv6 neighbour discovery, before link-local is dropped */
+        PRIO_DHCP6 = 60,          /* DHCPv6 clients (link-local), whatever allow_internet says */
+        PRIO_CLUSTER = 100,       /* cluster networks: dropped both ways, whatever the state */
+        PRIO_DHCP4 = 120,         /* DHCP clients, whatever allow_internet says */
+        PRIO_PEERS_RELATED = 150, /* tenant filter: ICMP errors from other guests */
+        PRIO_ESTABLISHED = 200,   /* replies, and ICMP errors about accepted connections */
         PRIO_PORTS_OUT = 300,
         PRIO_PEERS_ACCEPT = 400, /* tenant filter */
         PRIO_PEERS_DROP = 410,   /* tenant filter */
@@ -248,6 +252,49 @@ established(Writer *wr, gboolean ipv6)
         }
 }
 
+/* A guest's DHCP client talks to whatever server answers on its link (libvirt's
+ * dnsmasq, a LAN's server), without an allowed port and with allow_internet =
+ * false, as with the hook. Server messages from guests never get here: the
+ * ebtables guards drop them first. DHCPv6 runs between link-local addresses,
+ * which the default cluster networks drop, so it comes first, and only to the
+ * servers' multicast group. */
+static void
+dhcp_clients(Writer *wr, gboolean ipv6)
+{
+        comment(wr, " DHCP clients and the answers they get ");
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "out",
+                          .priority = PRIO_DHCP4,
+                          .protocol = "udp",
+                          .state = "NEW",
+                          .attrs = { { "srcportstart", "68" }, { "dstportstart", "67" } } });
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "in",
+                          .priority = PRIO_DHCP4,
+                          .protocol = "udp",
+                          .state = "NEW",
+                          .attrs = { { "srcportstart", "67" }, { "dstportstart", "68" } } });
+        if (!ipv6)
+                return;
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "out",
+                          .priority = PRIO_DHCP6,
+                          .protocol = "udp-ipv6",
+                          .attrs = { { "srcipaddr", "fe80::" },
+                                     { "srcipmask", "10" },
+                                     { "dstipaddr", "ff02::1:2" },
+                                     { "srcportstart", "546" },
+                                     { "dstportstart", "547" } } });
+        rule(wr, &(Rule){ .action = "accept",
+                          .direction = "in",
+                          .priority = PRIO_DHCP6,
+                          .protocol = "udp-ipv6",
+                          .attrs = { { "srcipaddr", "fe80::" },
+                                     { "srcipmask", "10" },
+                                     { "srcportstart", "547" },
+                                     { "dstportstart", "546" } } });
+}
+
 static gboolean
 has_ports(const NetisoConfig *config, NetisoDirection direction)
 {
@@ -311,6 +358,11 @@ static const Rule ipv6_rules[] = {
           .priority = 100,
           .protocol = "ipv6",
           .attrs = { { "protocol", "udp" }, { "srcportstart", "547" } } },
+        { .action = "drop",
+          .direction = "out",
+          .priority = 100,
+          .protocol = "ipv6",
+          .attrs = { { "protocol", "udp" }, { "dstportstart", "546" } } },
         { .action = "accept",
           .direction = "out",
           .priority = 200,
@@ -325,8 +377,45 @@ static const Rule ipv6_rules[] = {
         ND("::", "128", { "protocol", "icmpv6" }, { "type", "135" }),
         ND("::", "128", { "protocol", "icmpv6" }, { "type", "143" }),
         { .action = "drop", .direction = "out", .priority = 1000 },
+        /* IPv6 to the guest: its own addresses, link-local and multicast only. The
+         * neighbour advertisement's target cannot be matched (ebtables and
+         * ip6tables know no such field), so a guest can still claim another's
+         * address in a neighbour table; what is sent there then stops at its port
+         * (a denial of service, not an interception). Replaces allow-incoming-ipv6. */
+        { .action = "accept",
+          .direction = "in",
+          .priority = 200,
+          .protocol = "ipv6",
+          .attrs = { { "dstipaddr", "$IPV6" } } },
+        { .action = "accept",
+          .direction = "in",
+          .priority = 300,
+          .protocol = "ipv6",
+          .attrs = { { "dstipaddr", "fe80::" }, { "dstipmask", "10" } } },
+        { .action = "accept",
+          .direction = "in",
+          .priority = 300,
+          .protocol = "ipv6",
+          .attrs = { { "dstipaddr", "ff00::" }, { "dstipmask", "8" } } },
+        { .action = "drop", .direction = "in", .priority = 1000 },
 };
 #undef ND
+
+/* IPv4 sent by the guest, before clean-traffic's anti-spoofing accepts its own
+ * source (rules of the base filter's root chain, on ebtables): no DHCP server
+ * or relay messages. */
+static const Rule ipv4_guards[] = {
+        { .action = "drop",
+          .direction = "out",
+          .priority = -720,
+          .protocol = "ip",
+          .attrs = { { "protocol", "udp" }, { "srcportstart", "67" } } },
+        { .action = "drop",
+          .direction = "out",
+          .priority = -720,
+          .protocol = "ip",
+          .attrs = { { "protocol", "udp" }, { "dstportstart", "68" } } },
+};
 
 /* The finished document as a filter named like its writer. */
 static NetisoNwfilter *
@@ -350,7 +439,7 @@ render_ipv6(GError **error)
 
         wr = netiso_nwfilter_writer_new(NETISO_NWFILTER_IPV6, "ipv6-netiso", "-610");
         comment(wr,
-                " IPv6 sent by the guest: from its own addresses (variable IPV6), or the link-local and unspecified sources that neighbour discovery, duplicate address detection and DHCPv6 need; never router advertisements, redirects or DHCPv6 replies ");
+                " IPv6 sent by the guest: from its own addresses (variable IPV6), or the link-local and unspecified sources that neighbour discovery, duplicate address detection and DHCPv6 need; never router advertisements, redirects or DHCPv6 server and relay messages. IPv6 to the guest: to its own, link-local and multicast addresses only ");
         for (gsize i = 0; i < G_N_ELEMENTS(ipv6_rules); i++)
                 rule(wr, &ipv6_rules[i]);
         return finish(wr, error);
@@ -365,11 +454,22 @@ render_base(const NetisoConfig *config, gboolean ipv6, GError **error)
         comment(wr,
                 " anti-spoofing: MAC, IPv4 (variable IP) and ARP; other layer-2 protocols are dropped ");
         netiso_nwfilter_writer_filterref(wr, "clean-traffic");
+        comment(wr, " no DHCP server or relay messages from the guest ");
+        for (gsize i = 0; i < G_N_ELEMENTS(ipv4_guards); i++)
+                rule(wr, &ipv4_guards[i]);
+        comment(wr,
+                " no ICMP redirects from the guest (conntrack calls one about a known flow related) ");
+        rule(wr, &(Rule){ .action = "drop",
+                          .direction = "out",
+                          .priority = PRIO_GUARDS,
+                          .no_statematch = TRUE,
+                          .protocol = "icmp",
+                          .attrs = { { "type", "5" } } });
         if (ipv6) {
                 netiso_nwfilter_writer_filterref(wr, NETISO_NWFILTER_IPV6);
-                netiso_nwfilter_writer_filterref(wr, "allow-incoming-ipv6");
                 neighbour_discovery(wr);
         }
+        dhcp_clients(wr, ipv6);
         comment(wr, " cluster networks: never reached by guests, never reaching them ");
         drop_networks(wr, config->cluster_networks, PRIO_CLUSTER);
         established(wr, ipv6);
@@ -406,6 +506,41 @@ render_base(const NetisoConfig *config, gboolean ipv6, GError **error)
                           .priority = PRIO_DEFAULT_DROP,
                           .protocol = "all-ipv6" });
         return finish(wr, error);
+}
+
+/* An ICMP error that conntrack calls related to a guest's connection is accepted
+ * before the tenant rules (PRIO_ESTABLISHED); another guest can forge one about a
+ * flow it guesses. IPv4 errors from the guest networks therefore pass only from the
+ * tenant's own guests (TENANT_IPS), or from none with inter_vm_isolation. libvirt
+ * 9.0 has no state attribute for IPv6 rules: IPv6 errors are not restricted. */
+static void
+related_from_peers(Writer *wr, const NetisoConfig *config, gboolean tenant)
+{
+        comment(wr,
+                " ICMP errors related to a connection: from the guest networks only from the tenant's guests ");
+        if (tenant)
+                rule(wr,
+                     &(Rule){ .action = "accept",
+                              .direction = "in",
+                              .priority = PRIO_PEERS_RELATED,
+                              .protocol = "all",
+                              .state = "RELATED",
+                              .attrs = { { "srcipaddr", "$" NETISO_NWFILTER_VAR_TENANT_IPS } } });
+        for (guint i = 0; config->vm_networks && i < config->vm_networks->len; i++) {
+                const NetisoCidr *c = &g_array_index(config->vm_networks, NetisoCidr, i);
+                g_autofree char *addr = NULL;
+                g_autofree char *mask = NULL;
+
+                if (c->family != NETISO_FAMILY_IPV4)
+                        continue;
+                cidr_split(c, &addr, &mask);
+                rule(wr, &(Rule){ .action = "drop",
+                                  .direction = "in",
+                                  .priority = PRIO_PEERS_RELATED + 5,
+                                  .protocol = "all",
+                                  .state = "RELATED",
+                                  .attrs = { { "srcipaddr", addr }, { "srcipmask", mask } } });
+        }
 }
 
 static void
@@ -445,6 +580,7 @@ tenant_peers(Writer *wr, const NetisoConfig *config, gboolean ipv6)
                 comment(wr,
                         " other tenants' guests (and anything else on the guest networks), both ways ");
                 drop_networks(wr, config->vm_networks, PRIO_PEERS_DROP);
+                related_from_peers(wr, config, /* tenant */ TRUE);
                 return;
         case NETISO_PEERS_ALL:
                 comment(wr,
@@ -455,6 +591,7 @@ tenant_peers(Writer *wr, const NetisoConfig *config, gboolean ipv6)
         case _NETISO_PEERS_MAX:
                 comment(wr, " inter_vm_isolation: no traffic with other guests, both ways ");
                 drop_networks(wr, config->vm_networks, PRIO_PEERS_DROP);
+                related_from_peers(wr, config, /* tenant */ FALSE);
                 return;
         }
 }

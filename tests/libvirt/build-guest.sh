@@ -32,7 +32,7 @@ mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
 
-stamp=$(cat "$kernel" "$busybox" "$here/guest-init.sh" "$here/netprobe.c" "$0" | md5sum | cut -d' ' -f1)
+stamp=$(cat "$kernel" "$busybox" "$here/guest-init.sh" "$here"/netprobe*.[ch] "$0" | md5sum | cut -d' ' -f1)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/initrd.gz" ]; then
 	exit 0
 fi
@@ -71,7 +71,7 @@ while read -r path; do
 done <"$work/order"
 
 cp "$busybox" "$root/bin/busybox"
-${CC:-cc} -static -O2 -o "$root/bin/netprobe" "$here/netprobe.c" ||
+${CC:-cc} -static -O2 -o "$root/bin/netprobe" "$here/netprobe.c" "$here/netprobe-l2.c" ||
 	die "cannot build netprobe statically (install gcc and libc6-dev)"
 install -m 0755 "$here/guest-init.sh" "$root/init"
 # The kernel opens /dev/console for /init before devtmpfs is mounted.

@@ -1,7 +1,10 @@
 #!/bin/busybox sh
 # /init of the end-to-end test guest (busybox, no disk). It configures eth0 from the
-# kernel command line (netiso.*=), serves TCP/UDP with netprobe, prints READY on the
-# console (ttyS0) and then runs probe rounds that the harness writes to ttyS1.
+# kernel command line (netiso.*=): a routed guest's /32 and /128 behind its host end, or
+# (netiso.l2=1) a bridged guest's on-link prefixes, IPv4 by DHCP (netiso.ip4=dhcp,
+# busybox udhcpc) or static. It serves TCP/UDP with netprobe, watches the frames that
+# reach a bridged guest, prints READY on the console (ttyS0) and then runs probe rounds
+# and other commands that the harness writes to ttyS1.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
@@ -39,15 +42,50 @@ for c in all default lo eth0; do
 done
 ip link set lo up
 ip link set eth0 up
-if [ -n "$p_ip4" ]; then
-	ip addr add "$p_ip4/32" dev eth0
-	ip route add "$p_gw4" dev eth0
-	ip route add default via "$p_gw4" dev eth0
-fi
-if [ -n "$p_ip6" ]; then
-	ip -6 addr add "$p_ip6/128" dev eth0
-	ip -6 route add "$p_gw6/128" dev eth0
-	ip -6 route add default via "$p_gw6" dev eth0
+if [ "${p_l2:-0}" = 1 ]; then
+	# Bridged: the frames that reach eth0 (attacks and their controls) on the console.
+	netprobe sniff eth0 &
+	if [ "$p_ip4" = dhcp ]; then
+		cat >/bin/udhcpc-script <<'EOF'
+#!/bin/sh
+# busybox udhcpc's hook: the lease's address and router on the interface.
+case $1 in
+deconfig) ip -4 addr flush dev "$interface" ;;
+bound | renew)
+	if ! ip -4 addr show dev "$interface" | grep -q " $ip/$mask "; then
+		ip -4 addr flush dev "$interface"
+		ip addr add "$ip/$mask" dev "$interface"
+	fi
+	for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+	echo "NETISO DHCP-BOUND ip=$ip" >/dev/console
+	;;
+esac
+exit 0
+EOF
+		chmod +x /bin/udhcpc-script
+		udhcpc -i eth0 -s /bin/udhcpc-script -f -t 1000 -T 2 -A 1 >/dev/null 2>&1 &
+	elif [ -n "$p_ip4" ]; then
+		ip addr add "$p_ip4/${p_p4:-24}" dev eth0
+		ip route add default via "$p_gw4" dev eth0
+	fi
+	if [ -n "$p_ip6" ]; then
+		ip -6 addr add "$p_ip6/${p_p6:-64}" dev eth0
+		ip -6 route add default via "$p_gw6" dev eth0
+	fi
+	# A LAN beyond a host bridge's uplink, on-link (NET-LEN).
+	[ -z "${p_lan4:-}" ] || ip route add "${p_lan4%-*}/${p_lan4##*-}" dev eth0
+	[ -z "${p_lan6:-}" ] || ip -6 route add "${p_lan6%-*}/${p_lan6##*-}" dev eth0
+else
+	if [ -n "$p_ip4" ]; then
+		ip addr add "$p_ip4/32" dev eth0
+		ip route add "$p_gw4" dev eth0
+		ip route add default via "$p_gw4" dev eth0
+	fi
+	if [ -n "$p_ip6" ]; then
+		ip -6 addr add "$p_ip6/128" dev eth0
+		ip -6 route add "$p_gw6/128" dev eth0
+		ip -6 route add default via "$p_gw6" dev eth0
+	fi
 fi
 
 # Servers: every port answers with the guest's name and logs RECV lines here.
@@ -61,6 +99,12 @@ probe_one() {
 	case $kind in
 	tcp | udp)
 		out=$(netprobe send "$kind" "$addr" "$port" "$round.$pname" "$src" 2000 3)
+		;;
+	dns | dnstcp)
+		# PORT is the name to resolve
+		proto=udp
+		[ "$kind" = dnstcp ] && proto=tcp
+		out=$(netprobe dns "$proto" "$addr" "$port" 2000 3)
 		;;
 	ping)
 		fam=-4
@@ -84,6 +128,7 @@ probe_one() {
 run_round() {
 	added=
 	while read -r pname kind addr port src; do
+		src=${src%@*}
 		[ "$src" = - ] && continue
 		# A source that is not ours (the spoofing probes) is added for the round only;
 		# the address of a hot-plugged interface is ours.
@@ -153,13 +198,29 @@ stream_stop() {
 	say "STOPPED tag=$1"
 }
 
+# Bridged guests' attacks: "frame ID KIND ARGS..." sends a crafted frame (netprobe frame),
+# "neigh ID ADDR" shows the neighbour table's entry, "flow ID ADDR PORT SPORT" opens a UDP
+# flow with a known tuple. ID is [a-z0-9] (the harness's own); one DONE line each.
+l2_command() {
+	cmd=$1 id=$2
+	shift 2
+	case $id in *[!a-z0-9]* | '') say "bad-id"; return ;; esac
+	case $cmd in
+	frame) out=$(netprobe frame eth0 "$@" 2>&1) ;;
+	neigh) out=$(ip neigh show "$1" dev eth0 | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p' | head -n 1) ;;
+	flow) out=$(netprobe send udp "$1" "$2" "flow$id" "-@$3" 2000 3) ;;
+	esac
+	say "DONE id=$id cmd=$cmd result=$(echo ${out:-none} | tr ' ' _)"
+}
+
 # Commands on ttyS1, one a line: "round R", "probe NAME KIND ADDR PORT SRC", "run",
-# "ifup DEV IP4 GW4 IP6 GW6", "stream TAG KIND ADDR PORT INTERVAL_MS", "stop TAG".
+# "ifup DEV IP4 GW4 IP6 GW6", "stream TAG KIND ADDR PORT INTERVAL_MS", "stop TAG",
+# "frame ID KIND ARGS...", "neigh ID ADDR", "flow ID ADDR PORT SPORT".
 stty -F /dev/ttyS1 raw -echo
 exec 3</dev/ttyS1
 round=0
 while :; do
-	read -r cmd a b c d e <&3 || { sleep 1; continue; }
+	read -r cmd a b c d e rest <&3 || { sleep 1; continue; }
 	case $cmd in
 	round) round=$a; : >/tmp/probes ;;
 	probe) echo "$a $b $c $d $e" >>/tmp/probes ;;
@@ -167,5 +228,8 @@ while :; do
 	ifup) if_up "$a" "$b" "$c" "$d" "$e" ;;
 	stream) stream_start "$a" "$b" "$c" "$d" "$e" ;;
 	stop) stream_stop "$a" ;;
+	frame | neigh | flow)
+		# shellcheck disable=SC2086 # the rest are the command's words
+		l2_command "$cmd" "$a" $b $c $d $e $rest ;;
 	esac
 done

@@ -9,12 +9,17 @@ libvirt_tier_tests = \
 	tests/libvirt/e2e-reconcile.sh \
 	tests/libvirt/e2e-watch.sh \
 	tests/libvirt/e2e-migrate.sh \
+	tests/libvirt/e2e-nwfilter-bridged.sh \
+	tests/libvirt/e2e-bridged.sh \
 	$(NULL)
 TESTS += $(libvirt_tier_tests)
 dist_noinst_SCRIPTS += \
 	$(libvirt_tier_tests) \
 	tests/libvirt/lib-e2e.sh \
 	tests/libvirt/lib-e2e-hosts.sh \
+	tests/libvirt/lib-e2e-bridged.sh \
+	tests/libvirt/e2e-bridged-l2.sh \
+	tests/libvirt/bridge-oracle-hook.sh \
 	tests/libvirt/build-guest.sh \
 	tests/libvirt/guest-init.sh \
 	tests/libvirt/install-deps.sh \
@@ -22,4 +27,5 @@ dist_noinst_SCRIPTS += \
 	tests/libvirt/reference-hook.sh \
 	tests/libvirt/trace-hook.sh \
 	$(NULL)
-EXTRA_DIST += tests/libvirt/netprobe.c tests/libvirt/README.md
+EXTRA_DIST += tests/libvirt/netprobe.c tests/libvirt/netprobe-l2.c tests/libvirt/netprobe.h \
+	tests/libvirt/README.md

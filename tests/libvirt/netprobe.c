@@ -1,6 +1,7 @@
 /* netprobe: the end-to-end tier's one traffic tool (static, for the busybox
  * guests and the namespaces): a server answering and logging TCP and UDP,
- * a client that reports ok only on a reply, and a stream of such probes. */
+ * a client that reports ok only on a reply, a stream of such probes, DNS
+ * queries, and (netprobe-l2.c) crafted frames and an observer of them. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "netprobe.h"
 
 #define MAX_LISTEN 24
 #define MAX_FDS 256
@@ -22,8 +26,11 @@ usage(void)
 {
         fprintf(stderr,
                 "usage: netprobe serve NAME tcp|udp PORT [tcp|udp PORT ...]\n"
-                "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|-] [TIMEOUT_MS] [TRIES]\n"
-                "       netprobe stream udp ADDR PORT TAG INTERVAL_MS [TIMEOUT_MS] [COUNT]\n");
+                "       netprobe send tcp|udp ADDR PORT TOKEN [SRC|ADDR@PORT|-@PORT|-] [TIMEOUT_MS] [TRIES]\n"
+                "       netprobe stream udp ADDR PORT TAG INTERVAL_MS [TIMEOUT_MS] [COUNT]\n"
+                "       netprobe dns udp|tcp SERVER NAME [TIMEOUT_MS] [TRIES]\n"
+                "       netprobe frame IFACE KIND ARGS...   (netprobe-l2.c)\n"
+                "       netprobe sniff IFACE\n");
         return 2;
 }
 
@@ -273,6 +280,8 @@ send_once(int tcp, const struct sockaddr_storage *dst, socklen_t dlen,
         *why = "socket";
         if (fd < 0)
                 return -1;
+        if (slen)
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
         if (slen && bind(fd, (const struct sockaddr *)src, slen) < 0) {
                 *why = "bind";
                 goto out;
@@ -332,6 +341,25 @@ out:
         return rc;
 }
 
+/* A probe's source: ADDR, ADDR@PORT, or -@PORT (any address of the destination's
+ * family, a fixed port: a flow whose tuple the test knows). */
+static int
+parse_src(const char *s, int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+        char addr[INET6_ADDRSTRLEN + 1];
+        const char *at = strchr(s, '@');
+        int port = at ? atoi(at + 1) : 0;
+        size_t n = at ? (size_t)(at - s) : strlen(s);
+
+        if (n >= sizeof(addr))
+                return -1;
+        memcpy(addr, s, n);
+        addr[n] = '\0';
+        if (strcmp(addr, "-") == 0)
+                snprintf(addr, sizeof(addr), "%s", family == AF_INET ? "0.0.0.0" : "::");
+        return parse_addr(addr, port, ss, len);
+}
+
 static int
 send_probe(int argc, char **argv)
 {
@@ -346,7 +374,8 @@ send_probe(int argc, char **argv)
 
         if (parse_addr(argv[1], atoi(argv[2]), &dst, &dlen) < 0)
                 return usage();
-        if (argc > 4 && strcmp(argv[4], "-") != 0 && parse_addr(argv[4], 0, &src, &slen) < 0)
+        if (argc > 4 && strcmp(argv[4], "-") != 0 &&
+            parse_src(argv[4], dst.ss_family, &src, &slen) < 0)
                 return usage();
         for (i = 0; i < tries; i++) {
                 long start = now_ms();
@@ -359,6 +388,96 @@ send_probe(int argc, char **argv)
                 /* a refusal comes back at once: pace the retries anyway */
                 if (i + 1 < tries && now_ms() - start < timeout_ms)
                         usleep((timeout_ms - (now_ms() - start)) * 1000L);
+        }
+        printf("fail %s\n", why);
+        return 1;
+}
+
+/* netprobe dns udp|tcp SERVER NAME [TIMEOUT_MS] [TRIES]: an A query; ok when the server
+ * answers it with at least one record. */
+static int
+dns_probe(int argc, char **argv)
+{
+        struct sockaddr_storage dst;
+        socklen_t dlen;
+        int tcp = strcmp(argv[0], "tcp") == 0;
+        int timeout_ms = argc > 3 ? atoi(argv[3]) : 2000;
+        int tries = argc > 4 ? atoi(argv[4]) : 1;
+        unsigned char q[300], r[600];
+        const char *why = "timeout";
+        size_t qlen = 2 + 12;
+        char name[256];
+
+        if (parse_addr(argv[1], 53, &dst, &dlen) < 0 || strlen(argv[2]) > 200)
+                return usage();
+        /* the query after a 2-byte length (TCP's framing; UDP sends from q + 2) */
+        memset(q, 0, sizeof(q));
+        q[2] = 0x4e;
+        q[3] = (unsigned char)(getpid() & 0xff);
+        q[4] = 0x01; /* recursion desired */
+        q[7] = 1;    /* one question */
+        snprintf(name, sizeof(name), "%s", argv[2]);
+        for (char *label = strtok(name, "."); label; label = strtok(NULL, ".")) {
+                size_t l = strlen(label);
+                q[qlen++] = (unsigned char)l;
+                memcpy(q + qlen, label, l);
+                qlen += l;
+        }
+        q[qlen++] = 0;
+        q[qlen + 1] = 1; /* type A */
+        q[qlen + 3] = 1; /* class IN */
+        qlen += 4;
+        q[0] = (unsigned char)((qlen - 2) >> 8);
+        q[1] = (unsigned char)((qlen - 2) & 0xff);
+        for (int i = 0; i < tries; i++) {
+                int fd = socket(dst.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                long deadline = now_ms() + timeout_ms;
+                size_t got = 0, off = tcp ? 2 : 0;
+                ssize_t n;
+
+                struct timeval tv = { .tv_sec = timeout_ms / 1000,
+                                      .tv_usec = (timeout_ms % 1000) * 1000 };
+
+                /* SO_SNDTIMEO bounds a blocking connect too: a dropped SYN costs the
+                 * timeout, not the kernel's two minutes of retries */
+                if (fd >= 0)
+                        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+                if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dlen) < 0) {
+                        why = errno == ECONNREFUSED  ? "refused"
+                              : errno == EINPROGRESS ? "timeout"
+                                                     : "connect";
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                if (send(fd, tcp ? q : q + 2, tcp ? qlen : qlen - 2, MSG_NOSIGNAL) < 0) {
+                        why = "send";
+                        close(fd);
+                        continue;
+                }
+                while (got < sizeof(r) && now_ms() < deadline &&
+                       poll(&p, 1, (int)(deadline - now_ms())) == 1) {
+                        n = recv(fd, r + got, sizeof(r) - got, 0);
+                        if (n <= 0) {
+                                why = n < 0 && errno == ECONNREFUSED ? "refused" : "closed";
+                                break;
+                        }
+                        got += (size_t)n;
+                        if (got >= off + 12)
+                                break;
+                }
+                close(fd);
+                if (got >= off + 12 && r[off] == q[2] && r[off + 1] == q[3] &&
+                    (r[off + 2] & 0x80)) {
+                        unsigned rcode = r[off + 3] & 0xf, answers = r[off + 6] << 8 | r[off + 7];
+
+                        if (rcode == 0 && answers > 0) {
+                                printf("ok dns-answers=%u\n", answers);
+                                return 0;
+                        }
+                        why = rcode ? "dns-error" : "dns-empty";
+                }
         }
         printf("fail %s\n", why);
         return 1;
@@ -468,5 +587,11 @@ main(int argc, char **argv)
                 return serve(argc - 2, argv + 2);
         if (argc >= 6 && strcmp(argv[1], "send") == 0)
                 return send_probe(argc - 2, argv + 2);
+        if (argc >= 5 && strcmp(argv[1], "dns") == 0)
+                return dns_probe(argc - 2, argv + 2);
+        if (argc >= 4 && strcmp(argv[1], "frame") == 0)
+                return netprobe_frame(argc - 2, argv + 2);
+        if (argc == 3 && strcmp(argv[1], "sniff") == 0)
+                return netprobe_sniff(argc - 2, argv + 2);
         return usage();
 }
