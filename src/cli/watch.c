@@ -230,6 +230,10 @@ handle_domain(Watch *w, const char *name, const char *event)
                                    old ? "its previous isolation stays" : "its taps stay blocked");
                 return;
         }
+        /* The flow id is the install's, not the domain's: a guest the hook
+         * just installed is not drift (re-installing it would cut its flows). */
+        if (old)
+                want->flow_id = old->flow_id;
         if (old && netiso_record_same_state(old, want))
                 return;
         change = describe_change(old, want);
