@@ -13,7 +13,7 @@
 static int
 pipe_with(gsize n)
 {
-        g_autofree char *data = g_malloc(n);
+        g_autofree char *data = g_malloc(n + 1); /* never NULL, even for 0 bytes */
         int fds[2];
 
         memset(data, 'x', n);
