@@ -234,8 +234,11 @@ handle_domain(Watch *w, const char *name, const char *event)
          * just installed is not drift (re-installing it would cut its flows). */
         if (old)
                 want->flow_id = old->flow_id;
-        if (old && netiso_record_same_state(old, want))
+        if (old && netiso_record_same_state(old, want)) {
+                f.outcome = "unchanged";
+                netiso_log(LOG_INFO, &f, "already in step");
                 return;
+        }
         change = describe_change(old, want);
         if (!netiso_lifecycle_install(w->config, domain, fw, &error)) {
                 f.outcome = "failed";
