@@ -92,8 +92,8 @@ for g in $GUESTS; do
 done
 e2e_bguest_wait $GUESTS || e2e_bail "guests did not boot or got no DHCP lease"
 if [ "$E2E_BMODE" = hook ] && [ -n "${E2E_CLI_PID:-}" ]; then
-	# The product's watch applies each started guest again (and may end its flows): wait
-	# for it before the probes, which it would otherwise cut.
+	# watch handles each started guest (in step: outcome=unchanged; a lease it learned
+	# meanwhile: applied, which may end flows): wait for it before the probes.
 	for g in $GUESTS; do
 		e2e_wait_for 120 grep -q "domain=$g .*event=started" "$E2E_T/watch.log" ||
 			e2e_log "watch did not report guest $g started"
