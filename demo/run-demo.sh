@@ -2,7 +2,8 @@
 # The blixard-netiso demo: builds the hook, installs it into a private libvirtd (in
 # network and mount namespaces of its own), boots real QEMU guests of two tenants and
 # prints who can reach whom, then cleans up; then the same for bridged guests on
-# libvirt's NAT network `default` (demo/run-demo-bridged.sh). Run as root on Debian 12:
+# libvirt's NAT network `default` (demo/run-demo-bridged.sh), and for tenants that span
+# two hosts through etcd (demo/run-demo-cluster.sh). Run as root on Debian 12:
 #     sudo demo/run-demo.sh
 # NETISO_BUILDDIR (default _build) is the build tree; NETISO_E2E_HOOK=FILE shows another hook.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -91,4 +92,12 @@ routed_fails=$fails
 echo
 NETISO_BUILDDIR=$builddir "$top/demo/run-demo-bridged.sh"
 bridged_rc=$?
-[ "$routed_fails" = 0 ] && [ "$bridged_rc" = 0 ]
+
+# Part three: tenants that span two hosts, through etcd (demo/run-demo-cluster.sh).
+cluster_rc=0
+if [ "${NETISO_DEMO_CLUSTER:-1}" != 0 ]; then
+	echo
+	NETISO_BUILDDIR=$builddir "$top/demo/run-demo-cluster.sh"
+	cluster_rc=$?
+fi
+[ "$routed_fails" = 0 ] && [ "$bridged_rc" = 0 ] && [ "$cluster_rc" = 0 ]
