@@ -59,7 +59,7 @@ is_ident_char(char c)
 static gboolean
 is_bare_char(char c)
 {
-        return is_ident_char(c) || strchr(" :/@{},!=*", c) != NULL;
+        return is_ident_char(c) || strchr(" :/@{},!=*&", c) != NULL;
 }
 
 /* Inside quotes: interface names, patterns ("vnet*") and log prefixes. */
@@ -77,20 +77,22 @@ skip_prefix(const char *line)
                                                "element ", "rule ", "counter " };
         const char *p = NULL;
 
-        if (g_str_equal(line, "add table inet blixard"))
-                return line + strlen(line);
         for (gsize i = 0; i < G_N_ELEMENTS(verbs) && !p; i++)
                 if (g_str_has_prefix(line, verbs[i]))
                         p = line + strlen(verbs[i]);
         if (!p)
                 return NULL;
-        if (g_str_has_prefix(p, "table inet blixard"))
-                return p[strlen("table inet blixard")] == '\0' ? p + strlen(p) : NULL;
+        /* Our two tables: inet blixard, and bridge blixard for bridged guests. */
+        if (g_str_equal(p, "table inet blixard") || g_str_equal(p, "table bridge blixard"))
+                return p + strlen(p);
         for (gsize i = 0; i < G_N_ELEMENTS(objects); i++)
                 if (g_str_has_prefix(p, objects[i])) {
                         p += strlen(objects[i]);
-                        return g_str_has_prefix(p, "inet blixard ") ? p + strlen("inet blixard ")
-                                                                    : NULL;
+                        if (g_str_has_prefix(p, "inet blixard "))
+                                return p + strlen("inet blixard ");
+                        if (g_str_has_prefix(p, "bridge blixard "))
+                                return p + strlen("bridge blixard ");
+                        return NULL;
                 }
         return NULL;
 }
@@ -108,7 +110,7 @@ check_line(const char *line)
         if (g_str_equal(line, "# nft") || *line == '\0')
                 return;
         if (!p)
-                die("line is not an operation on table inet blixard", line);
+                die("line is not an operation on one of our tables", line);
         if (*p && !is_ident_char(*p))
                 die("object name does not start the line's operand", line);
         while (is_ident_char(*p))
