@@ -28,19 +28,8 @@ static const struct {
         { "output", "output", "filter" },
 };
 
-static void rule(GString *out, const char *chain, const char *format, ...) G_GNUC_PRINTF(3, 4);
-
-static void
-rule(GString *out, const char *chain, const char *format, ...)
-{
-        va_list ap;
-
-        g_string_append_printf(out, "add rule " B " %s ", chain);
-        va_start(ap, format);
-        g_string_append_vprintf(out, format, ap);
-        va_end(ap);
-        g_string_append_c(out, '\n');
-}
+/* One rule of table bridge blixard (nft-skeleton.c writes it). */
+#define rule(out, chain, ...) netiso_nft_append_rule(out, B, chain, __VA_ARGS__)
 
 /* Per port, as in inet: the port's drop counter, the log if asked, the
  * reason's counter. */

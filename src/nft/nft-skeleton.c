@@ -95,19 +95,19 @@ netiso_nft_render_config_sets(GString *out, const char *table, const NetisoConfi
                                table);
 }
 
-static void rule(GString *out, const char *chain, const char *format, ...) G_GNUC_PRINTF(3, 4);
-
-static void
-rule(GString *out, const char *chain, const char *format, ...)
+void
+netiso_nft_append_rule(GString *out, const char *table, const char *chain, const char *format, ...)
 {
         va_list ap;
 
-        g_string_append_printf(out, "add rule " T " %s ", chain);
+        g_string_append_printf(out, "add rule %s %s ", table, chain);
         va_start(ap, format);
         g_string_append_vprintf(out, format, ap);
         va_end(ap);
         g_string_append_c(out, '\n');
 }
+
+#define rule(out, chain, ...) netiso_nft_append_rule(out, T, chain, __VA_ARGS__)
 
 /* The drop chains count per guest through the per-element counters of
  * guest_drops, then log (rate limited) if asked, then drop, counted per

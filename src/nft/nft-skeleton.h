@@ -42,3 +42,7 @@ void netiso_nft_render_config_sets(GString *out, const char *table, const Netiso
 /* The cluster's maps of remote addresses (created if missing, never
  * flushed by the skeleton): "add map" for remote_v4 and remote_v6. */
 void netiso_nft_render_remote_maps(GString *out);
+/* "add rule TABLE CHAIN ...\n": one rule's line of libnftables text, for
+ * the skeletons of both our tables (TABLE: "inet blixard", "bridge blixard"). */
+void netiso_nft_append_rule(GString *out, const char *table, const char *chain, const char *format,
+                            ...) G_GNUC_PRINTF(4, 5);
