@@ -12,6 +12,7 @@
 #include "core/remote.h"
 #include "core/state.h"
 #include "engine/cluster-ask.h"
+#include "util/addr.h"
 #include "util/error.h"
 
 char *
@@ -24,8 +25,14 @@ netiso_cluster_claim_request(const NetisoPolicy *policy)
         for (guint i = 0; i < policy->ports->len; i++) {
                 const NetisoPolicyPort *p = g_ptr_array_index(policy->ports, i);
                 for (guint a = 0; a < p->addresses->len; a++) {
-                        g_autofree char *text = netiso_cidr_to_string(
-                                &g_array_index(p->addresses, NetisoCidr, a), FALSE);
+                        const NetisoCidr *addr = &g_array_index(p->addresses, NetisoCidr, a);
+                        g_autofree char *text = NULL;
+
+                        /* A bridged guest's fe80:: address (EUI-64) is one
+                         * per link, never the cluster's: nothing to claim. */
+                        if (netiso_addr_is_link_local_v6(addr))
+                                continue;
+                        text = netiso_cidr_to_string(addr, FALSE);
                         g_string_append_printf(line, "%s%s", n++ ? "," : "", text);
                 }
         }

@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include "core/policy.h"
+#include "nft/nft-elements.h"
 #include "nft/nft-lib.h"
 #include "nft/nft-remote.h"
 #include "nft/nft-skeleton.h"
@@ -16,19 +17,30 @@ netiso_nft_render_remote_tenant(GString *out, const NetisoConfig *config, const 
         g_autoptr(NetisoRules) r = netiso_rules_new(config);
         const char *c = tenant;
 
-        g_string_append_printf(out, "add set " T " tenant-%s-ifs { type ifname; }\n", c);
-        g_string_append_printf(out, "add chain " T " remote-%s\nflush chain " T " remote-%s\n", c,
+        g_string_append_printf(out,
+                               "add set " T " tenant-%1$s-ifs { type ifname; }\n"
+                               "add set " T " tenant-%1$s-v4 { type ifname . ipv4_addr; }\n"
+                               "add set " T " tenant-%1$s-v6 { type ifname . ipv6_addr; }\n"
+                               "add chain " T " remote-%1$s\nflush chain " T " remote-%1$s\n",
                                c);
         switch (r->peers) {
         case NETISO_PEERS_SAME_TENANT:
                 /* From a local guest to the address (from_guest), or from the
                  * address to a local guest (to_guest): the local end must be
-                 * a tap of the tenant. The other end is never a local tap
-                 * here: those packets were decided before the lookup. */
-                g_string_append_printf(out,
-                                       "add rule " T " remote-%s iifname @tenant-%s-ifs accept\n"
-                                       "add rule " T " remote-%s oifname @tenant-%s-ifs accept\n",
-                                       c, c, c, c);
+                 * a routed tap of the tenant, or a bridged guest of it, which
+                 * the inet hooks see as its bridge and its address (bound to
+                 * its port by table bridge blixard). The other end is never a
+                 * local guest here: those packets were decided before the
+                 * lookup. */
+                g_string_append_printf(
+                        out,
+                        "add rule " T " remote-%1$s iifname @tenant-%1$s-ifs accept\n"
+                        "add rule " T " remote-%1$s oifname @tenant-%1$s-ifs accept\n"
+                        "add rule " T " remote-%1$s iifname . ip saddr @tenant-%1$s-v4 accept\n"
+                        "add rule " T " remote-%1$s iifname . ip6 saddr @tenant-%1$s-v6 accept\n"
+                        "add rule " T " remote-%1$s oifname . ip daddr @tenant-%1$s-v4 accept\n"
+                        "add rule " T " remote-%1$s oifname . ip6 daddr @tenant-%1$s-v6 accept\n",
+                        c);
                 break;
         case NETISO_PEERS_ALL:
                 g_string_append_printf(out, "add rule " T " remote-%s accept\n", c);
@@ -91,13 +103,17 @@ void
 netiso_nft_remote_gc(NetisoFirewall *fw, const char *tenant)
 {
         g_autofree char *remote = g_strdup_printf("delete chain " T " remote-%s\n", tenant);
-        g_autofree char *local = g_strdup_printf("delete chain " T " tenant-%s\n"
-                                                 "delete set " T " tenant-%s-ifs\n",
-                                                 tenant, tenant);
+        g_autoptr(GString) local = g_string_new(NULL);
         g_autoptr(GError) ignored = NULL;
         g_autoptr(GError) busy = NULL;
 
         if (!netiso_nft_run(fw, remote, &ignored))
                 return;
-        netiso_nft_run(fw, local, &busy);
+        /* The tenant's local objects too, unless a local guest still jumps
+         * to its chains (then the kernel refuses the whole batch). Added
+         * first: whichever of them a stop left behind, or never existed,
+         * the deletes then find. */
+        netiso_nft_render_tenant(local, tenant, /* rewrite */ FALSE);
+        netiso_nft_render_tenant_gc(local, tenant);
+        netiso_nft_run(fw, local->str, &busy);
 }

@@ -23,6 +23,7 @@ cluster_tests = \
 	tests/cluster/etcd-cluster.sh \
 	tests/cluster/hosts-traffic.sh \
 	tests/cluster/hosts-etcd-cluster.sh \
+	tests/cluster/hosts-bridged.sh \
 	$(NULL)
 TESTS += tests/cluster/test-membership tests/cluster/test-membership-table $(cluster_tests)
 dist_noinst_SCRIPTS += $(cluster_tests) tests/cluster/lib-etcd.sh tests/cluster/lib-hosts.sh
