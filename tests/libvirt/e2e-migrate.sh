@@ -338,8 +338,9 @@ slow_migration_window() { # LABEL SRC DST
 	[ "$E2E_CLUSTER" = 1 ] || return 0
 	# The claim moved at the destination's "start begin" (same UUID); both hosts publish
 	# mx, with one tenant, so the third host keeps mx's addresses as tenant A's.
-	cluster_tap "$l: etcd already names host $dst the owner of mx's addresses" "host$dst host$dst" owners mx
-	e2e_tap "$l: host $dst publishes mx" present "$(e2e_publishes "$dst" "$MX_UUID")"
+	# (the hook claims before it installs: no waiting for the owners)
+	e2e_tap "$l: etcd already names host $dst the owner of mx's addresses" "host$dst host$dst" "$(owners mx)"
+	cluster_tap "$l: host $dst publishes mx" present e2e_publishes "$dst" "$MX_UUID"
 	e2e_tap "$l: host $src still publishes mx" present "$(e2e_publishes "$src" "$MX_UUID")"
 	e2e_tap "$l: host 3 installs mx's addresses as tenant A's" "A A" "$(remote 3 mx)"
 	e2e_tap "$l: neither host $src nor host $dst installs them as another host's" "none none none none" \
