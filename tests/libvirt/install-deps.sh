@@ -20,6 +20,8 @@ util-linux
 gcc
 libc6-dev
 make
+etcd-server
+etcd-client
 "
 if [ "${1:-}" = --build ]; then
 	packages="$packages autoconf automake libtool pkg-config libglib2.0-dev libxml2-dev
@@ -51,3 +53,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086 # a list of package names
 apt-get install -y -qq --no-install-recommends $missing
+# Nor at the next boot: etcd-server enables its unit, and the tests run their own etcd.
+case " $missing " in
+*" etcd-server "*) systemctl disable etcd.service >/dev/null 2>&1 || true ;;
+esac

@@ -233,7 +233,9 @@ e2e_trace_phases() {
 # (e2e_write_config): one etcd in the fabric namespace, at the fabric's service address
 # (inside the cluster networks: no guest reaches it), node "hostN". e2e_cluster_start
 # runs etcd and `blixard-netiso watch` (the installed one) on every host, in the host's
-# private namespaces, where the hook finds its socket.
+# private namespaces, where the hook finds its socket. lease_ttl is the default 10 s: no
+# test here waits for a lease to expire, and a keepalive late on a machine busy with TCG
+# guests must not drop a host's guests.
 E2E_CLUSTER_PREFIX=/e2e/
 e2e_cluster_config() {
 	cat <<EOF
@@ -242,7 +244,7 @@ e2e_cluster_config() {
 etcd_endpoints = ["http://$E2E_FABRIC_SVC4:2379"]
 node = "host$E2E_H"
 prefix = "$E2E_CLUSTER_PREFIX"
-lease_ttl = 3
+lease_ttl = 10
 EOF
 }
 
@@ -262,13 +264,36 @@ e2e_cluster_start() {
 		--experimental-watch-progress-notify-interval 1s >"$E2E_T/etcd.log" 2>&1 8>&- &
 	E2E_PIDS+=("$!")
 	e2e_wait_for 30 e2e_etcdctl endpoint health || e2e_bail "etcd did not start: $(tail -n 3 "$E2E_T/etcd.log")"
-	for h in $(seq 1 "$E2E_NHOSTS"); do
-		e2e_on "$h" e2e_cli_start "$E2E_T/watch-$h.log" watch
-		e2e_wait_for 30 test -S "$(e2e_host_dir "$h")/run/blixard-netiso/cluster/watch.sock" ||
-			e2e_bail "watch did not start on host $h: $(tail -n 3 "$E2E_T/watch-$h.log")"
-		e2e_wait_for 30 e2e_registered "$h" || e2e_bail "host $h did not register in etcd"
-	done
+	for h in $(seq 1 "$E2E_NHOSTS"); do e2e_watch_start "$h"; done
 }
+
+# e2e_watch_start N: `blixard-netiso watch` on host N (its output in $E2E_T/watch-N.log,
+# then watch-N.2.log... when started again), until it listens for the hook and has
+# registered host N in etcd. E2E_WATCH_PID[N] is its PID.
+declare -A E2E_WATCH_PID E2E_WATCH_RUNS
+e2e_watch_start() {
+	local h=$1 log n
+	n=$((${E2E_WATCH_RUNS[$h]:-0} + 1))
+	E2E_WATCH_RUNS[$h]=$n
+	log=$E2E_T/watch-$h.log
+	[ "$n" = 1 ] || log=$E2E_T/watch-$h.$n.log
+	e2e_on "$h" e2e_cli_start "$log" watch
+	E2E_WATCH_PID[$h]=$E2E_CLI_PID
+	e2e_wait_for 60 test -S "$(e2e_host_dir "$h")/run/blixard-netiso/cluster/watch.sock" ||
+		e2e_bail "watch did not start on host $h: $(tail -n 3 "$log")"
+	e2e_wait_for 60 e2e_registered "$h" || e2e_bail "host $h did not register in etcd: $(tail -n 3 "$log")"
+}
+
+# e2e_watch_stop N: ends host N's watch (SIGTERM: it revokes its lease, the other hosts
+# drop its guests at once).
+e2e_watch_stop() { e2e_stop_pid "${E2E_WATCH_PID[$1]:-}"; }
+
+# Does host N's watch still run (the one e2e_watch_start started last)?
+e2e_watch_alive() {
+	local pid=${E2E_WATCH_PID[$1]:-}
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
+
 e2e_registered() { [ -n "$(e2e_etcdctl get --keys-only "${E2E_CLUSTER_PREFIX}hosts/host$1")" ]; }
 
 # The host that owns ADDR in etcd ("hostN"), or none.

@@ -97,6 +97,7 @@ e2e_skip_reason() {
 		local tools="libvirtd virtlogd virsh ip nft unshare nsenter cpio gzip"
 		[ "$E2E_BACKEND" = iptables ] &&
 			tools="$tools iptables-restore ip6tables-restore iptables-save ip6tables-save"
+		[ "${E2E_CLUSTER:-0}" = 1 ] && tools="$tools etcd etcdctl"
 		for p in $tools; do
 			if ! PATH=$PATH:/usr/sbin:/sbin command -v $p >/dev/null; then
 				echo "no $p (run tests/libvirt/install-deps.sh)"
@@ -129,7 +130,7 @@ e2e_skip_reason() {
 # ---------------------------------------------------------------- setup and cleanup
 
 e2e_cleanup() {
-	local pid ns d h
+	local pid ns d h i
 	set +e
 	trap - EXIT INT TERM
 	for h in $(seq 1 "$E2E_NHOSTS"); do
@@ -143,7 +144,9 @@ e2e_cleanup() {
 		E2E_LIBVIRTD=
 	done
 	e2e_host 1
-	for pid in "${E2E_PIDS[@]}"; do
+	# Last started, first stopped: a watch daemon revokes its lease in etcd, started before it.
+	for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${E2E_PIDS[i]}
 		case " ${E2E_HOST_HOLDER[*]} " in *" $pid "*) ;; *) e2e_stop_pid "$pid" ;; esac
 	done
 	for h in $(seq 1 "$E2E_NHOSTS"); do
