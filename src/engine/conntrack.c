@@ -1,14 +1,16 @@
 /* Ending tracked connections with libnetfilter-conntrack, loaded with
  * dlopen() by the first event that ends some (a re-install maps nothing
  * more): one dump of the table, the entries to end picked here, then one
- * delete per entry. */
+ * delete per entry; nothing at all when the namespace tracks nothing. */
 #include "autoconfig.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine/conntrack.h"
 #include "util/addr.h"
@@ -215,6 +217,27 @@ dump(Pick *p, GError **error)
         return TRUE;
 }
 
+/* Whether the current network namespace tracks no connection at all. The
+ * dump walks every bucket of the kernel's hash, which is global (262,144
+ * buckets on a 23 GiB host, 3 to 4.5 ms of CPU) whatever the namespace holds;
+ * the count is per namespace and costs one read. It counts entries from
+ * their allocation, before they are confirmed, so an entry on its way in is
+ * seen (and one created after this read would be after a dump too). Any
+ * doubt answers FALSE. */
+static gboolean
+tracks_nothing(void)
+{
+        char buf[32];
+        ssize_t n;
+        int fd = open("/proc/sys/net/netfilter/nf_conntrack_count", O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return FALSE;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        return n == 2 && buf[0] == '0' && buf[1] == '\n';
+}
+
 gboolean
 netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, guint *ret_ended,
                      GError **error)
@@ -227,6 +250,8 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
 
         *ret_ended = 0;
         if ((!addresses || addresses->len == 0) && flow_id == 0)
+                return TRUE;
+        if (tracks_nothing())
                 return TRUE;
         if (!load(error))
                 return FALSE;
