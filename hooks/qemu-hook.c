@@ -81,6 +81,7 @@ main(int argc, char **argv)
          * must be an error, not a SIGPIPE that kills the hook between the IPv4
          * and the IPv6 commit, before the undo and the record's rollback. */
         signal(SIGPIPE, SIG_IGN);
+        netiso_release_defer();
         netiso_log_open("blixard-netiso-hook");
         if (argc < 4) {
                 fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n", argv[0]);

@@ -15,6 +15,7 @@
 #include "engine/conntrack.h"
 #include "util/addr.h"
 #include "util/error.h"
+#include "util/release.h"
 
 /* What this file calls, resolved once. */
 static struct {
@@ -193,6 +194,23 @@ open_handle(GError **error)
         return h;
 }
 
+/* Done with a socket. Its release waits for the nf_tables transactions
+ * committed before to be freed (util/release.h); in the hook, which exits
+ * soon, a child does that: the handle is kept (reachable) until then. */
+static void
+close_handle(struct nfct_handle *h)
+{
+        static GPtrArray *kept;
+
+        if (!netiso_release_deferred()) {
+                nfct.close(h);
+                return;
+        }
+        if (!kept)
+                kept = g_ptr_array_new();
+        g_ptr_array_add(kept, h);
+}
+
 /* The dump and the deletes use one socket each: a socket busy with a dump
  * takes no other request, and deleting after the dump keeps the kernel's
  * walk of its table undisturbed. */
@@ -208,7 +226,7 @@ dump(Pick *p, GError **error)
         nfct.callback_register(h, NFCT_T_ALL, pick, p);
         r = nfct.query(h, NFCT_Q_DUMP, &family);
         e = errno;
-        nfct.close(h);
+        close_handle(h);
         if (r < 0) {
                 g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                             "conntrack: cannot list tracked connections: %s", g_strerror(e));
@@ -274,7 +292,7 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
                         ended++;
                 else if (errno != ENOENT) {
                         int e = errno;
-                        nfct.close(h);
+                        close_handle(h);
                         g_set_error(error, NETISO_ERROR, NETISO_ERROR_FIREWALL,
                                     "conntrack: cannot delete a tracked connection: %s",
                                     g_strerror(e));
@@ -282,7 +300,7 @@ netiso_conntrack_end(const GArray *addresses, guint16 flow_id, guint16 keep, gui
                         return FALSE;
                 }
         }
-        nfct.close(h);
+        close_handle(h);
         *ret_ended = ended;
         return TRUE;
 }

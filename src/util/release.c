@@ -16,6 +16,20 @@
 
 #define MAX_FDS 256
 
+static gboolean deferred;
+
+void
+netiso_release_defer(void)
+{
+        deferred = TRUE;
+}
+
+gboolean
+netiso_release_deferred(void)
+{
+        return deferred;
+}
+
 static gboolean
 is_netfilter_socket(int fd)
 {
