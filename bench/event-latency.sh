@@ -4,13 +4,14 @@
 # netiso-bench-events, so that load from elsewhere hits all of them alike.
 # shellcheck shell=bash
 
-# event_target LABEL HOST HOOK: a target spec for netiso-bench-events; the
-# measured guest is guest 3 of HOST (tap vnet3, no interface needed: the
-# firewall state is only names and addresses), in tenant t0 like the pairs.
+# event_target LABEL HOST HOOK [GUEST TENANT]: a target spec for
+# netiso-bench-events; the measured guest is guest 3 of HOST (tap vnet3, no
+# interface needed: the firewall state is only names and addresses), in
+# tenant t0 like the pairs, unless GUEST and TENANT say otherwise.
 event_target() {
-	local xml
-	xml=$(guest_xml_file "$2" 3 t0)
-	echo "$1,$(host_ns "$2"),$3,$(host_config "$2"),$2-g3,$xml"
+	local xml g=${4:-3}
+	xml=$(guest_xml_file "$2" "$g" "${5:-t0}")
+	echo "$1,$(host_ns "$2"),$3,$(host_config "$2"),$2-g$g,$xml"
 }
 
 # events_run OUTFILE RUNS ROUNDS TARGET...: appends one summary line per

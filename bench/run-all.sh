@@ -105,6 +105,9 @@ for n in $GUESTS; do
 	fi
 	targets+=("$(event_target "bx$n" "bx$n" "$HOOK")")
 done
+# The first guest of a tenant (its start takes the full path) beside many:
+# guest 4 of the biggest host, alone in a tenant of its own.
+case " $GUESTS " in *" $BIG "*) targets+=("$(event_target "first$BIG" "bx$BIG" "$HOOK" 4 tfirst)") ;; esac
 for spec in $ANALYSIS; do
 	h=$(mix_label "$spec")
 	host_up "$h"
@@ -231,6 +234,7 @@ name_of() {
 		echo "blixard-netiso, $(num "${1%x*}") guests in $(num "${1#*x}") tenants" ;;
 	pp*) echo "per-pair rules, $(num "${1#pp}") guests" ;;
 	ipt*) echo "iptables backend, $(num "${1#ipt}") guests" ;;
+	first*) echo "blixard-netiso, $(num "${1#first}") guests, a new tenant's first guest" ;;
 	hook-disabled) echo "floor: the hook, isolation disabled" ;;
 	spawn) echo "floor: spawning /bin/true" ;;
 	*) echo "$1" ;;
@@ -258,6 +262,7 @@ dp_name_of() {
 	for spec in $ANALYSIS; do
 		event_row "$EVOUT" "$(mix_label "$spec")" "$(name_of "$(mix_label "$spec")")" bx0
 	done
+	case " $GUESTS " in *" $BIG "*) event_row "$EVOUT" "first$BIG" "$(name_of "first$BIG")" bx0 ;; esac
 	event_row "$EVOUT" hook-disabled "$(name_of hook-disabled)" ""
 	event_row "$EVOUT" spawn "$(name_of spawn)" ""
 	if [ -n "$IPT" ]; then

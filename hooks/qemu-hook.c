@@ -14,6 +14,7 @@
 #include "util/error.h"
 #include "util/input.h"
 #include "util/log.h"
+#include "util/release.h"
 
 /* Tests point the hook at their own configuration; libvirtd clears the
  * environment, so in production this is always the default path. */
@@ -41,9 +42,13 @@ read_stdin(gsize *ret_len, GError **error)
         return g_string_free(g_steal_pointer(&buf), /* free_segment */ FALSE);
 }
 
+/* The event's outcome, logged; the nftables sockets are left to a child to
+ * release (util/release.h): whatever they did is committed or abandoned by
+ * now, so the wait on their release is no longer the guest's. */
 static int
 finish(NetisoAction action, NetisoLogFields *fields, GError *error)
 {
+        netiso_release_netlink_in_child();
         if (!error) {
                 netiso_log(LOG_INFO, fields, "%s done", netiso_action_to_string(action));
                 return 0;
@@ -76,6 +81,7 @@ main(int argc, char **argv)
          * must be an error, not a SIGPIPE that kills the hook between the IPv4
          * and the IPv6 commit, before the undo and the record's rollback. */
         signal(SIGPIPE, SIG_IGN);
+        netiso_release_defer();
         netiso_log_open("blixard-netiso-hook");
         if (argc < 4) {
                 fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n", argv[0]);

@@ -8,4 +8,5 @@ libnetiso_util_la_SOURCES = \
 	src/util/log.c src/util/log.h \
 	src/util/input.c src/util/input.h \
 	src/util/endpoint.c src/util/endpoint.h \
+	src/util/release.c src/util/release.h \
 	$(NULL)
