@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -26,9 +27,11 @@
 #define ECHO_SIZE (2 * 8192)
 /* A buffer this small needs no sizing (grow_buffer). */
 #define SMALL_BUFFER (64 * 1024)
-/* nftnl_batch pages; one command of ours is well under a kilobyte. */
+/* nftnl_batch pages; a message must fit in the overrun past a page's end:
+ * one command of ours is well under a kilobyte, a bulk message of
+ * BULK_CHUNK elements under 32 KiB. */
 #define BATCH_PAGE (128 * 1024)
-#define BATCH_OVERRUN 8192
+#define BATCH_OVERRUN (64 * 1024)
 
 typedef struct {
         guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
@@ -38,10 +41,21 @@ typedef struct {
         char *jump;
 } Command;
 
+/* A bulk batch's added elements of one set, packed: per element its key,
+ * data and jump, each as a length byte and the bytes. */
+typedef struct {
+        guint8 family;
+        char *name;
+        GByteArray *packed;
+        guint count;
+} Group;
+
 struct NetisoNlBatch {
         char *table;
-        guint8 family;    /* of the commands added next */
-        GArray *commands; /* of Command */
+        guint8 family;           /* of the commands added next */
+        GArray *commands;        /* of Command */
+        GPtrArray *groups;       /* of Group, in the order first added; NULL unless bulk */
+        GHashTable *group_index; /* "family/set" -> Group */
 };
 
 static void
@@ -53,6 +67,26 @@ command_clear(gpointer p)
         g_clear_pointer(&c->key, g_bytes_unref);
         g_clear_pointer(&c->data, g_bytes_unref);
         g_free(c->jump);
+}
+
+static void
+group_free(gpointer p)
+{
+        Group *g = p;
+
+        g_free(g->name);
+        g_byte_array_unref(g->packed);
+        g_free(g);
+}
+
+NetisoNlBatch *
+netiso_nl_batch_new_bulk(const char *table)
+{
+        NetisoNlBatch *b = netiso_nl_batch_new(table);
+
+        b->groups = g_ptr_array_new_with_free_func(group_free);
+        b->group_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        return b;
 }
 
 NetisoNlBatch *
@@ -74,13 +108,65 @@ netiso_nl_batch_free(NetisoNlBatch *batch)
                 return;
         g_free(batch->table);
         g_array_unref(batch->commands);
+        if (batch->groups) {
+                g_ptr_array_unref(batch->groups);
+                g_hash_table_unref(batch->group_index);
+        }
         g_free(batch);
+}
+
+/* Elements per message of a bulk batch: an element is at most about 200
+ * bytes of attributes, and the message's element list is one attribute,
+ * whose length is 16 bits. */
+#define BULK_CHUNK 128
+
+static guint
+group_messages(const NetisoNlBatch *batch)
+{
+        guint n = 0;
+
+        for (guint i = 0; batch->groups && i < batch->groups->len; i++) {
+                const Group *g = g_ptr_array_index(batch->groups, i);
+                n += (g->count + BULK_CHUNK - 1) / BULK_CHUNK;
+        }
+        return n;
 }
 
 guint
 netiso_nl_batch_length(const NetisoNlBatch *batch)
 {
-        return batch->commands->len;
+        return batch->commands->len + group_messages(batch);
+}
+
+static void
+pack(GByteArray *packed, const void *bytes, gsize len)
+{
+        guint8 l = (guint8)len;
+
+        g_byte_array_append(packed, &l, 1);
+        if (len)
+                g_byte_array_append(packed, bytes, (guint)len);
+}
+
+static void
+group_add(NetisoNlBatch *b, const char *set, const void *key, gsize key_len, const void *data,
+          gsize data_len, const char *jump)
+{
+        g_autofree char *id = g_strdup_printf("%u/%s", b->family, set);
+        Group *g = g_hash_table_lookup(b->group_index, id);
+
+        if (!g) {
+                g = g_new0(Group, 1);
+                g->family = b->family;
+                g->name = g_strdup(set);
+                g->packed = g_byte_array_new();
+                g_ptr_array_add(b->groups, g);
+                g_hash_table_insert(b->group_index, g_steal_pointer(&id), g);
+        }
+        pack(g->packed, key, key_len);
+        pack(g->packed, jump ? NULL : data, jump || !data ? 0 : data_len);
+        pack(g->packed, jump, jump ? strlen(jump) + 1 : 0);
+        g->count++;
 }
 
 void
@@ -102,8 +188,16 @@ guint
 netiso_nl_batch_element(NetisoNlBatch *b, gboolean add, const char *set, const void *key,
                         gsize key_len, const void *data, gsize data_len, const char *jump)
 {
-        guint i = add_command(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, set);
-        Command *c = &g_array_index(b->commands, Command, i);
+        guint i;
+        Command *c;
+
+        g_return_val_if_fail(key_len <= G_MAXUINT8 && data_len <= G_MAXUINT8, 0);
+        if (add && b->groups) {
+                group_add(b, set, key, key_len, data, data_len, jump);
+                return 0;
+        }
+        i = add_command(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, set);
+        c = &g_array_index(b->commands, Command, i);
 
         c->key = g_bytes_new(key, key_len);
         if (add && jump)
@@ -123,6 +217,13 @@ guint
 netiso_nl_batch_delete_set(NetisoNlBatch *b, const char *set)
 {
         return add_command(b, NFT_MSG_DELSET, set);
+}
+
+guint
+netiso_nl_batch_flush_set(NetisoNlBatch *b, const char *set)
+{
+        /* A DELSETELEM without elements flushes the set. */
+        return add_command(b, NFT_MSG_DELSETELEM, set);
 }
 
 static void
@@ -145,10 +246,18 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
                 nftnl_set_free(s);
         } else {
                 struct nftnl_set *s = netiso_nl_set_named(table, c->name);
-                struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+                struct nftnl_set_elem *e;
                 gsize len = 0;
-                const void *key = g_bytes_get_data(c->key, &len);
+                const void *key;
 
+                if (!c->key) {
+                        /* A flush: the set's name alone. */
+                        nftnl_set_elems_nlmsg_build_payload(h, s);
+                        nftnl_set_free(s);
+                        return;
+                }
+                e = nftnl_set_elem_alloc();
+                key = g_bytes_get_data(c->key, &len);
                 nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
                 if (c->jump) {
                         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (guint32)NFT_JUMP);
@@ -163,19 +272,59 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
         }
 }
 
+/* Unpacks the next field of a group's element: its bytes and length. */
+static const guint8 *
+unpack(const guint8 **at, gsize *ret_len)
+{
+        const guint8 *bytes = *at + 1;
+
+        *ret_len = **at;
+        *at = bytes + *ret_len;
+        return bytes;
+}
+
+/* Up to BULK_CHUNK of group g's elements from *at on, as one message. */
+static void
+put_group_chunk(struct nftnl_batch *nb, const char *table, const Group *g, const guint8 **at,
+                guint count, guint16 flags, guint32 seq)
+{
+        struct nlmsghdr *h = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nb), NFT_MSG_NEWSETELEM,
+                                                   g->family, flags, seq);
+        struct nftnl_set *s = netiso_nl_set_named(table, g->name);
+
+        for (guint i = 0; i < count; i++) {
+                struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+                gsize key_len, data_len, jump_len;
+                const guint8 *key = unpack(at, &key_len);
+                const guint8 *data = unpack(at, &data_len);
+                const guint8 *jump = unpack(at, &jump_len);
+
+                nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
+                if (jump_len) {
+                        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (guint32)NFT_JUMP);
+                        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, (const char *)jump);
+                } else if (data_len) {
+                        nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, data_len);
+                }
+                nftnl_set_elem_add(s, e);
+        }
+        nftnl_set_elems_nlmsg_build_payload(h, s);
+        nftnl_set_free(s);
+}
+
 /* The batch as libnftnl pages, sequence numbers from begin on: begin, the
- * commands, end. The begin message carries the generation to bind it to
- * (NFNL_BATCH_GENID). Only the last command asks for an acknowledgement
- * (errors come anyway). The first asks for an echo: the commit's NEWGEN
- * notification goes to the sender when the message after begin has
- * NLM_F_ECHO (nf_tables_gen_notify() reads nlmsg_hdr() of the batch past
+ * commands, a bulk batch's elements set by set, end. The begin message carries the generation to
+ * bind it to (NFNL_BATCH_GENID). Only the last command asks for an acknowledgement (errors come
+ * anyway). The first asks for an echo: the commit's NEWGEN notification goes to the sender when the
+ * message after begin has NLM_F_ECHO (nf_tables_gen_notify() reads nlmsg_hdr() of the batch past
  * its begin message; tried on 6.18: NLM_F_ECHO on begin brings nothing). */
 static struct nftnl_batch *
 build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
 {
         struct nftnl_batch *nb = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
         struct nlmsghdr *h;
-        guint n = b->commands->len;
+        guint n = netiso_nl_batch_length(b);
+        guint k = b->commands->len;
 
         if (!nb)
                 g_error("out of memory for an nf_tables batch");
@@ -184,7 +333,7 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                 mnl_attr_put_u32(h, NFNL_BATCH_GENID, htonl(generation));
         if (nftnl_batch_update(nb) < 0)
                 g_error("out of memory for an nf_tables batch");
-        for (guint i = 0; i < n; i++) {
+        for (guint i = 0; i < k; i++) {
                 const Command *c = &g_array_index(b->commands, Command, i);
                 guint16 flags = c->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
 
@@ -195,6 +344,23 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                 put_command(nb, b->table, c, flags, begin + 1 + i);
                 if (nftnl_batch_update(nb) < 0)
                         g_error("out of memory for an nf_tables batch");
+        }
+        for (guint i = 0; b->groups && i < b->groups->len; i++) {
+                const Group *g = g_ptr_array_index(b->groups, i);
+                const guint8 *at = g->packed->data;
+
+                for (guint done = 0; done < g->count; done += BULK_CHUNK, k++) {
+                        guint16 flags = NLM_F_CREATE;
+
+                        if (k == 0)
+                                flags |= NLM_F_ECHO;
+                        if (k == n - 1)
+                                flags |= NLM_F_ACK;
+                        put_group_chunk(nb, b->table, g, &at, MIN(BULK_CHUNK, g->count - done),
+                                        flags, begin + 1 + k);
+                        if (nftnl_batch_update(nb) < 0)
+                                g_error("out of memory for an nf_tables batch");
+                }
         }
         nftnl_batch_end(nftnl_batch_buffer(nb), begin + 1 + n);
         if (nftnl_batch_update(nb) < 0)
@@ -334,7 +500,7 @@ NetisoNlOutcome
 netiso_nl_batch_commit(NetisoNl *nl, const NetisoNlBatch *batch, guint32 generation,
                        guint32 *ret_generation, int *ret_errno, int *ret_command, GError **error)
 {
-        guint n = batch->commands->len;
+        guint n = netiso_nl_batch_length(batch);
         Answers a = { .begin = nl->seq + 1, .first = nl->seq + 2, .last = nl->seq + 1 + n };
         struct nftnl_batch *nb;
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK };

@@ -11,6 +11,11 @@
 typedef struct NetisoNlBatch NetisoNlBatch;
 
 NetisoNlBatch *netiso_nl_batch_new(const char *table);
+/* A bulk batch (a whole table's elements): the commands first, in the
+ * order added, then every element added, set by set, many to a message;
+ * an added element's number is meaningless (0), and a refused command's
+ * number counts messages. */
+NetisoNlBatch *netiso_nl_batch_new_bulk(const char *table);
 void netiso_nl_batch_free(NetisoNlBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNlBatch, netiso_nl_batch_free)
 guint netiso_nl_batch_length(const NetisoNlBatch *batch);
@@ -27,6 +32,8 @@ guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *se
                               gsize key_len, const void *data, gsize data_len, const char *jump);
 guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
 guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
+/* Every element of the set deleted. */
+guint netiso_nl_batch_flush_set(NetisoNlBatch *batch, const char *set);
 
 typedef enum {
         NETISO_NL_COMMITTED, /* the kernel committed the whole batch */
