@@ -13,6 +13,7 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-batch.c src/nft/nft-batch.h \
 	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
+	src/nft/nft-bulk.c src/nft/nft-bulk.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	src/nft/nft-remote.c src/nft/nft-remote.h \
 	$(NULL)

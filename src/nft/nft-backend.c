@@ -4,10 +4,12 @@
  * validated (domain.c). */
 #include "autoconfig.h"
 
+#include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdio.h>
 
 #include "nft/nft-backend.h"
+#include "nft/nft-bulk.h"
 #include "nft/nft-elements.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-generation.h"
@@ -522,14 +524,100 @@ render_remote(GString *out, const NetisoConfig *config)
         return g_steal_pointer(&remote);
 }
 
+/* The tenant chains (and their sets) that no record and no remote guest
+ * names, deleted after the refill that dropped the last jumps to them;
+ * best-effort, as a stray tenant chain is never jumped to. */
+static void
+drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote)
+{
+        g_autoptr(GPtrArray) chains = NULL;
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        chains = netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, &e);
+        if (chains)
+                netiso_nft_render_stale_tenants(
+                        out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
+        if (out->len > 0)
+                full_run(f, out->str, /* skeleton */ FALSE, &e);
+        if (e)
+                g_warning("tenants no guest uses were left in table inet %s: %s", NETISO_NFT_TABLE,
+                          e->message);
+}
+
+/* The bulk sync: the skeleton, every recorded tenant and the remote guests
+ * as one libnftables batch over the tables as they are (nothing leaks from
+ * then on: the guests' sets are kept until the next batch), then every
+ * per-guest set flushed and refilled from the records in one netlink
+ * batch, which holds no interval set (BENCHMARKS.md: an interval set
+ * recreated in a batch matches nothing until its commit ends). A refused
+ * refill leaves the guests' sets as they were. FALSE with error unset when
+ * the tables refused the skeleton (an older or foreign table): the caller
+ * replaces them whole. */
+static gboolean
+bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *records,
+          gboolean counters, GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(NetisoRemote) remote = NULL;
+        g_autoptr(NetisoNlBatch) refill = NULL;
+        g_autoptr(GError) refused = NULL;
+        guint32 after = 0;
+        int err = 0, command = -1;
+
+        netiso_nft_render_skeleton(out, config, stateful);
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES &&
+                    g_hash_table_add(tenants, rec->tenant))
+                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+        }
+        if (config->cluster) {
+                g_autoptr(GError) unread = NULL;
+
+                remote = netiso_remote_load(config->state_dir, NULL, &unread);
+                if (remote)
+                        netiso_nft_render_remote_all(out, config, remote, /* flush */ TRUE);
+                else
+                        g_warning("guests of other hosts left out: %s", unread->message);
+        }
+        if (!full_run(f, out->str, /* skeleton */ TRUE, &refused)) {
+                g_debug("the skeleton over the tables was refused: %s", refused->message);
+                return FALSE;
+        }
+        g_string_free(g_steal_pointer(&out), TRUE);
+        refill = netiso_nft_bulk_guests(records, counters);
+        switch (netiso_nl_batch_commit(f->nl, refill, 0, &after, &err, &command, error)) {
+        case NETISO_NL_COMMITTED:
+                /* A refill that changed nothing commits no generation. */
+                if (after)
+                        f->commits++;
+                break;
+        case NETISO_NL_UNKNOWN:
+        case NETISO_NL_REFUSED:
+        default:
+                /* The table is no longer known to be the records'. */
+                f->verified = FALSE;
+                return FALSE;
+        }
+        g_clear_pointer(&refill, netiso_nl_batch_free);
+        drop_stale_tenants(f, records, remote);
+        return TRUE;
+}
+
 /* A sync (reconcile, a backend switch) renders the bridge table with
- * connection tracking when it is on already or a record needs it. */
+ * connection tracking when it is on already or a record needs it. When
+ * the kernel is there and every record is in the netlink encoding, the
+ * bulk sync above; else (and in capture mode, whose text the golden tests
+ * hold) both tables deleted and recreated in one libnftables batch. */
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(NetisoRemote) remote = NULL;
-        gboolean needed = FALSE, ok;
+        gboolean needed = FALSE, stateful, ok;
         Full f;
 
         for (guint i = 0; i < records->len && !needed; i++) {
@@ -538,9 +626,23 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                         needed = ((const NetisoRecordPort *)g_ptr_array_index(rec->ports, j))
                                          ->host_bridge;
         }
-        netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
-        remote = render_remote(out, config);
+        stateful = bridge_stateful(fw, config, needed);
         full_begin(&f, fw, config, /* verified */ TRUE);
+        if (f.nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                g_autoptr(GError) local = NULL;
+
+                if (bulk_sync(&f, config, stateful, records, /* counters */ TRUE, &local)) {
+                        full_end(&f);
+                        return TRUE;
+                }
+                if (local) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        full_end(&f);
+                        return FALSE;
+                }
+        }
+        netiso_nft_render_sync(out, config, stateful, records);
+        remote = render_remote(out, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
         return ok;

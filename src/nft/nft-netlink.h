@@ -30,6 +30,10 @@ gboolean netiso_nl_chain_rules(NetisoNl *nl, guint8 family, const char *table, c
 gboolean netiso_nl_chain_use(NetisoNl *nl, guint8 family, const char *table, const char *chain,
                              gboolean *ret_found, guint32 *ret_use, GError **error);
 
+/* The names of a table's chains (a dump of the family's chains); a
+ * missing table has none. */
+GPtrArray *netiso_nl_chain_names(NetisoNl *nl, guint8 family, const char *table, GError **error);
+
 /* One element of a map, asked by its key (NFT_MSG_GETSETELEM): *ret_data
  * is its value, NULL when the set holds no such key. */
 gboolean netiso_nl_map_lookup(NetisoNl *nl, const char *table, const char *set, const void *key,
