@@ -556,15 +556,14 @@ drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote)
  * replaces them whole. */
 static gboolean
 bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *records,
-          gboolean counters, GError **error)
+          GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(NetisoRemote) remote = NULL;
-        g_autoptr(NetisoNlBatch) refill = NULL;
         g_autoptr(GError) refused = NULL;
+        gboolean changed = FALSE;
         guint32 after = 0;
-        int err = 0, command = -1;
 
         netiso_nft_render_skeleton(out, config, stateful);
         for (guint i = 0; i < records->len; i++) {
@@ -588,12 +587,12 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 return FALSE;
         }
         g_string_free(g_steal_pointer(&out), TRUE);
-        refill = netiso_nft_bulk_guests(records, counters);
-        switch (netiso_nl_batch_commit(f->nl, refill, 0, &after, &err, &command, error)) {
+        switch (netiso_nft_bulk_refill(f->nl, records, &after, &changed, error)) {
         case NETISO_NL_COMMITTED:
-                /* A refill that changed nothing commits no generation. */
-                if (after)
+                if (changed)
                         f->commits++;
+                if (!after)
+                        f->verified = FALSE; /* another commit came in between */
                 break;
         case NETISO_NL_UNKNOWN:
         case NETISO_NL_REFUSED:
@@ -602,7 +601,6 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 f->verified = FALSE;
                 return FALSE;
         }
-        g_clear_pointer(&refill, netiso_nl_batch_free);
         drop_stale_tenants(f, records, remote);
         return TRUE;
 }
@@ -631,7 +629,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
         if (f.nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
                 g_autoptr(GError) local = NULL;
 
-                if (bulk_sync(&f, config, stateful, records, /* counters */ TRUE, &local)) {
+                if (bulk_sync(&f, config, stateful, records, &local)) {
                         full_end(&f);
                         return TRUE;
                 }

@@ -148,6 +148,14 @@ pack(GByteArray *packed, const void *bytes, gsize len)
                 g_byte_array_append(packed, bytes, (guint)len);
 }
 
+/* The first field of a packed element: its bytes and length. */
+static const guint8 *
+unpack_const(const guint8 *p, gsize *ret_len)
+{
+        *ret_len = p[0];
+        return p + 1;
+}
+
 static void
 group_add(NetisoNlBatch *b, const char *set, const void *key, gsize key_len, const void *data,
           gsize data_len, const char *jump)
@@ -270,6 +278,79 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
                 nftnl_set_elems_nlmsg_build_payload(h, s);
                 nftnl_set_free(s);
         }
+}
+
+/* The length of the packed element at p: three length-prefixed fields. */
+static gsize
+packed_length(const guint8 *p)
+{
+        gsize n = 0;
+
+        for (int i = 0; i < 3; i++)
+                n += 1 + p[n];
+        return n;
+}
+
+static void
+collect_element(const void *key, gsize key_len, const void *data, gsize data_len, const char *jump,
+                gpointer user_data)
+{
+        GHashTable *present = user_data;
+        g_autoptr(GByteArray) packed = g_byte_array_new();
+
+        if (key_len > G_MAXUINT8 || data_len > G_MAXUINT8 || (jump && strlen(jump) >= G_MAXUINT8))
+                return; /* not ours: never matches, so it is deleted */
+        pack(packed, key, key_len);
+        pack(packed, jump ? NULL : data, jump ? 0 : data_len);
+        pack(packed, jump, jump ? strlen(jump) + 1 : 0);
+        g_hash_table_add(present, g_byte_array_free_to_bytes(g_steal_pointer(&packed)));
+}
+
+gboolean
+netiso_nl_batch_bulk_diff(NetisoNlBatch *b, NetisoNl *nl, const char *set, GError **error)
+{
+        g_autoptr(GHashTable) present = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+                                                              (GDestroyNotify)g_bytes_unref, NULL);
+        g_autofree char *id = g_strdup_printf("%u/%s", b->family, set);
+        Group *g = b->groups ? g_hash_table_lookup(b->group_index, id) : NULL;
+        GHashTableIter it;
+        gpointer key;
+
+        g_return_val_if_fail(b->groups, FALSE);
+        if (!netiso_nl_set_elements(nl, b->family, b->table, set, collect_element, present, error))
+                return FALSE;
+        if (g) {
+                GByteArray *kept = g_byte_array_new();
+                const guint8 *p = g->packed->data, *end = p + g->packed->len;
+                guint count = 0;
+
+                /* What the kernel holds already leaves the batch; an element
+                 * listed twice is added once more (a no-op). */
+                while (p < end) {
+                        gsize len = packed_length(p);
+                        g_autoptr(GBytes) entry = g_bytes_new_static(p, len);
+
+                        if (!g_hash_table_remove(present, entry)) {
+                                g_byte_array_append(kept, p, (guint)len);
+                                count++;
+                        }
+                        p += len;
+                }
+                g_byte_array_unref(g->packed);
+                g->packed = kept;
+                g->count = count;
+        }
+        /* The rest is not wanted, or wanted with other data: deleted by its
+         * key, before the additions (commands come first). */
+        g_hash_table_iter_init(&it, present);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+                gsize key_len = 0;
+                const guint8 *k = unpack_const(g_bytes_get_data(key, NULL), &key_len);
+                guint i = add_command(b, NFT_MSG_DELSETELEM, set);
+
+                g_array_index(b->commands, Command, i).key = g_bytes_new(k, key_len);
+        }
+        return TRUE;
 }
 
 /* Unpacks the next field of a group's element: its bytes and length. */

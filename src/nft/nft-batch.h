@@ -32,6 +32,13 @@ guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *se
                               gsize key_len, const void *data, gsize data_len, const char *jump);
 guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
 guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
+/* A bulk batch against the kernel, for set (of the family of the commands
+ * added next; call after every element was added): the elements the set
+ * holds already leave the batch, and those it holds that were not added,
+ * or with other data, are deleted. Bind the batch to the generation read
+ * before the first dump: the dumps and the commit are not one transaction. */
+gboolean netiso_nl_batch_bulk_diff(NetisoNlBatch *batch, NetisoNl *nl, const char *set,
+                                   GError **error);
 /* Every element of the set deleted. */
 guint netiso_nl_batch_flush_set(NetisoNlBatch *batch, const char *set);
 
