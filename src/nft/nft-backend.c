@@ -528,13 +528,16 @@ render_remote(GString *out, const NetisoConfig *config)
  * names, deleted after the refill that dropped the last jumps to them;
  * best-effort, as a stray tenant chain is never jumped to. */
 static void
-drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote)
+drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *listed)
 {
         g_autoptr(GPtrArray) chains = NULL;
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GError) e = NULL;
 
-        chains = netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, &e);
+        if (listed)
+                chains = g_ptr_array_ref((GPtrArray *)listed);
+        else
+                chains = netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, &e);
         if (chains)
                 netiso_nft_render_stale_tenants(
                         out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
@@ -544,6 +547,24 @@ drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote)
                 g_warning("tenants no guest uses were left in table inet %s: %s", NETISO_NFT_TABLE,
                           e->message);
 }
+
+/* Every recorded tenant's chains and sets, rewritten. */
+static void
+render_tenants(GString *out, GPtrArray *records)
+{
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES &&
+                    g_hash_table_add(tenants, rec->tenant))
+                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+        }
+}
+
+static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
+                            const GPtrArray *chains, GError **error);
 
 /* The bulk sync: the skeleton, every recorded tenant and the remote guests
  * as one libnftables batch over the tables as they are (nothing leaks from
@@ -559,20 +580,11 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
           GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(NetisoRemote) remote = NULL;
         g_autoptr(GError) refused = NULL;
-        gboolean changed = FALSE;
-        guint32 after = 0;
 
         netiso_nft_render_skeleton(out, config, stateful);
-        for (guint i = 0; i < records->len; i++) {
-                const NetisoRecord *rec = g_ptr_array_index(records, i);
-
-                if (rec->backend == NETISO_BACKEND_NFTABLES &&
-                    g_hash_table_add(tenants, rec->tenant))
-                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
-        }
+        render_tenants(out, records);
         if (config->cluster) {
                 g_autoptr(GError) unread = NULL;
 
@@ -587,6 +599,18 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 return FALSE;
         }
         g_string_free(g_steal_pointer(&out), TRUE);
+        return bulk_refill(f, records, remote, NULL, error);
+}
+
+/* The netlink batch of the bulk sync and restore, then the tenants no
+ * record names (chains: table inet's, as listed; NULL: listed here). */
+static gboolean
+bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *chains,
+            GError **error)
+{
+        gboolean changed = FALSE;
+        guint32 after = 0;
+
         switch (netiso_nft_bulk_refill(f->nl, records, &after, &changed, error)) {
         case NETISO_NL_COMMITTED:
                 if (changed)
@@ -601,7 +625,7 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 f->verified = FALSE;
                 return FALSE;
         }
-        drop_stale_tenants(f, records, remote);
+        drop_stale_tenants(f, records, remote, chains);
         return TRUE;
 }
 
@@ -664,7 +688,16 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
         if (ok)
                 ok = load(data, &records, &chains, error);
-        if (ok) {
+        if (ok && f.nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                /* The tenants and the remote guests, then the bulk refill
+                 * (each batch leaves the table whole for the records). */
+                g_string_truncate(out, 0);
+                render_tenants(out, records);
+                remote = render_remote(out, config);
+                ok = out->len == 0 || full_run(&f, out->str, /* skeleton */ FALSE, error);
+                if (ok)
+                        ok = bulk_refill(&f, records, remote, chains, error);
+        } else if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
                 remote = render_remote(out, config);
