@@ -548,33 +548,50 @@ drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtr
                           e->message);
 }
 
-/* Every recorded tenant's chains and sets, rewritten. */
-static void
-render_tenants(GString *out, GPtrArray *records)
+/* Tenants per libnftables batch of the bulk sync and restore: at 1,000
+ * tenants in one batch libnftables took 35 MB. Each tenant is rewritten
+ * whole in one batch, and a tenant rewritten as it was changes nothing. */
+#define TENANTS_PER_BATCH 100
+
+/* Runs out (the skeleton, the remote guests: may be empty) with every
+ * recorded tenant's chains and sets rewritten, TENANTS_PER_BATCH to a
+ * batch. skeleton says out holds the skeleton. */
+static gboolean
+run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton, GError **error)
 {
         g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        guint n = 0;
 
         for (guint i = 0; i < records->len; i++) {
                 const NetisoRecord *rec = g_ptr_array_index(records, i);
 
-                if (rec->backend == NETISO_BACKEND_NFTABLES &&
-                    g_hash_table_add(tenants, rec->tenant))
-                        netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+                if (rec->backend != NETISO_BACKEND_NFTABLES ||
+                    !g_hash_table_add(tenants, rec->tenant))
+                        continue;
+                netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+                if (++n % TENANTS_PER_BATCH != 0)
+                        continue;
+                if (!full_run(f, out->str, skeleton, error))
+                        return FALSE;
+                g_string_truncate(out, 0);
+                skeleton = FALSE;
         }
+        return out->len == 0 || full_run(f, out->str, skeleton, error);
 }
 
 static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
                             const GPtrArray *chains, GError **error);
 
-/* The bulk sync: the skeleton, every recorded tenant and the remote guests
- * as one libnftables batch over the tables as they are (nothing leaks from
- * then on: the guests' sets are kept until the next batch), then every
- * per-guest set flushed and refilled from the records in one netlink
- * batch, which holds no interval set (BENCHMARKS.md: an interval set
- * recreated in a batch matches nothing until its commit ends). A refused
- * refill leaves the guests' sets as they were. FALSE with error unset when
- * the tables refused the skeleton (an older or foreign table): the caller
- * replaces them whole. */
+/* The bulk sync: the skeleton and the remote guests as one libnftables
+ * batch over the tables as they are (nothing leaks from then on: the
+ * guests' sets are kept until the refill), the recorded tenants rewritten
+ * in batches of their own, then every per-guest set brought to the
+ * records' elements in one netlink batch (nft-bulk.h), which holds no
+ * interval set (BENCHMARKS.md: an interval set recreated in a batch matches
+ * nothing until its commit ends). A refused refill leaves the guests' sets
+ * as they were. FALSE with error unset when the tables refused the
+ * skeleton or a tenant (an older or foreign table): the caller replaces
+ * them whole. */
 static gboolean
 bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *records,
           GError **error)
@@ -584,7 +601,6 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
         g_autoptr(GError) refused = NULL;
 
         netiso_nft_render_skeleton(out, config, stateful);
-        render_tenants(out, records);
         if (config->cluster) {
                 g_autoptr(GError) unread = NULL;
 
@@ -594,8 +610,9 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 else
                         g_warning("guests of other hosts left out: %s", unread->message);
         }
-        if (!full_run(f, out->str, /* skeleton */ TRUE, &refused)) {
-                g_debug("the skeleton over the tables was refused: %s", refused->message);
+        if (!run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
+                g_debug("the skeleton or a tenant over the tables was refused: %s",
+                        refused->message);
                 return FALSE;
         }
         g_string_free(g_steal_pointer(&out), TRUE);
@@ -692,9 +709,8 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
                 /* The tenants and the remote guests, then the bulk refill
                  * (each batch leaves the table whole for the records). */
                 g_string_truncate(out, 0);
-                render_tenants(out, records);
                 remote = render_remote(out, config);
-                ok = out->len == 0 || full_run(&f, out->str, /* skeleton */ FALSE, error);
+                ok = run_with_tenants(&f, out, records, /* skeleton */ FALSE, error);
                 if (ok)
                         ok = bulk_refill(&f, records, remote, chains, error);
         } else if (ok) {
