@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nft/nft-batch-internal.h"
+#include "nft/nft-batch.h"
 #include "nft/nft-netlink-internal.h"
 
 /* A bulk batch's added elements of one set, packed: per element its key,

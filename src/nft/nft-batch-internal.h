@@ -6,8 +6,6 @@
 #include <glib.h>
 #include <libnftnl/batch.h>
 
-#include "nft/nft-batch.h"
-
 typedef struct {
         guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
         guint8 family; /* of the table: NFPROTO_INET or NFPROTO_BRIDGE */
@@ -25,14 +23,14 @@ struct NetisoNlBatch {
 };
 
 /* A command added to b: its number. */
-guint netiso_nl_batch_command(NetisoNlBatch *b, guint16 type, const char *name);
+guint netiso_nl_batch_command(struct NetisoNlBatch *b, guint16 type, const char *name);
 
 /* A bulk batch's groups: freed, their messages counted, an element added
  * to its set's group, and their messages written into nb after the
  * commands, numbered on from *k (n: every message of the batch). */
-void netiso_nl_batch_groups_free(NetisoNlBatch *b);
-guint netiso_nl_batch_group_messages(const NetisoNlBatch *b);
-void netiso_nl_batch_group_add(NetisoNlBatch *b, const char *set, const void *key, gsize key_len,
-                               const void *data, gsize data_len, const char *jump);
-void netiso_nl_batch_put_groups(struct nftnl_batch *nb, const NetisoNlBatch *b, guint32 begin,
-                                guint *k, guint n);
+void netiso_nl_batch_groups_free(struct NetisoNlBatch *b);
+guint netiso_nl_batch_group_messages(const struct NetisoNlBatch *b);
+void netiso_nl_batch_group_add(struct NetisoNlBatch *b, const char *set, const void *key,
+                               gsize key_len, const void *data, gsize data_len, const char *jump);
+void netiso_nl_batch_put_groups(struct nftnl_batch *nb, const struct NetisoNlBatch *b,
+                                guint32 begin, guint *k, guint n);

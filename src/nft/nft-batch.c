@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "nft/nft-batch-internal.h"
+#include "nft/nft-batch.h"
 #include "nft/nft-netlink-internal.h"
 
 /* What libnftables reserves in the receive buffer per command of a batch
