@@ -310,10 +310,17 @@ records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next
         return after;
 }
 
+static gboolean run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton,
+                                 GError **error);
+static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
+                            const GPtrArray *chains, GError **error);
+
 /* Someone else committed since our own last commit (or nobody can tell):
  * the event is one batch that rebuilds the table from the records, which
  * repairs whatever was edited in place (a set flushed or filled by hand,
- * a rule replaced, another tenant's chain). FALSE with error set when that
+ * a rule replaced, another tenant's chain): the bulk sync's batches when
+ * every record is in the netlink encoding (the event's change is in the
+ * refill), else one text batch. FALSE with error set when that
  * batch is refused: the caller does the event alone, and the table stays
  * unverified (no generation is recorded) until an event's rebuild
  * commits. next is taken. */
@@ -322,11 +329,27 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
 {
         g_autoptr(GPtrArray) records = records_after(f->config, domain, next, error);
         g_autoptr(GString) out = g_string_new(NULL);
+        gboolean stateful = skeleton(f->fw, f->config, NULL)->stateful;
 
         if (!records)
                 return FALSE;
-        netiso_nft_render_rebuild(out, f->config, skeleton(f->fw, f->config, NULL)->stateful,
-                                  records, gone);
+        if (f->nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                g_autoptr(GPtrArray) no_chains = g_ptr_array_new();
+                g_autoptr(GError) refused = NULL;
+
+                /* The bulk sync's batches (gone's counters and any other
+                 * stray element go with the refill), stale tenants aside:
+                 * the tenant collection is the event's. */
+                netiso_nft_render_skeleton(out, f->config, stateful);
+                if (run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
+                        f->verified = TRUE;
+                        return bulk_refill(f, records, NULL, no_chains, error);
+                }
+                g_debug("the bulk rebuild's skeleton or a tenant was refused: %s",
+                        refused->message);
+                g_string_truncate(out, 0);
+        }
+        netiso_nft_render_rebuild(out, f->config, stateful, records, gone);
         if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
         f->verified = TRUE;
@@ -578,9 +601,6 @@ run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton, G
         }
         return out->len == 0 || full_run(f, out->str, skeleton, error);
 }
-
-static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
-                            const GPtrArray *chains, GError **error);
 
 /* The bulk sync: the skeleton and the remote guests as one libnftables
  * batch over the tables as they are (nothing leaks from then on: the
