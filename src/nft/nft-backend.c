@@ -327,6 +327,7 @@ static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
 static gboolean
 rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone, GError **error)
 {
+        g_autofree char *tenant = next ? g_strdup(next->tenant) : NULL;
         g_autoptr(GPtrArray) records = records_after(f->config, domain, next, error);
         g_autoptr(GString) out = g_string_new(NULL);
         gboolean stateful = skeleton(f->fw, f->config, NULL)->stateful;
@@ -343,10 +344,19 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
                 netiso_nft_render_skeleton(out, f->config, stateful);
                 if (run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
                         f->verified = TRUE;
-                        return bulk_refill(f, records, NULL, no_chains, error);
+                        if (bulk_refill(f, records, NULL, no_chains, error))
+                                return TRUE;
+                        /* The tenants' batches committed the event's
+                         * tenant: gone again unless a guest jumps to it,
+                         * so that a refused event changed nothing. */
+                        if (tenant)
+                                gc_tenant(f, tenant);
+                        return FALSE;
                 }
                 g_debug("the bulk rebuild's skeleton or a tenant was refused: %s",
                         refused->message);
+                if (tenant)
+                        gc_tenant(f, tenant);
                 g_string_truncate(out, 0);
         }
         netiso_nft_render_rebuild(out, f->config, stateful, records, gone);
