@@ -313,7 +313,7 @@ records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next
 static gboolean run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton,
                                  GError **error);
 static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
-                            const GPtrArray *chains, GError **error);
+                            const GPtrArray *chains, const GPtrArray *before, GError **error);
 
 /* Someone else committed since our own last commit (or nobody can tell):
  * the event is one batch that rebuilds the table from the records, which
@@ -344,7 +344,7 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
                 netiso_nft_render_skeleton(out, f->config, stateful);
                 if (run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
                         f->verified = TRUE;
-                        if (bulk_refill(f, records, NULL, no_chains, error))
+                        if (bulk_refill(f, records, NULL, no_chains, NULL, error))
                                 return TRUE;
                         /* The tenants' batches committed the event's
                          * tenant: gone again unless a guest jumps to it,
@@ -629,6 +629,8 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(NetisoRemote) remote = NULL;
         g_autoptr(GError) refused = NULL;
+        g_autoptr(GPtrArray) before =
+                netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, NULL);
 
         netiso_nft_render_skeleton(out, config, stateful);
         if (config->cluster) {
@@ -646,14 +648,40 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
                 return FALSE;
         }
         g_string_free(g_steal_pointer(&out), TRUE);
-        return bulk_refill(f, records, remote, NULL, error);
+        return bulk_refill(f, records, remote, before, before, error);
+}
+
+/* The tenants of records that had no chain in before (table inet's chains
+ * as listed before the tenants' batches), deleted again in one batch: after
+ * a refused refill no guest jumps to them. */
+static void
+drop_new_tenants(Full *f, GPtrArray *records, const GPtrArray *before)
+{
+        g_autoptr(GHashTable) had = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        for (guint i = 0; i < before->len; i++)
+                g_hash_table_add(had, g_strdup(g_ptr_array_index(before, i)));
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES &&
+                    g_hash_table_add(had, g_strdup_printf("tenant-%s", rec->tenant)))
+                        netiso_nft_render_tenant_gc(out, rec->tenant);
+        }
+        if (out->len > 0 && !full_run(f, out->str, /* skeleton */ FALSE, &e))
+                g_warning("tenants of a refused refill were left in table inet %s: %s",
+                          NETISO_NFT_TABLE, e->message);
 }
 
 /* The netlink batch of the bulk sync and restore, then the tenants no
- * record names (chains: table inet's, as listed; NULL: listed here). */
+ * record names (chains: table inet's, as listed; NULL: listed here). A
+ * refused refill takes the tenants that were not in before (when not
+ * NULL) away again. */
 static gboolean
 bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *chains,
-            GError **error)
+            const GPtrArray *before, GError **error)
 {
         gboolean changed = FALSE;
         guint32 after = 0;
@@ -670,6 +698,8 @@ bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *
         default:
                 /* The table is no longer known to be the records'. */
                 f->verified = FALSE;
+                if (before)
+                        drop_new_tenants(f, records, before);
                 return FALSE;
         }
         drop_stale_tenants(f, records, remote, chains);
@@ -742,7 +772,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
                 remote = render_remote(out, config);
                 ok = run_with_tenants(&f, out, records, /* skeleton */ FALSE, error);
                 if (ok)
-                        ok = bulk_refill(&f, records, remote, chains, error);
+                        ok = bulk_refill(&f, records, remote, chains, chains, error);
         } else if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
