@@ -243,3 +243,20 @@ netiso_nl_batch_put_groups(struct nftnl_batch *nb, const NetisoNlBatch *b, guint
         }
         *ret_k = k;
 }
+
+const char *
+netiso_nl_batch_message_set(const NetisoNlBatch *b, guint message)
+{
+        if (message < b->commands->len)
+                return g_array_index(b->commands, Command, message).name;
+        message -= b->commands->len;
+        for (guint i = 0; b->groups && i < b->groups->len; i++) {
+                const Group *g = g_ptr_array_index(b->groups, i);
+                guint n = (g->count + BULK_CHUNK - 1) / BULK_CHUNK;
+
+                if (message < n)
+                        return g->name;
+                message -= n;
+        }
+        return NULL;
+}

@@ -39,6 +39,9 @@ guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
  * before the first dump: the dumps and the commit are not one transaction. */
 gboolean netiso_nl_batch_bulk_diff(NetisoNlBatch *batch, NetisoNl *nl, const char *set,
                                    GError **error);
+/* The set or chain that message number message of a batch names (a
+ * refused command's, as netiso_nl_batch_commit() numbers it), or NULL. */
+const char *netiso_nl_batch_message_set(const NetisoNlBatch *batch, guint message);
 /* Every element of the set deleted. */
 guint netiso_nl_batch_flush_set(NetisoNlBatch *batch, const char *set);
 

@@ -108,6 +108,10 @@ netiso_nft_bulk_refill(NetisoNl *nl, GPtrArray *records, guint32 *ret_generation
                                            &last);
                 if (r == NETISO_NL_REFUSED && err == ERESTART && try + 1 < TRIES)
                         continue;
+                if (r == NETISO_NL_REFUSED && command >= 0 &&
+                    netiso_nl_batch_message_set(b, (guint)command))
+                        g_prefix_error(&last, "the guests' elements of %s: ",
+                                       netiso_nl_batch_message_set(b, (guint)command));
                 *ret_changed = r == NETISO_NL_COMMITTED && *ret_generation != generation;
                 break;
         }
