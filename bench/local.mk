@@ -34,6 +34,7 @@ dist_noinst_SCRIPTS += \
 	bench/flush-leak.py \
 	bench/ipt-dispatch.sh \
 	bench/cluster.sh \
+	bench/boot.sh \
 	bench/install-deps.sh \
 	bench/alternatives/per-pair-hook \
 	bench/alternatives/per-pair-populate \

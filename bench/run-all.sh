@@ -9,7 +9,8 @@
 # BENCH_TCP_SECONDS, BENCH_UDP_ROUNDS, BENCH_UDP_SLICE_MS (data path),
 # BENCH_FLUSH_ROUNDS (ruleset flushes per backend, leak window),
 # BENCH_QUICK=1 (a small smoke run of a couple of minutes), BENCH_CLUSTER=0
-# (no cluster benchmark; BENCH_CLUSTER_* are bench/cluster.sh's knobs).
+# (no cluster benchmark; BENCH_CLUSTER_* are bench/cluster.sh's knobs),
+# BENCH_BOOT=0 (no host boot; BENCH_BOOT_* are bench/boot.sh's knobs).
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -356,6 +357,16 @@ if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
 	say "a cluster of hosts (bench/cluster.sh; BENCH_CLUSTER=0 skips it)"
 	REPORT="$REPORT" bash "$top_srcdir/bench/cluster.sh" >/dev/null ||
 		say "bench/cluster.sh failed"
+fi
+
+# ---- a host boot: bench/boot.sh appends its own section ----
+if [ "${BENCH_BOOT:-1}" = 1 ]; then
+	if [ "${BENCH_QUICK:-0}" = 1 ]; then
+		: "${BENCH_BOOT_GUESTS:=100}" "${BENCH_BOOT_BURST:=20}"
+		export BENCH_BOOT_GUESTS BENCH_BOOT_BURST
+	fi
+	say "a host boot (bench/boot.sh; BENCH_BOOT=0 skips it)"
+	REPORT="$REPORT" bash "$top_srcdir/bench/boot.sh" >/dev/null || say "bench/boot.sh failed"
 fi
 
 cat "$REPORT"

@@ -10,9 +10,11 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-elements.c src/nft/nft-elements.h \
 	src/nft/nft-lib.c src/nft/nft-lib.h \
 	src/nft/nft-netlink.c src/nft/nft-netlink.h src/nft/nft-netlink-internal.h \
-	src/nft/nft-batch.c src/nft/nft-batch.h \
+	src/nft/nft-batch.c src/nft/nft-batch.h src/nft/nft-batch-internal.h \
+	src/nft/nft-batch-bulk.c \
 	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
+	src/nft/nft-bulk.c src/nft/nft-bulk.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	src/nft/nft-remote.c src/nft/nft-remote.h \
 	$(NULL)

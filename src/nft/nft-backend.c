@@ -4,10 +4,12 @@
  * validated (domain.c). */
 #include "autoconfig.h"
 
+#include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdio.h>
 
 #include "nft/nft-backend.h"
+#include "nft/nft-bulk.h"
 #include "nft/nft-elements.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-generation.h"
@@ -308,23 +310,56 @@ records_after(const NetisoConfig *config, const char *domain, NetisoRecord *next
         return after;
 }
 
+static gboolean run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton,
+                                 GError **error);
+static gboolean bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote,
+                            const GPtrArray *chains, const GPtrArray *before, GError **error);
+
 /* Someone else committed since our own last commit (or nobody can tell):
  * the event is one batch that rebuilds the table from the records, which
  * repairs whatever was edited in place (a set flushed or filled by hand,
- * a rule replaced, another tenant's chain). FALSE with error set when that
+ * a rule replaced, another tenant's chain): the bulk sync's batches when
+ * every record is in the netlink encoding (the event's change is in the
+ * refill), else one text batch. FALSE with error set when that
  * batch is refused: the caller does the event alone, and the table stays
  * unverified (no generation is recorded) until an event's rebuild
  * commits. next is taken. */
 static gboolean
 rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gone, GError **error)
 {
+        g_autofree char *tenant = next ? g_strdup(next->tenant) : NULL;
         g_autoptr(GPtrArray) records = records_after(f->config, domain, next, error);
         g_autoptr(GString) out = g_string_new(NULL);
+        gboolean stateful = skeleton(f->fw, f->config, NULL)->stateful;
 
         if (!records)
                 return FALSE;
-        netiso_nft_render_rebuild(out, f->config, skeleton(f->fw, f->config, NULL)->stateful,
-                                  records, gone);
+        if (f->nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                g_autoptr(GPtrArray) no_chains = g_ptr_array_new();
+                g_autoptr(GError) refused = NULL;
+
+                /* The bulk sync's batches (gone's counters and any other
+                 * stray element go with the refill), stale tenants aside:
+                 * the tenant collection is the event's. */
+                netiso_nft_render_skeleton(out, f->config, stateful);
+                if (run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
+                        f->verified = TRUE;
+                        if (bulk_refill(f, records, NULL, no_chains, NULL, error))
+                                return TRUE;
+                        /* The tenants' batches committed the event's
+                         * tenant: gone again unless a guest jumps to it,
+                         * so that a refused event changed nothing. */
+                        if (tenant)
+                                gc_tenant(f, tenant);
+                        return FALSE;
+                }
+                g_debug("the bulk rebuild's skeleton or a tenant was refused: %s",
+                        refused->message);
+                if (tenant)
+                        gc_tenant(f, tenant);
+                g_string_truncate(out, 0);
+        }
+        netiso_nft_render_rebuild(out, f->config, stateful, records, gone);
         if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
         f->verified = TRUE;
@@ -522,14 +557,166 @@ render_remote(GString *out, const NetisoConfig *config)
         return g_steal_pointer(&remote);
 }
 
+/* The tenant chains (and their sets) that no record and no remote guest
+ * names, deleted after the refill that dropped the last jumps to them;
+ * best-effort, as a stray tenant chain is never jumped to. */
+static void
+drop_stale_tenants(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *listed)
+{
+        g_autoptr(GPtrArray) chains = NULL;
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        if (listed)
+                chains = g_ptr_array_ref((GPtrArray *)listed);
+        else
+                chains = netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, &e);
+        if (chains)
+                netiso_nft_render_stale_tenants(
+                        out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
+        if (out->len > 0)
+                full_run(f, out->str, /* skeleton */ FALSE, &e);
+        if (e)
+                g_warning("tenants no guest uses were left in table inet %s: %s", NETISO_NFT_TABLE,
+                          e->message);
+}
+
+/* Tenants per libnftables batch of the bulk sync and restore: at 1,000
+ * tenants in one batch libnftables took 35 MB. Each tenant is rewritten
+ * whole in one batch, and a tenant rewritten as it was changes nothing. */
+#define TENANTS_PER_BATCH 100
+
+/* Runs out (the skeleton, the remote guests: may be empty) with every
+ * recorded tenant's chains and sets rewritten, TENANTS_PER_BATCH to a
+ * batch. skeleton says out holds the skeleton. */
+static gboolean
+run_with_tenants(Full *f, GString *out, GPtrArray *records, gboolean skeleton, GError **error)
+{
+        g_autoptr(GHashTable) tenants = g_hash_table_new(g_str_hash, g_str_equal);
+        guint n = 0;
+
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend != NETISO_BACKEND_NFTABLES ||
+                    !g_hash_table_add(tenants, rec->tenant))
+                        continue;
+                netiso_nft_render_tenant(out, rec->tenant, /* rewrite */ TRUE);
+                if (++n % TENANTS_PER_BATCH != 0)
+                        continue;
+                if (!full_run(f, out->str, skeleton, error))
+                        return FALSE;
+                g_string_truncate(out, 0);
+                skeleton = FALSE;
+        }
+        return out->len == 0 || full_run(f, out->str, skeleton, error);
+}
+
+/* The bulk sync: the skeleton and the remote guests as one libnftables
+ * batch over the tables as they are (nothing leaks from then on: the
+ * guests' sets are kept until the refill), the recorded tenants rewritten
+ * in batches of their own, then every per-guest set brought to the
+ * records' elements in one netlink batch (nft-bulk.h), which holds no
+ * interval set (BENCHMARKS.md: an interval set recreated in a batch matches
+ * nothing until its commit ends). A refused refill leaves the guests' sets
+ * as they were. FALSE with error unset when the tables refused the
+ * skeleton or a tenant (an older or foreign table): the caller replaces
+ * them whole. */
+static gboolean
+bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *records,
+          GError **error)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(NetisoRemote) remote = NULL;
+        g_autoptr(GError) refused = NULL;
+        g_autoptr(GPtrArray) before =
+                netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, NULL);
+
+        netiso_nft_render_skeleton(out, config, stateful);
+        if (config->cluster) {
+                g_autoptr(GError) unread = NULL;
+
+                remote = netiso_remote_load(config->state_dir, NULL, &unread);
+                if (remote)
+                        netiso_nft_render_remote_all(out, config, remote, /* flush */ TRUE);
+                else
+                        g_warning("guests of other hosts left out: %s", unread->message);
+        }
+        if (!run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
+                g_debug("the skeleton or a tenant over the tables was refused: %s",
+                        refused->message);
+                return FALSE;
+        }
+        g_string_free(g_steal_pointer(&out), TRUE);
+        return bulk_refill(f, records, remote, before, before, error);
+}
+
+/* The tenants of records that had no chain in before (table inet's chains
+ * as listed before the tenants' batches), deleted again in one batch: after
+ * a refused refill no guest jumps to them. */
+static void
+drop_new_tenants(Full *f, GPtrArray *records, const GPtrArray *before)
+{
+        g_autoptr(GHashTable) had = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        for (guint i = 0; i < before->len; i++)
+                g_hash_table_add(had, g_strdup(g_ptr_array_index(before, i)));
+        for (guint i = 0; i < records->len; i++) {
+                const NetisoRecord *rec = g_ptr_array_index(records, i);
+
+                if (rec->backend == NETISO_BACKEND_NFTABLES &&
+                    g_hash_table_add(had, g_strdup_printf("tenant-%s", rec->tenant)))
+                        netiso_nft_render_tenant_gc(out, rec->tenant);
+        }
+        if (out->len > 0 && !full_run(f, out->str, /* skeleton */ FALSE, &e))
+                g_warning("tenants of a refused refill were left in table inet %s: %s",
+                          NETISO_NFT_TABLE, e->message);
+}
+
+/* The netlink batch of the bulk sync and restore, then the tenants no
+ * record names (chains: table inet's, as listed; NULL: listed here). A
+ * refused refill takes the tenants that were not in before (when not
+ * NULL) away again. */
+static gboolean
+bulk_refill(Full *f, GPtrArray *records, NetisoRemote *remote, const GPtrArray *chains,
+            const GPtrArray *before, GError **error)
+{
+        gboolean changed = FALSE;
+        guint32 after = 0;
+
+        switch (netiso_nft_bulk_refill(f->nl, records, &after, &changed, error)) {
+        case NETISO_NL_COMMITTED:
+                if (changed)
+                        f->commits++;
+                if (!after)
+                        f->verified = FALSE; /* another commit came in between */
+                break;
+        case NETISO_NL_UNKNOWN:
+        case NETISO_NL_REFUSED:
+        default:
+                /* The table is no longer known to be the records'. */
+                f->verified = FALSE;
+                if (before)
+                        drop_new_tenants(f, records, before);
+                return FALSE;
+        }
+        drop_stale_tenants(f, records, remote, chains);
+        return TRUE;
+}
+
 /* A sync (reconcile, a backend switch) renders the bridge table with
- * connection tracking when it is on already or a record needs it. */
+ * connection tracking when it is on already or a record needs it. When
+ * the kernel is there and every record is in the netlink encoding, the
+ * bulk sync above; else (and in capture mode, whose text the golden tests
+ * hold) both tables deleted and recreated in one libnftables batch. */
 static gboolean
 nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(NetisoRemote) remote = NULL;
-        gboolean needed = FALSE, ok;
+        gboolean needed = FALSE, stateful, ok;
         Full f;
 
         for (guint i = 0; i < records->len && !needed; i++) {
@@ -538,9 +725,23 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                         needed = ((const NetisoRecordPort *)g_ptr_array_index(rec->ports, j))
                                          ->host_bridge;
         }
-        netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
-        remote = render_remote(out, config);
+        stateful = bridge_stateful(fw, config, needed);
         full_begin(&f, fw, config, /* verified */ TRUE);
+        if (f.nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                g_autoptr(GError) local = NULL;
+
+                if (bulk_sync(&f, config, stateful, records, &local)) {
+                        full_end(&f);
+                        return TRUE;
+                }
+                if (local) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        full_end(&f);
+                        return FALSE;
+                }
+        }
+        netiso_nft_render_sync(out, config, stateful, records);
+        remote = render_remote(out, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
         return ok;
@@ -564,7 +765,15 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
         if (ok)
                 ok = load(data, &records, &chains, error);
-        if (ok) {
+        if (ok && f.nl && netiso_nft_fast_enabled() && netiso_nft_bulk_possible(records)) {
+                /* The tenants and the remote guests, then the bulk refill
+                 * (each batch leaves the table whole for the records). */
+                g_string_truncate(out, 0);
+                remote = render_remote(out, config);
+                ok = run_with_tenants(&f, out, records, /* skeleton */ FALSE, error);
+                if (ok)
+                        ok = bulk_refill(&f, records, remote, chains, chains, error);
+        } else if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
                 remote = render_remote(out, config);

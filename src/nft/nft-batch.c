@@ -13,9 +13,11 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "nft/nft-batch-internal.h"
 #include "nft/nft-batch.h"
 #include "nft/nft-netlink-internal.h"
 
@@ -26,23 +28,11 @@
 #define ECHO_SIZE (2 * 8192)
 /* A buffer this small needs no sizing (grow_buffer). */
 #define SMALL_BUFFER (64 * 1024)
-/* nftnl_batch pages; one command of ours is well under a kilobyte. */
+/* nftnl_batch pages; a message must fit in the overrun past a page's end:
+ * one command of ours is well under a kilobyte, a bulk message
+ * (nft-batch-bulk.c) under 32 KiB. */
 #define BATCH_PAGE (128 * 1024)
-#define BATCH_OVERRUN 8192
-
-typedef struct {
-        guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
-        guint8 family; /* of the table: NFPROTO_INET or NFPROTO_BRIDGE */
-        char *name;    /* the set or chain */
-        GBytes *key, *data;
-        char *jump;
-} Command;
-
-struct NetisoNlBatch {
-        char *table;
-        guint8 family;    /* of the commands added next */
-        GArray *commands; /* of Command */
-};
+#define BATCH_OVERRUN (64 * 1024)
 
 static void
 command_clear(gpointer p)
@@ -74,13 +64,14 @@ netiso_nl_batch_free(NetisoNlBatch *batch)
                 return;
         g_free(batch->table);
         g_array_unref(batch->commands);
+        netiso_nl_batch_groups_free(batch);
         g_free(batch);
 }
 
 guint
 netiso_nl_batch_length(const NetisoNlBatch *batch)
 {
-        return batch->commands->len;
+        return batch->commands->len + netiso_nl_batch_group_messages(batch);
 }
 
 void
@@ -89,8 +80,8 @@ netiso_nl_batch_family(NetisoNlBatch *b, guint8 family)
         b->family = family;
 }
 
-static guint
-add_command(NetisoNlBatch *b, guint16 type, const char *name)
+guint
+netiso_nl_batch_command(NetisoNlBatch *b, guint16 type, const char *name)
 {
         Command c = { .type = type, .family = b->family, .name = g_strdup(name) };
 
@@ -102,8 +93,16 @@ guint
 netiso_nl_batch_element(NetisoNlBatch *b, gboolean add, const char *set, const void *key,
                         gsize key_len, const void *data, gsize data_len, const char *jump)
 {
-        guint i = add_command(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, set);
-        Command *c = &g_array_index(b->commands, Command, i);
+        guint i;
+        Command *c;
+
+        g_return_val_if_fail(key_len <= G_MAXUINT8 && data_len <= G_MAXUINT8, 0);
+        if (add && b->groups) {
+                netiso_nl_batch_group_add(b, set, key, key_len, data, data_len, jump);
+                return 0;
+        }
+        i = netiso_nl_batch_command(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, set);
+        c = &g_array_index(b->commands, Command, i);
 
         c->key = g_bytes_new(key, key_len);
         if (add && jump)
@@ -116,13 +115,20 @@ netiso_nl_batch_element(NetisoNlBatch *b, gboolean add, const char *set, const v
 guint
 netiso_nl_batch_delete_chain(NetisoNlBatch *b, const char *chain)
 {
-        return add_command(b, NFT_MSG_DELCHAIN, chain);
+        return netiso_nl_batch_command(b, NFT_MSG_DELCHAIN, chain);
 }
 
 guint
 netiso_nl_batch_delete_set(NetisoNlBatch *b, const char *set)
 {
-        return add_command(b, NFT_MSG_DELSET, set);
+        return netiso_nl_batch_command(b, NFT_MSG_DELSET, set);
+}
+
+guint
+netiso_nl_batch_flush_set(NetisoNlBatch *b, const char *set)
+{
+        /* A DELSETELEM without elements flushes the set. */
+        return netiso_nl_batch_command(b, NFT_MSG_DELSETELEM, set);
 }
 
 static void
@@ -145,10 +151,18 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
                 nftnl_set_free(s);
         } else {
                 struct nftnl_set *s = netiso_nl_set_named(table, c->name);
-                struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+                struct nftnl_set_elem *e;
                 gsize len = 0;
-                const void *key = g_bytes_get_data(c->key, &len);
+                const void *key;
 
+                if (!c->key) {
+                        /* A flush: the set's name alone. */
+                        nftnl_set_elems_nlmsg_build_payload(h, s);
+                        nftnl_set_free(s);
+                        return;
+                }
+                e = nftnl_set_elem_alloc();
+                key = g_bytes_get_data(c->key, &len);
                 nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
                 if (c->jump) {
                         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (guint32)NFT_JUMP);
@@ -164,18 +178,18 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
 }
 
 /* The batch as libnftnl pages, sequence numbers from begin on: begin, the
- * commands, end. The begin message carries the generation to bind it to
- * (NFNL_BATCH_GENID). Only the last command asks for an acknowledgement
- * (errors come anyway). The first asks for an echo: the commit's NEWGEN
- * notification goes to the sender when the message after begin has
- * NLM_F_ECHO (nf_tables_gen_notify() reads nlmsg_hdr() of the batch past
+ * commands, a bulk batch's elements set by set, end. The begin message carries the generation to
+ * bind it to (NFNL_BATCH_GENID). Only the last command asks for an acknowledgement (errors come
+ * anyway). The first asks for an echo: the commit's NEWGEN notification goes to the sender when the
+ * message after begin has NLM_F_ECHO (nf_tables_gen_notify() reads nlmsg_hdr() of the batch past
  * its begin message; tried on 6.18: NLM_F_ECHO on begin brings nothing). */
 static struct nftnl_batch *
 build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
 {
         struct nftnl_batch *nb = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
         struct nlmsghdr *h;
-        guint n = b->commands->len;
+        guint n = netiso_nl_batch_length(b);
+        guint k = b->commands->len;
 
         if (!nb)
                 g_error("out of memory for an nf_tables batch");
@@ -184,7 +198,7 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                 mnl_attr_put_u32(h, NFNL_BATCH_GENID, htonl(generation));
         if (nftnl_batch_update(nb) < 0)
                 g_error("out of memory for an nf_tables batch");
-        for (guint i = 0; i < n; i++) {
+        for (guint i = 0; i < k; i++) {
                 const Command *c = &g_array_index(b->commands, Command, i);
                 guint16 flags = c->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
 
@@ -196,6 +210,7 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                 if (nftnl_batch_update(nb) < 0)
                         g_error("out of memory for an nf_tables batch");
         }
+        netiso_nl_batch_put_groups(nb, b, begin, &k, n);
         nftnl_batch_end(nftnl_batch_buffer(nb), begin + 1 + n);
         if (nftnl_batch_update(nb) < 0)
                 g_error("out of memory for an nf_tables batch");
@@ -334,7 +349,7 @@ NetisoNlOutcome
 netiso_nl_batch_commit(NetisoNl *nl, const NetisoNlBatch *batch, guint32 generation,
                        guint32 *ret_generation, int *ret_errno, int *ret_command, GError **error)
 {
-        guint n = batch->commands->len;
+        guint n = netiso_nl_batch_length(batch);
         Answers a = { .begin = nl->seq + 1, .first = nl->seq + 2, .last = nl->seq + 1 + n };
         struct nftnl_batch *nb;
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK };

@@ -11,6 +11,11 @@
 typedef struct NetisoNlBatch NetisoNlBatch;
 
 NetisoNlBatch *netiso_nl_batch_new(const char *table);
+/* A bulk batch (a whole table's elements): the commands first, in the
+ * order added, then every element added, set by set, many to a message;
+ * an added element's number is meaningless (0), and a refused command's
+ * number counts messages. */
+NetisoNlBatch *netiso_nl_batch_new_bulk(const char *table);
 void netiso_nl_batch_free(NetisoNlBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetisoNlBatch, netiso_nl_batch_free)
 guint netiso_nl_batch_length(const NetisoNlBatch *batch);
@@ -27,6 +32,18 @@ guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *se
                               gsize key_len, const void *data, gsize data_len, const char *jump);
 guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
 guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
+/* A bulk batch against the kernel, for set (of the family of the commands
+ * added next; call after every element was added): the elements the set
+ * holds already leave the batch, and those it holds that were not added,
+ * or with other data, are deleted. Bind the batch to the generation read
+ * before the first dump: the dumps and the commit are not one transaction. */
+gboolean netiso_nl_batch_bulk_diff(NetisoNlBatch *batch, NetisoNl *nl, const char *set,
+                                   GError **error);
+/* The set or chain that message number message of a batch names (a
+ * refused command's, as netiso_nl_batch_commit() numbers it), or NULL. */
+const char *netiso_nl_batch_message_set(const NetisoNlBatch *batch, guint message);
+/* Every element of the set deleted. */
+guint netiso_nl_batch_flush_set(NetisoNlBatch *batch, const char *set);
 
 typedef enum {
         NETISO_NL_COMMITTED, /* the kernel committed the whole batch */

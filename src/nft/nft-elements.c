@@ -152,6 +152,15 @@ static const char *const guest_sets[][3] = {
         { B, "set", "flow_zone" },       { B, "set", "flow_mark" },
 };
 
+const char *
+netiso_nft_guest_set(gsize i, gboolean *ret_bridge)
+{
+        if (i >= G_N_ELEMENTS(guest_sets))
+                return NULL;
+        *ret_bridge = g_str_equal(guest_sets[i][0], B);
+        return guest_sets[i][2];
+}
+
 /* gone's drop counter elements that no record of records keeps. */
 static void
 render_gone_counters(GString *out, GPtrArray *records, const NetisoRecord *gone)

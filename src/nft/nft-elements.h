@@ -39,6 +39,11 @@ void netiso_nft_render_rebuild(GString *out, const NetisoConfig *config, gboolea
  * recorded tenant rewritten and refilled, gone's counters as above. */
 void netiso_nft_render_guests(GString *out, GPtrArray *records, const NetisoRecord *gone);
 
+/* The i-th per-guest set or map that a rebuild flushes and refills (not
+ * the drop counters), and whether it is in table bridge blixard; NULL
+ * past the last. */
+const char *netiso_nft_guest_set(gsize i, gboolean *ret_bridge);
+
 /* The tenant chains among chains (table inet's chain names, as listed)
  * that no record names and no guest of another host needs (remote_tenants,
  * a set of names, may be NULL), deleted with their sets in both tables. */

@@ -219,6 +219,12 @@ record_elements(NetisoNlBatch *b, gboolean remove, const NetisoRecord *rec,
         }
 }
 
+void
+netiso_nft_fast_record_install(NetisoNlBatch *b, const NetisoRecord *rec)
+{
+        record_elements(b, /* remove */ FALSE, rec, NULL);
+}
+
 static void
 record_removal(NetisoNlBatch *b, const NetisoRecord *old, const NetisoPolicy *keep)
 {
@@ -244,8 +250,8 @@ record_jumps(const NetisoRecord *rec, guint32 ret_jumps[2])
         }
 }
 
-static gboolean
-record_is_plain(const NetisoRecord *old)
+gboolean
+netiso_nft_fast_record_plain(const NetisoRecord *old)
 {
         for (guint i = 0; i < old->ports->len; i++) {
                 const NetisoRecordPort *p = g_ptr_array_index(old->ports, i);
@@ -323,12 +329,12 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
                 *ret_reason = g_strdup("the tenant changed");
                 return NETISO_NFT_FAST_DECLINED;
         }
-        if (old && !record_is_plain(old)) {
+        if (old && !netiso_nft_fast_record_plain(old)) {
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
         next = netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
-        if (next->ports->len != policy->ports->len || !record_is_plain(next)) {
+        if (next->ports->len != policy->ports->len || !netiso_nft_fast_record_plain(next)) {
                 *ret_reason = g_strdup("a port the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }
@@ -355,7 +361,7 @@ netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key
         int command = -1;
         NetisoNftFast r;
 
-        if (!record_is_plain(old)) {
+        if (!netiso_nft_fast_record_plain(old)) {
                 *ret_reason = g_strdup("the record holds what the fast path does not encode");
                 return NETISO_NFT_FAST_DECLINED;
         }

@@ -7,6 +7,7 @@
 #include "conf/config.h"
 #include "core/policy.h"
 #include "core/state.h"
+#include "nft/nft-batch.h"
 #include "nft/nft-netlink.h"
 
 typedef enum {
@@ -43,6 +44,12 @@ NetisoNftFast netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, co
 NetisoNftFast netiso_nft_fast_remove(NetisoNl *nl, const NetisoConfig *config, const char *key,
                                      const char *mark, guint32 generation, const NetisoRecord *old,
                                      char **ret_reason, GError **error);
+
+/* Whether the fast path's netlink encoding covers every port of rec (taps
+ * and bridges shorter than IFNAMSIZ, host addresses, a bridged port's MAC),
+ * and rec's elements added to b in that encoding (the bulk sync). */
+gboolean netiso_nft_fast_record_plain(const NetisoRecord *rec);
+void netiso_nft_fast_record_install(NetisoNlBatch *b, const NetisoRecord *rec);
 
 /* Tests: BLIXARD_NETISO_NFT_TRACE=FILE appends one line per event, the
  * path it took ("install fast DOMAIN", "remove slow DOMAIN: why"). */

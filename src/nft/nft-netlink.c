@@ -359,6 +359,62 @@ netiso_nl_chain_use(NetisoNl *nl, guint8 family, const char *table, const char *
         return TRUE;
 }
 
+typedef struct {
+        const char *table;
+        GPtrArray *names;
+} ChainNames;
+
+static int
+each_chain_name(const struct nlmsghdr *h, void *data)
+{
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        ChainNames *d = data;
+        int r = MNL_CB_ERROR;
+
+        if (c && nftnl_chain_nlmsg_parse(h, c) == 0) {
+                const char *table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+                const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+
+                if (table && name && g_str_equal(table, d->table))
+                        g_ptr_array_add(d->names, g_strdup(name));
+                r = MNL_CB_OK;
+        }
+        nftnl_chain_free(c);
+        return r;
+}
+
+GPtrArray *
+netiso_nl_chain_names(NetisoNl *nl, guint8 family, const char *table, GError **error)
+{
+        g_autofree char *what = g_strdup_printf("chains of table %s", table);
+        char buf[REQUEST_SIZE];
+        struct nlmsghdr *req = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP, 0);
+        ChainNames d = { table, NULL };
+        Query q = { .answer = NFT_MSG_NEWCHAIN, .each = each_chain_name, .data = &d, .dump = TRUE };
+
+        for (int try = 0; try < DUMP_TRIES; try++) {
+                Asked a;
+
+                g_clear_pointer(&d.names, g_ptr_array_unref);
+                d.names = g_ptr_array_new_with_free_func(g_free);
+                a = ask(nl, req, &q, what, error);
+                if (a == FAILED)
+                        break;
+                if (a == INTERRUPTED)
+                        continue;
+                if (q.err && q.err != ENOENT) {
+                        netiso_nl_fail(error, "%s: %s", what, g_strerror(q.err));
+                        break;
+                }
+                return g_steal_pointer(&d.names);
+        }
+        if (d.names && error && !*error)
+                netiso_nl_fail(error, "%s: the ruleset kept changing during %d dumps", what,
+                               DUMP_TRIES);
+        g_clear_pointer(&d.names, g_ptr_array_unref);
+        return NULL;
+}
+
 struct nftnl_set *
 netiso_nl_set_named(const char *table, const char *set)
 {
@@ -420,5 +476,68 @@ netiso_nl_map_lookup(NetisoNl *nl, const char *table, const char *set, const voi
         if (!found)
                 g_clear_pointer(&data, g_bytes_unref);
         *ret_data = data;
+        return TRUE;
+}
+
+typedef struct {
+        NetisoNlElementFunc func;
+        gpointer data;
+} EachElement;
+
+static int
+each_dumped_element(struct nftnl_set_elem *e, void *data)
+{
+        EachElement *d = data;
+        uint32_t key_len = 0, data_len = 0;
+        const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &key_len);
+        const void *value = NULL;
+        const char *jump = NULL;
+
+        if (!key)
+                return 0;
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+                jump = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
+        else if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA))
+                value = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &data_len);
+        d->func(key, key_len, value, value ? data_len : 0, jump, d->data);
+        return 0;
+}
+
+static int
+each_dumped(const struct nlmsghdr *h, void *data)
+{
+        struct nftnl_set *s = nftnl_set_alloc();
+        int r = MNL_CB_ERROR;
+
+        if (s && nftnl_set_elems_nlmsg_parse(h, s) >= 0) {
+                nftnl_set_elem_foreach(s, each_dumped_element, data);
+                r = MNL_CB_OK;
+        }
+        nftnl_set_free(s);
+        return r;
+}
+
+gboolean
+netiso_nl_set_elements(NetisoNl *nl, guint8 family, const char *table, const char *set,
+                       NetisoNlElementFunc func, gpointer data, GError **error)
+{
+        g_autofree char *what = g_strdup_printf("elements of %s", set);
+        char buf[REQUEST_SIZE];
+        struct nftnl_set *s = netiso_nl_set_named(table, set);
+        struct nlmsghdr *req =
+                nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, 0);
+        EachElement d = { func, data };
+        Query q = { .answer = NFT_MSG_NEWSETELEM, .each = each_dumped, .data = &d, .dump = TRUE };
+        Asked a;
+
+        nftnl_set_elems_nlmsg_build_payload(req, s);
+        nftnl_set_free(s);
+        a = ask(nl, req, &q, what, error);
+        if (a == FAILED)
+                return FALSE;
+        if (a == INTERRUPTED)
+                return netiso_nl_fail(error, "%s: the ruleset changed during the dump", what);
+        if (q.err)
+                return netiso_nl_fail(error, "%s: %s", what, g_strerror(q.err));
         return TRUE;
 }

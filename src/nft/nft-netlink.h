@@ -30,6 +30,21 @@ gboolean netiso_nl_chain_rules(NetisoNl *nl, guint8 family, const char *table, c
 gboolean netiso_nl_chain_use(NetisoNl *nl, guint8 family, const char *table, const char *chain,
                              gboolean *ret_found, guint32 *ret_use, GError **error);
 
+/* The names of a table's chains (a dump of the family's chains); a
+ * missing table has none. */
+GPtrArray *netiso_nl_chain_names(NetisoNl *nl, guint8 family, const char *table, GError **error);
+
+/* A set's element as dumped: its key, a map's data (NULL in a set) or a
+ * verdict map's jump (NULL otherwise). */
+typedef void (*NetisoNlElementFunc)(const void *key, gsize key_len, const void *data,
+                                    gsize data_len, const char *jump, gpointer user_data);
+
+/* Every element of a set (a dump): func is called for each as it is read,
+ * possibly for some twice or more if a commit interrupts the dump (the
+ * dump then fails). A missing set fails. */
+gboolean netiso_nl_set_elements(NetisoNl *nl, guint8 family, const char *table, const char *set,
+                                NetisoNlElementFunc func, gpointer data, GError **error);
+
 /* One element of a map, asked by its key (NFT_MSG_GETSETELEM): *ret_data
  * is its value, NULL when the set holds no such key. */
 gboolean netiso_nl_map_lookup(NetisoNl *nl, const char *table, const char *set, const void *key,

@@ -14,6 +14,7 @@ netns_tests = \
 	tests/netns/tap-names.sh \
 	tests/netns/fast-path-batch.sh \
 	tests/netns/fast-path-generation.sh \
+	tests/netns/bulk-rebuild.sh \
 	tests/netns/flow-binding.sh \
 	tests/netns/spoof-fragments.sh \
 	tests/netns/why.sh \
