@@ -283,6 +283,57 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
                           policy->domain, e->message);
 }
 
+/* ---- the flowtable's devices ---- */
+
+/* The kernel refuses more devices in one message (NFT_NETDEVICE_MAX). */
+#define FLOWTABLE_DEVICES_PER_COMMAND 250
+
+static void
+add_device(GString *out, GHashTable *seen, guint *n, const char *name)
+{
+        /* The kernel refuses a device that does not exist (6.1); one that
+         * goes later leaves the flowtable by itself. */
+        if (if_nametoindex(name) == 0 || !g_hash_table_add(seen, (gpointer)name))
+                return;
+        if (*n % FLOWTABLE_DEVICES_PER_COMMAND == 0)
+                g_string_append_printf(
+                        out, "%sadd flowtable inet %s ft { hook ingress priority 0; devices = { ",
+                        *n ? " }; }\n" : "", NETISO_NFT_TABLE);
+        else
+                g_string_append(out, ", ");
+        g_string_append_printf(out, "\"%s\"", name);
+        (*n)++;
+}
+
+/* With the flowtable (nft-skeleton.c), its devices: the routed taps of
+ * records (or of rec alone) and the uplinks, those that exist. Adding a
+ * device the flowtable has changes nothing; a tap is left to go with its
+ * device (a stop's tracked connections, and with them its offloaded flows,
+ * are ended by engine/conntrack.c). */
+static void
+render_devices(GString *out, const NetisoConfig *config, GPtrArray *records,
+               const NetisoRecord *rec)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        guint n = 0;
+
+        if (!config->flowtable)
+                return;
+        for (guint i = 0; i < config->flowtable_uplinks->len; i++)
+                add_device(out, seen, &n, g_ptr_array_index(config->flowtable_uplinks, i));
+        for (guint i = 0; records ? i < records->len : i < 1; i++) {
+                const NetisoRecord *r = records ? g_ptr_array_index(records, i) : rec;
+
+                for (guint j = 0; r && j < r->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(r->ports, j);
+                        if (!p->bridge && p->tap)
+                                add_device(out, seen, &n, p->tap);
+                }
+        }
+        if (n)
+                g_string_append(out, " }; }\n");
+}
+
 /* ---- verifying the whole table ---- */
 
 /* The nftables records of the state directory as they are after this
@@ -325,6 +376,7 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
                 return FALSE;
         netiso_nft_render_rebuild(out, f->config, skeleton(f->fw, f->config, NULL)->stateful,
                                   records, gone);
+        render_devices(out, f->config, records, NULL);
         if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
         f->verified = TRUE;
@@ -373,6 +425,12 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         r = netiso_nft_fast_trust(nl, config, key, &generation, &mark, &reason, error);
         if (r == NETISO_NFT_FAST_DONE && !netiso_nft_fast_enabled())
                 return NETISO_NFT_FAST_DECLINED;
+        /* The fast batch does not add flowtable devices (yet): installs
+         * with the flowtable take the full path. */
+        if (r == NETISO_NFT_FAST_DONE && policy && config->flowtable) {
+                netiso_nft_trace("%s slow %s: flowtable devices", what, domain);
+                return NETISO_NFT_FAST_DECLINED;
+        }
         if (r == NETISO_NFT_FAST_DONE && policy)
                 r = netiso_nft_fast_apply(nl, config, key, mark, generation, policy, old, &reason,
                                           error);
@@ -435,6 +493,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 netiso_nft_render_record_removal(out, old, policy);
         next = netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
         netiso_nft_render_record_install(out, next);
+        render_devices(out, config, NULL, next);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
                 if (fast_error)
@@ -539,6 +598,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                                          ->host_bridge;
         }
         netiso_nft_render_sync(out, config, bridge_stateful(fw, config, needed), records);
+        render_devices(out, config, records, NULL);
         remote = render_remote(out, config);
         full_begin(&f, fw, config, /* verified */ TRUE);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
@@ -567,6 +627,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
+                render_devices(out, config, records, NULL);
                 remote = render_remote(out, config);
                 netiso_nft_render_stale_tenants(
                         out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);
