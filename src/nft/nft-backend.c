@@ -425,12 +425,6 @@ try_fast(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *pol
         r = netiso_nft_fast_trust(nl, config, key, &generation, &mark, &reason, error);
         if (r == NETISO_NFT_FAST_DONE && !netiso_nft_fast_enabled())
                 return NETISO_NFT_FAST_DECLINED;
-        /* The fast batch does not add flowtable devices (yet): installs
-         * with the flowtable take the full path. */
-        if (r == NETISO_NFT_FAST_DONE && policy && config->flowtable) {
-                netiso_nft_trace("%s slow %s: flowtable devices", what, domain);
-                return NETISO_NFT_FAST_DECLINED;
-        }
         if (r == NETISO_NFT_FAST_DONE && policy)
                 r = netiso_nft_fast_apply(nl, config, key, mark, generation, policy, old, &reason,
                                           error);
