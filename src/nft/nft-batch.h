@@ -27,6 +27,10 @@ guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *se
                               gsize key_len, const void *data, gsize data_len, const char *jump);
 guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
 guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
+/* Adds an existing device to a flowtable of the table (an update: one it
+ * has already is not an error; one that does not exist is, ENOENT). */
+guint netiso_nl_batch_flowtable_device(NetisoNlBatch *batch, const char *flowtable,
+                                       const char *device);
 
 typedef enum {
         NETISO_NL_COMMITTED, /* the kernel committed the whole batch */
