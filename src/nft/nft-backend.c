@@ -334,6 +334,26 @@ render_devices(GString *out, const NetisoConfig *config, GPtrArray *records,
                 g_string_append(out, " }; }\n");
 }
 
+/* Before a skeleton that rebuilds the table from the records (a foreign
+ * commit, a configuration change, watch's restore): with the flowtable, a
+ * new one. Its flows were offloaded under the table being replaced; they
+ * go with it, and their next packets are judged by the new rules (and
+ * offloaded again if these accept them). The rules that use it are
+ * flushed first; the skeleton adds both again in the same batch. Nothing
+ * without the flowtable (a kernel may have none). */
+static void
+render_flowtable_reset(GString *out, const NetisoConfig *config)
+{
+        if (!config->flowtable)
+                return;
+        g_string_append(out,
+                        "add table inet " NETISO_NFT_TABLE "\n"
+                        "add flowtable inet " NETISO_NFT_TABLE " ft { hook ingress priority 0; }\n"
+                        "add chain inet " NETISO_NFT_TABLE " guest_offload\n"
+                        "flush chain inet " NETISO_NFT_TABLE " guest_offload\n"
+                        "delete flowtable inet " NETISO_NFT_TABLE " ft\n");
+}
+
 /* ---- verifying the whole table ---- */
 
 /* The nftables records of the state directory as they are after this
@@ -374,6 +394,7 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
 
         if (!records)
                 return FALSE;
+        render_flowtable_reset(out, f->config);
         netiso_nft_render_rebuild(out, f->config, skeleton(f->fw, f->config, NULL)->stateful,
                                   records, gone);
         render_devices(out, f->config, records, NULL);
@@ -613,6 +634,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         Full f;
 
         full_begin(&f, fw, config, /* verified */ TRUE);
+        render_flowtable_reset(out, config);
         render_skeleton(out, fw, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;

@@ -106,25 +106,59 @@ ok "a4 loses 10.0.0.24 and fd00:10::24 (apply)" in_ns "$H" "$CLI" apply --domain
 stopped "address removed" a4 10.0.0.24 40004
 
 # ---- 4. a table repair: nft flush ruleset, watch restores ----
+# Offloaded flows were accepted by the policy; the flush deletes the
+# flowtable and its flows with it. What must not happen: a flow that the
+# damaged ruleset let through (another tenant's) gets offloaded after the
+# restore. watch is held (SIGSTOP) while the ruleset is gone, so that such a
+# flow has time to be established; on SIGCONT it restores.
 guest_up a5 vnet5 10.0.0.15 fd00:10::15
+guest_up b5 vnet15 10.0.0.25 fd00:10::25
 ok "a5 starts (tenant A)" start_guest a5 A vnet5 10.0.0.15 fd00:10::15
+ok "b5 starts (tenant B)" start_guest b5 B vnet15 10.0.0.25 fd00:10::25
 in_ns "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
 	--interval 3600 >"$WORK/watch.log" 2>&1 &
-PIDS+=($!)
+WATCH_PID=$!
+PIDS+=("$WATCH_PID")
 ok "watch starts" within 20 grep -q watching "$WORK/watch.log"
 flows a5 10.0.0.15 40005
-ok "someone flushes the ruleset" in_ns "$H" nft flush ruleset
-ok "no flow is offloaded after the flush" sh -c "! ip netns exec '$H' conntrack -L 2>/dev/null | grep -q OFFLOAD"
+kill -STOP "$WATCH_PID"
+ok "someone flushes the ruleset (watch held)" in_ns "$H" nft flush ruleset
+ok "the flush took the flowtable and its flows with it" sh -c "! ip netns exec '$H' conntrack -L 2>/dev/null | grep -q OFFLOAD"
+B5=$(guest_ns b5)
+for x in 10.0.0.25 fd00:10::25; do
+	peer=$A2V4
+	case $x in *:*) peer=$A2V6 ;; esac
+	probe_bg "$B5" udp-stream "$x" 40015 "$peer" 6000 "$WORK/b5-$x.log" 20 "$WORK/b5-$x.ready"
+	wait_file "$WORK/b5-$x.ready"
+	ok "control: with the ruleset gone, b5 (tenant B) has a flow with a2 from $x" \
+		within "$DEADLINE" sh -c "grep -q '^$peer 6000 reply' '$WORK/b5-$x.log' && grep -q '^$x 40015 req' '$WORK/a2-udp.log'"
+done
+kill -CONT "$WATCH_PID"
 ok "watch restores the table" within 20 grep -q 'restored .* from the records' "$WORK/watch.log"
+stopped "table repair" b5 10.0.0.25 40015 "$A2V4"
 ok "a5's flow to a2 is offloaded again after the restore" within "$DEADLINE" offloaded 10.0.0.15 $A2V4
-kill "${PIDS[-1]}" 2>/dev/null
+kill "$WATCH_PID" 2>/dev/null
 
 # ---- 5. a configuration change: no internet ----
+# The hook's next event rebuilds the table for the new configuration, and
+# the flowtable with it: the flows offloaded under the old configuration
+# are gone (their next packets are judged by the new rules, as they would
+# be without the flowtable, where an established connection outlives a
+# configuration change and only new ones follow it).
 guest_up a6 vnet6 10.0.0.16 fd00:10::16
 ok "a6 starts (tenant A)" start_guest a6 A vnet6 10.0.0.16 fd00:10::16
 flows a6 10.0.0.16 40006
+ft_handle() {
+	in_ns "$H" nft -a list flowtables 2>/dev/null | sed -n 's/.*flowtable ft { # handle \([0-9]*\).*/\1/p'
+}
+old_ft=$(ft_handle)
 INTERNET=false conf
 ok "the configuration changes (allow_internet = false): a6's apply" in_ns "$H" "$CLI" apply --domain-xml "$WORK/a6.xml"
-stopped "no internet" a6 10.0.0.16 40006 198.51.100.2
+ok "the flowtable of the old configuration is gone (handle $old_ft, now $(ft_handle))" \
+	test -n "$old_ft" -a -n "$(ft_handle)" -a "$(ft_handle)" != "$old_ft"
+probe_bg "$(guest_ns a6)" udp-stream 10.0.0.16 40016 198.51.100.2 6000 "$WORK/a6-new.log" 20 "$WORK/a6-new.ready"
+wait_file "$WORK/a6-new.ready"
+ok "a6 cannot open a new flow to the internet" never_within 2 has_line "$WORK/i-udp.log" "^10.0.0.16 40016 req"
+ok "a6's flow to a2 is offloaded again under the new configuration" within "$DEADLINE" offloaded 10.0.0.16 $A2V4
 
 done_testing
