@@ -115,7 +115,7 @@ guest_up a5 vnet5 10.0.0.15 fd00:10::15
 guest_up b5 vnet15 10.0.0.25 fd00:10::25
 ok "a5 starts (tenant A)" start_guest a5 A vnet5 10.0.0.15 fd00:10::15
 ok "b5 starts (tenant B)" start_guest b5 B vnet15 10.0.0.25 fd00:10::25
-in_ns "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
+ip netns exec "$H" "$CLI" watch --connect "qemu+unix:///system?socket=$WORK/no-libvirtd" \
 	--interval 3600 >"$WORK/watch.log" 2>&1 &
 WATCH_PID=$!
 PIDS+=("$WATCH_PID")
@@ -123,7 +123,8 @@ ok "watch starts" within 20 grep -q watching "$WORK/watch.log"
 flows a5 10.0.0.15 40005
 kill -STOP "$WATCH_PID"
 ok "someone flushes the ruleset (watch held)" in_ns "$H" nft flush ruleset
-ok "the flush took the flowtable and its flows with it" sh -c "! ip netns exec '$H' conntrack -L 2>/dev/null | grep -q OFFLOAD"
+ok "the flush took the flowtable and its flows with it" \
+	within "$DEADLINE" sh -c "! ip netns exec '$H' conntrack -L 2>/dev/null | grep -q OFFLOAD"
 B5=$(guest_ns b5)
 for x in 10.0.0.25 fd00:10::25; do
 	peer=$A2V4
