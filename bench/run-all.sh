@@ -187,6 +187,25 @@ dp_configs="nofw ct"
 for c in bx0 "bx$BIG"; do
 	case " $GUESTS " in *" ${c#bx} "*) dp_configs="$dp_configs $c" ;; esac
 done
+# blixard-netiso with the flowtable (issue 15), where the kernel has one:
+# the same table plus flowtable = true, at 0 and BIG guests.
+FT=""
+host_up ftprobe
+if in_host ftprobe nft add table inet ftprobe 2>/dev/null &&
+	in_host ftprobe nft add flowtable inet ftprobe ft '{ hook ingress priority 0; }' 2>/dev/null; then
+	FT=yes
+	for n in 0 "$BIG"; do
+		host_up "ft$n"
+		sed -i 's/^enabled = true/&\nflowtable = true/' "$(host_config "ft$n")"
+		if [ "$n" -gt 0 ]; then
+			populate_host "ft$n" "ft$n" "$POPULATE" "$(host_config "ft$n")" "$n" $((n / 10)) || FT=""
+		fi
+	done
+	[ -n "$FT" ] && dp_configs="$dp_configs ft0 ft$BIG"
+else
+	say "no nftables flowtable in this kernel (CONFIG_NF_FLOW_TABLE): the flowtable rows are n/a"
+fi
+host_down ftprobe
 for n in $PAIR_GUESTS; do
 	dp_configs="$dp_configs pp$n"
 done
@@ -194,7 +213,7 @@ done
 for c in $dp_configs; do
 	guests_up "$c"
 	case $c in
-	bx* | ipt*) start_pair "$c" "$HOOK" || { say "$c: the hook refused the measured guests"; exit 1; } ;;
+	bx* | ipt* | ft*) start_pair "$c" "$HOOK" || { say "$c: the hook refused the measured guests"; exit 1; } ;;
 	pp*) start_pair "$c" "$PAIR_HOOK" || { say "$c: the per-pair hook failed"; exit 1; } ;;
 	esac
 	dp_server_up "$c"
@@ -245,6 +264,7 @@ name_of() {
 dp_name_of() {
 	case $1 in
 	bx*) echo "blixard-netiso, $(num $((${1#bx} + 2))) guests" ;;
+	ft*) echo "blixard-netiso with the flowtable, $(num $((${1#ft} + 2))) guests" ;;
 	pp*) echo "per-pair rules, $(num $((${1#pp} + 2))) guests" ;;
 	ipt*) echo "iptables backend, $(num $((${1#ipt} + 2))) guests" ;;
 	*) name_of "$1" ;;
@@ -303,6 +323,7 @@ dp_name_of() {
 			"$(dp_ratio "$DPOUT" "$c" small-new nofw)"
 	done
 	[ -n "$IPT" ] || echo "| iptables backend | n/a (iptables backend not available) | | | | | | |"
+	[ -n "$FT" ] || echo "| blixard-netiso with the flowtable | n/a (no nftables flowtable in this kernel) | | | | | | |"
 
 	echo
 	echo "## Growth with the number of guests"

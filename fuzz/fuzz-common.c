@@ -73,8 +73,8 @@ static const char *
 skip_prefix(const char *line)
 {
         static const char *const verbs[] = { "add ", "flush ", "delete " };
-        static const char *const objects[] = { "chain ",   "set ",  "map ",
-                                               "element ", "rule ", "counter " };
+        static const char *const objects[] = { "chain ", "set ",     "map ",      "element ",
+                                               "rule ",  "counter ", "flowtable " };
         const char *p = NULL;
 
         for (gsize i = 0; i < G_N_ELEMENTS(verbs) && !p; i++)
@@ -100,9 +100,11 @@ skip_prefix(const char *line)
 static void
 check_line(const char *line)
 {
-        gboolean declaration = g_str_has_prefix(line, "add set ") ||
-                               g_str_has_prefix(line, "add map ") ||
-                               g_str_has_prefix(line, "add chain ");
+        gboolean declaration =
+                g_str_has_prefix(line, "add set ") || g_str_has_prefix(line, "add map ") ||
+                g_str_has_prefix(line, "add chain ") || g_str_has_prefix(line, "add flowtable ");
+        /* A flowtable's devices are a list inside its declaration. */
+        int max_braces = g_str_has_prefix(line, "add flowtable ") ? 2 : 1;
         const char *p = skip_prefix(line);
         gboolean quoted = FALSE;
         int braces = 0;
@@ -124,11 +126,11 @@ check_line(const char *line)
                         if (!is_quoted_char(*p))
                                 die("quoted string holds a foreign character", line);
                 } else if (*p == ';') {
-                        if (!declaration || braces != 1)
+                        if (!declaration || braces < 1)
                                 die("';' outside a declaration's braces", line);
                 } else if (*p == '{' || *p == '}') {
                         braces += *p == '{' ? 1 : -1;
-                        if (braces < 0 || braces > 1)
+                        if (braces < 0 || braces > max_braces)
                                 die("unbalanced braces", line);
                 } else if (!is_bare_char(*p)) {
                         die("foreign character", line);

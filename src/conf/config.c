@@ -62,6 +62,7 @@ netiso_config_free(NetisoConfig *config)
         g_clear_pointer(&config->allowed_ports, g_array_unref);
         g_clear_pointer(&config->guest_interface_patterns, g_ptr_array_unref);
         g_clear_pointer(&config->allowed_ethertypes, g_array_unref);
+        g_clear_pointer(&config->flowtable_uplinks, g_ptr_array_unref);
         g_free(config->state_dir);
         netiso_cluster_config_free(config->cluster);
         g_free(config);
@@ -117,6 +118,8 @@ config_new(const char *path)
         config->log_drops_per_second = 5;
         config->state_dir = g_strdup(NETISO_DEFAULT_STATE_DIR);
         config->allowed_ethertypes = g_array_new(FALSE, FALSE, sizeof(guint16));
+        config->flowtable = FALSE;
+        config->flowtable_uplinks = g_ptr_array_new_with_free_func(g_free);
         return config;
 }
 
@@ -391,6 +394,36 @@ read_guest_interface_patterns(const char *filename, const char *key, const Netis
         return TRUE;
 }
 
+/* Interface names (no pattern): the devices of the flowtable besides the
+ * guests' taps. */
+static gboolean
+read_flowtable_uplinks(const char *filename, const char *key, const NetisoTomlValue *value,
+                       NetisoConfig *config, GError **error)
+{
+        g_autoptr(GPtrArray) uplinks = g_ptr_array_new_with_free_func(g_free);
+
+        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
+                                      "an array of strings", error))
+                return FALSE;
+        for (guint i = 0; i < value->array->len; i++) {
+                const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
+                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
+
+                if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
+                                              error))
+                        return FALSE;
+                if (!is_ifname_pattern(item->string) || strchr(item->string, '*'))
+                        return netiso_config_key_error(
+                                filename, name, item, error,
+                                "\"%s\" is not an interface name (1 to %d of A-Za-z0-9_.-)",
+                                item->string, IFNAME_MAX);
+                g_ptr_array_add(uplinks, g_strdup(item->string));
+        }
+        g_ptr_array_unref(config->flowtable_uplinks);
+        config->flowtable_uplinks = g_steal_pointer(&uplinks);
+        return TRUE;
+}
+
 static gboolean
 read_log_drops_per_second(const char *filename, const char *key, const NetisoTomlValue *value,
                           NetisoConfig *config, GError **error)
@@ -498,6 +531,8 @@ static const SectionKey section_keys[] = {
         { "log_drops_per_second", read_log_drops_per_second, 0 },
         { "state_dir", read_state_dir, 0 },
         { "allowed_ethertypes", read_allowed_ethertypes, 0 },
+        { "flowtable", NULL, G_STRUCT_OFFSET(NetisoConfig, flowtable) },
+        { "flowtable_uplinks", read_flowtable_uplinks, 0 },
         { "cluster", read_cluster, 0 },
 };
 
@@ -641,6 +676,12 @@ netiso_config_digest(const NetisoConfig *config)
         for (guint i = 0; i < config->allowed_ethertypes->len; i++)
                 g_string_append_printf(out, "%s0x%04x", i ? "," : "allowed_ethertypes=",
                                        g_array_index(config->allowed_ethertypes, guint16, i));
+        if (config->flowtable) {
+                g_string_append(out, "\nflowtable=1\nflowtable_uplinks=");
+                for (guint i = 0; i < config->flowtable_uplinks->len; i++)
+                        g_string_append_printf(out, "%s%s", i ? "," : "",
+                                               (const char *)config->flowtable_uplinks->pdata[i]);
+        }
         netiso_config_digest_cluster(out, config->cluster);
         return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)out->str, out->len);
 }

@@ -53,6 +53,10 @@ typedef struct {
         GArray *allowed_ethertypes;          /* of guint16: what bridged guests may send
                                               * besides IPv4, IPv6 and ARP; default none */
         NetisoClusterConfig *cluster;        /* NULL without the cluster table: a host alone */
+        gboolean flowtable;                  /* established routed flows through the kernel's
+                                              * flowtable (nftables); default FALSE */
+        GPtrArray *flowtable_uplinks;        /* of char*: interfaces towards the internet whose
+                                              * flows with guests are offloaded; default none */
 } NetisoConfig;
 
 NetisoConfig *netiso_config_new_default(void);

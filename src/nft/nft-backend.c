@@ -285,6 +285,77 @@ undo_unknown(Full *f, const NetisoPolicy *policy, const NetisoRecord *old)
                           policy->domain, e->message);
 }
 
+/* ---- the flowtable's devices ---- */
+
+/* The kernel refuses more devices in one message (NFT_NETDEVICE_MAX). */
+#define FLOWTABLE_DEVICES_PER_COMMAND 250
+
+static void
+add_device(GString *out, GHashTable *seen, guint *n, const char *name)
+{
+        /* The kernel refuses a device that does not exist (6.1); one that
+         * goes later leaves the flowtable by itself. */
+        if (if_nametoindex(name) == 0 || !g_hash_table_add(seen, (gpointer)name))
+                return;
+        if (*n % FLOWTABLE_DEVICES_PER_COMMAND == 0)
+                g_string_append_printf(
+                        out, "%sadd flowtable inet %s ft { hook ingress priority 0; devices = { ",
+                        *n ? " }; }\n" : "", NETISO_NFT_TABLE);
+        else
+                g_string_append(out, ", ");
+        g_string_append_printf(out, "\"%s\"", name);
+        (*n)++;
+}
+
+/* With the flowtable (nft-skeleton.c), its devices: the routed taps of
+ * records (or of rec alone) and the uplinks, those that exist. Adding a
+ * device the flowtable has changes nothing; a tap is left to go with its
+ * device (a stop's tracked connections, and with them its offloaded flows,
+ * are ended by engine/conntrack.c). */
+static void
+render_devices(GString *out, const NetisoConfig *config, GPtrArray *records,
+               const NetisoRecord *rec)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        guint n = 0;
+
+        if (!config->flowtable)
+                return;
+        for (guint i = 0; i < config->flowtable_uplinks->len; i++)
+                add_device(out, seen, &n, g_ptr_array_index(config->flowtable_uplinks, i));
+        for (guint i = 0; records ? i < records->len : i < 1; i++) {
+                const NetisoRecord *r = records ? g_ptr_array_index(records, i) : rec;
+
+                for (guint j = 0; r && j < r->ports->len; j++) {
+                        const NetisoRecordPort *p = g_ptr_array_index(r->ports, j);
+                        if (!p->bridge && p->tap)
+                                add_device(out, seen, &n, p->tap);
+                }
+        }
+        if (n)
+                g_string_append(out, " }; }\n");
+}
+
+/* Before a skeleton that rebuilds the table from the records (a foreign
+ * commit, a configuration change, watch's restore): with the flowtable, a
+ * new one. Its flows were offloaded under the table being replaced; they
+ * go with it, and their next packets are judged by the new rules (and
+ * offloaded again if these accept them). The rules that use it are
+ * flushed first; the skeleton adds both again in the same batch. Nothing
+ * without the flowtable (a kernel may have none). */
+static void
+render_flowtable_reset(GString *out, const NetisoConfig *config)
+{
+        if (!config->flowtable)
+                return;
+        g_string_append(out,
+                        "add table inet " NETISO_NFT_TABLE "\n"
+                        "add flowtable inet " NETISO_NFT_TABLE " ft { hook ingress priority 0; }\n"
+                        "add chain inet " NETISO_NFT_TABLE " guest_offload\n"
+                        "flush chain inet " NETISO_NFT_TABLE " guest_offload\n"
+                        "delete flowtable inet " NETISO_NFT_TABLE " ft\n");
+}
+
 /* ---- verifying the whole table ---- */
 
 /* The nftables records of the state directory as they are after this
@@ -341,7 +412,9 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
                 /* The bulk sync's batches (gone's counters and any other
                  * stray element go with the refill), stale tenants aside:
                  * the tenant collection is the event's. */
+                render_flowtable_reset(out, f->config);
                 netiso_nft_render_skeleton(out, f->config, stateful);
+                render_devices(out, f->config, records, NULL);
                 if (run_with_tenants(f, out, records, /* skeleton */ TRUE, &refused)) {
                         f->verified = TRUE;
                         if (bulk_refill(f, records, NULL, no_chains, NULL, error))
@@ -359,7 +432,9 @@ rebuild(Full *f, const char *domain, NetisoRecord *next, const NetisoRecord *gon
                         gc_tenant(f, tenant);
                 g_string_truncate(out, 0);
         }
+        render_flowtable_reset(out, f->config);
         netiso_nft_render_rebuild(out, f->config, stateful, records, gone);
+        render_devices(out, f->config, records, NULL);
         if (!full_run(f, out->str, /* skeleton */ TRUE, error))
                 return FALSE;
         f->verified = TRUE;
@@ -470,6 +545,7 @@ nft_apply(NetisoFirewall *fw, const NetisoConfig *config, const NetisoPolicy *po
                 netiso_nft_render_record_removal(out, old, policy);
         next = netiso_record_new_from_policy(policy, NETISO_BACKEND_NFTABLES);
         netiso_nft_render_record_install(out, next);
+        render_devices(out, config, NULL, next);
         if (!full_run(&f, out->str, /* skeleton */ TRUE, error)) {
                 explain_conflict(fw, policy, error);
                 if (fast_error)
@@ -632,7 +708,11 @@ bulk_sync(Full *f, const NetisoConfig *config, gboolean stateful, GPtrArray *rec
         g_autoptr(GPtrArray) before =
                 netiso_nl_chain_names(f->nl, NFPROTO_INET, NETISO_NFT_TABLE, NULL);
 
+        /* A new flowtable: flows offloaded under the old rules are judged
+         * again (render_flowtable_reset). */
+        render_flowtable_reset(out, config);
         netiso_nft_render_skeleton(out, config, stateful);
+        render_devices(out, config, records, NULL);
         if (config->cluster) {
                 g_autoptr(GError) unread = NULL;
 
@@ -741,6 +821,7 @@ nft_sync(NetisoFirewall *fw, const NetisoConfig *config, GPtrArray *records, GEr
                 }
         }
         netiso_nft_render_sync(out, config, stateful, records);
+        render_devices(out, config, records, NULL);
         remote = render_remote(out, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         full_end(&f);
@@ -760,6 +841,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         Full f;
 
         full_begin(&f, fw, config, /* verified */ TRUE);
+        render_flowtable_reset(out, config);
         render_skeleton(out, fw, config);
         ok = full_run(&f, out->str, /* skeleton */ TRUE, error);
         *ret_skeleton_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
@@ -769,6 +851,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
                 /* The tenants and the remote guests, then the bulk refill
                  * (each batch leaves the table whole for the records). */
                 g_string_truncate(out, 0);
+                render_devices(out, config, records, NULL);
                 remote = render_remote(out, config);
                 ok = run_with_tenants(&f, out, records, /* skeleton */ FALSE, error);
                 if (ok)
@@ -776,6 +859,7 @@ netiso_nft_restore(NetisoFirewall *fw, const NetisoConfig *config, NetisoNftReco
         } else if (ok) {
                 g_string_truncate(out, 0);
                 netiso_nft_render_guests(out, records, NULL);
+                render_devices(out, config, records, NULL);
                 remote = render_remote(out, config);
                 netiso_nft_render_stale_tenants(
                         out, records, remote ? netiso_remote_tenants(remote) : NULL, chains);

@@ -7,11 +7,12 @@
 #include <libnftnl/batch.h>
 
 typedef struct {
-        guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN or DELSET */
+        guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN, DELSET or NEWFLOWTABLE */
         guint8 family; /* of the table: NFPROTO_INET or NFPROTO_BRIDGE */
-        char *name;    /* the set or chain */
+        char *name;    /* the set, chain or flowtable */
         GBytes *key, *data;
         char *jump;
+        char *device; /* NEWFLOWTABLE: the device added */
 } Command;
 
 struct NetisoNlBatch {

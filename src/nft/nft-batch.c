@@ -9,6 +9,7 @@
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -43,6 +44,7 @@ command_clear(gpointer p)
         g_clear_pointer(&c->key, g_bytes_unref);
         g_clear_pointer(&c->data, g_bytes_unref);
         g_free(c->jump);
+        g_free(c->device);
 }
 
 NetisoNlBatch *
@@ -119,6 +121,15 @@ netiso_nl_batch_delete_chain(NetisoNlBatch *b, const char *chain)
 }
 
 guint
+netiso_nl_batch_flowtable_device(NetisoNlBatch *b, const char *flowtable, const char *device)
+{
+        guint i = netiso_nl_batch_command(b, NFT_MSG_NEWFLOWTABLE, flowtable);
+
+        g_array_index(b->commands, Command, i).device = g_strdup(device);
+        return i;
+}
+
+guint
 netiso_nl_batch_delete_set(NetisoNlBatch *b, const char *set)
 {
         return netiso_nl_batch_command(b, NFT_MSG_DELSET, set);
@@ -144,6 +155,17 @@ put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16
                 nftnl_chain_set_str(chain, NFTNL_CHAIN_NAME, c->name);
                 nftnl_chain_nlmsg_build_payload(h, chain);
                 nftnl_chain_free(chain);
+        } else if (c->type == NFT_MSG_NEWFLOWTABLE) {
+                struct nftnl_flowtable *ft = nftnl_flowtable_alloc();
+                const char *devices[] = { c->device, NULL };
+
+                nftnl_flowtable_set_str(ft, NFTNL_FLOWTABLE_TABLE, table);
+                nftnl_flowtable_set_str(ft, NFTNL_FLOWTABLE_NAME, c->name);
+                nftnl_flowtable_set_u32(ft, NFTNL_FLOWTABLE_HOOKNUM, NF_NETDEV_INGRESS);
+                nftnl_flowtable_set_u32(ft, NFTNL_FLOWTABLE_PRIO, 0);
+                nftnl_flowtable_set_array(ft, NFTNL_FLOWTABLE_DEVICES, devices);
+                nftnl_flowtable_nlmsg_build_payload(h, ft);
+                nftnl_flowtable_free(ft);
         } else if (c->type == NFT_MSG_DELSET) {
                 struct nftnl_set *s = netiso_nl_set_named(table, c->name);
 
@@ -200,7 +222,9 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                 g_error("out of memory for an nf_tables batch");
         for (guint i = 0; i < k; i++) {
                 const Command *c = &g_array_index(b->commands, Command, i);
-                guint16 flags = c->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
+                guint16 flags = c->type == NFT_MSG_NEWSETELEM || c->type == NFT_MSG_NEWFLOWTABLE
+                                        ? NLM_F_CREATE
+                                        : 0;
 
                 if (i == 0)
                         flags |= NLM_F_ECHO;

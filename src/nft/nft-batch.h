@@ -44,6 +44,10 @@ gboolean netiso_nl_batch_bulk_diff(NetisoNlBatch *batch, NetisoNl *nl, const cha
 const char *netiso_nl_batch_message_set(const NetisoNlBatch *batch, guint message);
 /* Every element of the set deleted. */
 guint netiso_nl_batch_flush_set(NetisoNlBatch *batch, const char *set);
+/* Adds an existing device to a flowtable of the table (an update: one it
+ * has already is not an error; one that does not exist is, ENOENT). */
+guint netiso_nl_batch_flowtable_device(NetisoNlBatch *batch, const char *flowtable,
+                                       const char *device);
 
 typedef enum {
         NETISO_NL_COMMITTED, /* the kernel committed the whole batch */

@@ -209,6 +209,24 @@ port_elements(NetisoNlBatch *b, gboolean remove, const NetisoPolicy *keep,
                                 tenant, flow_id, p->addresses);
 }
 
+/* With the flowtable, the guest's routed taps and the uplinks that exist
+ * join its devices in the same batch (nft-backend.c does the same on the
+ * full path); one the flowtable has already changes nothing. */
+static void
+flowtable_devices(NetisoNlBatch *b, const NetisoConfig *config, const NetisoRecord *rec)
+{
+        for (guint i = 0; config->flowtable && i < config->flowtable_uplinks->len; i++) {
+                const char *uplink = g_ptr_array_index(config->flowtable_uplinks, i);
+                if (if_nametoindex(uplink) != 0)
+                        netiso_nl_batch_flowtable_device(b, "ft", uplink);
+        }
+        for (guint i = 0; config->flowtable && i < rec->ports->len; i++) {
+                const NetisoRecordPort *p = g_ptr_array_index(rec->ports, i);
+                if (!p->bridge && if_nametoindex(p->tap) != 0)
+                        netiso_nl_batch_flowtable_device(b, "ft", p->tap);
+        }
+}
+
 static void
 record_elements(NetisoNlBatch *b, gboolean remove, const NetisoRecord *rec,
                 const NetisoPolicy *keep)
@@ -344,6 +362,7 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
         if (old)
                 record_removal(b, old, policy);
         record_elements(b, /* remove */ FALSE, next, NULL);
+        flowtable_devices(b, config, next);
         return commit(nl, config, b, &p, &command, ret_reason, error);
 }
 

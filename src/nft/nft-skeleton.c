@@ -16,6 +16,8 @@ static const char *const shared_chains[] = {
         "drop_spoof", "drop_guest", "drop_inbound", "guest_pre",
         "guest_flow", "from_guest", "to_guest",     "guest_to_host",
 };
+/* The same, with the flowtable only. */
+static const char *const offload_chains[] = { "forward_flow", "guest_offload" };
 /* prerouting runs before defragmentation (-400): a spoofed fragment left
  * in the reassembly queue would have its source answered with an ICMP
  * error when the queue times out. */
@@ -290,10 +292,9 @@ render_guest_pre(GString *out)
  * address to the port). A routed tap's pairs are in guest_src too, and
  * are left to the rules above by "not a routed tap". */
 static void
-render_bridged_flow(GString *out)
+render_bridged_flow(GString *out, const char *c)
 {
         static const char *const fam[][2] = { { "ip", "v4" }, { "ip6", "v6" } };
-        const char *c = "guest_flow";
 
         for (gsize f = 0; f < G_N_ELEMENTS(fam); f++) {
                 const char *ip = fam[f][0], *v = fam[f][1];
@@ -323,9 +324,8 @@ render_bridged_flow(GString *out)
  * only to its own. Bound packets are accepted; packets that touch no
  * installed tap go back to the base chain. */
 static void
-render_guest_flow(GString *out, const NetisoConfig *config)
+render_guest_flow(GString *out, const NetisoConfig *config, const char *c, const char *accept)
 {
-        const char *c = "guest_flow";
         const GPtrArray *patterns = config->guest_interface_patterns;
         g_autoptr(GString) not_guest_like = g_string_new(NULL);
 
@@ -337,18 +337,51 @@ render_guest_flow(GString *out, const NetisoConfig *config)
              "ct direction original oifname @guest_ifs oifname . ct mark != @flow_mark jump drop_inbound");
         rule(out, c,
              "ct direction reply oifname @guest_ifs oifname . ct original zone != @flow_zone jump drop_inbound");
-        render_bridged_flow(out);
-        rule(out, c, "oifname @guest_ifs accept");
-        rule(out, c, "oifname . ip daddr @guest_src_v4 accept");
-        rule(out, c, "oifname . ip6 daddr @guest_src_v6 accept");
+        render_bridged_flow(out, c);
+        rule(out, c, "oifname @guest_ifs %s", accept);
+        rule(out, c, "oifname . ip daddr @guest_src_v4 %s", accept);
+        rule(out, c, "oifname . ip6 daddr @guest_src_v6 %s", accept);
         /* Towards a guest-like tap nobody installed: from_guest drops it. */
         rule(out, c, "iifname @guest_ifs meta oifkind \"tun\" meta oiftype ether return");
         for (guint i = 0; patterns && i < patterns->len; i++)
                 g_string_append_printf(not_guest_like, " oifname != \"%s\"",
                                        (const char *)g_ptr_array_index(patterns, i));
-        rule(out, c, "iifname @guest_ifs%s accept", not_guest_like->str);
-        rule(out, c, "iifname . ip saddr @guest_src_v4%s accept", not_guest_like->str);
-        rule(out, c, "iifname . ip6 saddr @guest_src_v6%s accept", not_guest_like->str);
+        rule(out, c, "iifname @guest_ifs%s %s", not_guest_like->str, accept);
+        rule(out, c, "iifname . ip saddr @guest_src_v4%s %s", not_guest_like->str, accept);
+        rule(out, c, "iifname . ip6 saddr @guest_src_v6%s %s", not_guest_like->str, accept);
+}
+
+/* With the flowtable (config flowtable): forward's established packets are
+ * judged by forward_flow, guest_flow's rules whose accepts go to guest_offload
+ * instead, so that a flow is offloaded only by a packet the policy has just
+ * accepted (flow add is refused in chains that input and output reach).
+ * Only flows whose both devices are the flowtable's: guests' taps (added by
+ * the guests' elements, nft-elements.c) and the configured uplinks; a
+ * bridged guest's flows stay on the slow path. Its offloaded packets skip
+ * every hook: whatever ends a guest's access deletes its tracked
+ * connections (engine/conntrack.c), and that ends their offloaded flows at
+ * once. */
+static void
+render_offload(GString *out, const NetisoConfig *config)
+{
+        g_autoptr(GString) uplinks = g_string_new(NULL);
+        const char *c = "guest_offload";
+
+        for (guint i = 0; i < config->flowtable_uplinks->len; i++)
+                g_string_append_printf(
+                        uplinks, "%s\"%s\"", i ? ", " : "",
+                        (const char *)g_ptr_array_index(config->flowtable_uplinks, i));
+        rule(out, c,
+             "ct state established iifname @guest_ifs oifname @guest_ifs flow add @ft accept");
+        if (uplinks->len) {
+                rule(out, c,
+                     "ct state established iifname @guest_ifs oifname { %s } flow add @ft accept",
+                     uplinks->str);
+                rule(out, c,
+                     "ct state established iifname { %s } oifname @guest_ifs flow add @ft accept",
+                     uplinks->str);
+        }
+        rule(out, c, "accept");
 }
 
 /* The first rule of forward carries the skeleton's mark (the fast path's
@@ -379,7 +412,12 @@ render_base_chains(GString *out, const NetisoConfig *config, const char *mark)
              "oifname . ip daddr != @guest_src_v4 oifname @guest_ifs jump drop_inbound");
         rule(out, "forward",
              "oifname . ip6 daddr != @guest_src_v6 oifname @guest_ifs jump drop_inbound");
-        rule(out, "forward", "ct state established,related jump guest_flow");
+        if (config->flowtable) {
+                rule(out, "forward", "ct state established jump forward_flow");
+                rule(out, "forward", "ct state related jump guest_flow");
+        } else {
+                rule(out, "forward", "ct state established,related jump guest_flow");
+        }
         rule(out, "forward", "iifname @guest_ifs jump from_guest");
         render_fail_closed(out, config, "forward", "iif");
         /* Bridged guests: the bridge and a source address that table
@@ -446,9 +484,15 @@ render_inet(GString *out, const NetisoConfig *config, const char *mark)
                 " net_services_v6 { type ifname . ipv6_addr . ipv6_addr . inet_proto . inet_service; }\n");
         if (config->cluster)
                 netiso_nft_render_remote_maps(out);
+        /* The flowtable's devices are the guests' (their elements add them). */
+        if (config->flowtable)
+                g_string_append(out, "add flowtable " T " ft { hook ingress priority 0; }\n");
         for (gsize i = 0; i < G_N_ELEMENTS(shared_chains); i++)
                 g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
                                        shared_chains[i], shared_chains[i]);
+        for (gsize i = 0; config->flowtable && i < G_N_ELEMENTS(offload_chains); i++)
+                g_string_append_printf(out, "add chain " T " %s\nflush chain " T " %s\n",
+                                       offload_chains[i], offload_chains[i]);
         for (gsize i = 0; i < G_N_ELEMENTS(base_chains); i++)
                 g_string_append_printf(
                         out,
@@ -461,7 +505,11 @@ render_inet(GString *out, const NetisoConfig *config, const char *mark)
         render_drop_chain(out, config, "drop_guest", "iif", "blocked");
         render_drop_chain(out, config, "drop_inbound", "oif", "inbound");
         render_guest_pre(out);
-        render_guest_flow(out, config);
+        render_guest_flow(out, config, "guest_flow", "accept");
+        if (config->flowtable) {
+                render_guest_flow(out, config, "forward_flow", "goto guest_offload");
+                render_offload(out, config);
+        }
         render_from_guest(out, config, r);
         render_guest_to_host(out);
         render_to_guest(out, config, r);

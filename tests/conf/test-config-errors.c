@@ -233,6 +233,9 @@ static const struct {
         { SECTION "guest_interface_patterns = [\"abcdefghijklmnop\"]\n", 0,
           "blixard.toml:2:29: key 'guest_interface_patterns[1]': \"abcdefghijklmnop\" is not an "
           "interface name pattern (1 to 15 of A-Za-z0-9_.- and an optional trailing '*')" },
+        { SECTION "flowtable_uplinks = [\"eth*\"]\n", 0,
+          "blixard.toml:2:22: key 'flowtable_uplinks[1]': \"eth*\" is not an interface name (1 to "
+          "15 of A-Za-z0-9_.-)" },
         { SECTION "guest_interface_patterns = [5]\n", 0,
           "blixard.toml:2:29: key 'guest_interface_patterns[1]': expected a string, got an "
           "integer" },

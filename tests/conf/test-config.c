@@ -225,7 +225,9 @@ test_every_key_read(void)
                                  "log_drops = true\n"
                                  "log_drops_per_second = 10_000\n"
                                  "state_dir = \"/var/lib/netiso\"\n"
-                                 "allowed_ports = []\n");
+                                 "allowed_ports = []\n"
+                                 "flowtable = true\n"
+                                 "flowtable_uplinks = [\"eth0\", \"bond0.100\"]\n");
 
         g_assert_true(config->enabled);
         g_assert_cmpint(config->backend, ==, NETISO_BACKEND_IPTABLES);
@@ -238,6 +240,9 @@ test_every_key_read(void)
         g_assert_true(config->log_drops);
         g_assert_cmpuint(config->log_drops_per_second, ==, 10000);
         g_assert_cmpstr(config->state_dir, ==, "/var/lib/netiso");
+        g_assert_true(config->flowtable);
+        g_assert_cmpuint(config->flowtable_uplinks->len, ==, 2);
+        g_assert_cmpstr(g_ptr_array_index(config->flowtable_uplinks, 1), ==, "bond0.100");
 }
 
 static void

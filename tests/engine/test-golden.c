@@ -170,6 +170,7 @@ main(int argc, char **argv)
                 { "bridged-network", NULL, FALSE },
                 { "bridged-host", NULL, FALSE },
                 { "cluster", NULL, /* nft_only */ TRUE },
+                { "flowtable", NULL, /* nft_only */ TRUE },
         };
 
         g_test_init(&argc, &argv, NULL);

@@ -27,6 +27,7 @@ netns_tests = \
 	tests/netns/attack-flush.sh \
 	tests/netns/attack-inplace.sh \
 	tests/netns/bridged.sh \
+	tests/netns/flowtable.sh \
 	$(NULL)
 netns_iptables_tests = \
 	tests/netns/traffic-iptables.sh \
