@@ -106,7 +106,7 @@ for n in $GUESTS; do
 	fi
 	targets+=("$(event_target "bx$n" "bx$n" "$HOOK")")
 done
-# The first guest of a tenant (its start takes the full path) beside many:
+# The first guest of a tenant (its start creates the tenant) beside many:
 # guest 4 of the biggest host, alone in a tenant of its own.
 case " $GUESTS " in *" $BIG "*) targets+=("$(event_target "first$BIG" "bx$BIG" "$HOOK" 4 tfirst)") ;; esac
 for spec in $ANALYSIS; do

@@ -14,6 +14,7 @@ libnetiso_nft_la_SOURCES = \
 	src/nft/nft-batch-bulk.c \
 	src/nft/nft-generation.c src/nft/nft-generation.h \
 	src/nft/nft-fast.c src/nft/nft-fast.h \
+	src/nft/nft-fast-tenant.c src/nft/nft-fast-tenant.h \
 	src/nft/nft-bulk.c src/nft/nft-bulk.h \
 	src/nft/nft-backend.c src/nft/nft-backend.h \
 	src/nft/nft-remote.c src/nft/nft-remote.h \

@@ -5,11 +5,17 @@
 
 #include <glib.h>
 #include <libnftnl/batch.h>
+#include <linux/netlink.h>
 
 typedef struct {
         guint16 type;  /* NFT_MSG_NEWSETELEM, DELSETELEM, DELCHAIN, DELSET or NEWFLOWTABLE */
         guint8 family; /* of the table: NFPROTO_INET or NFPROTO_BRIDGE */
-        char *name;    /* the set, chain or flowtable */
+        /* Any other object (netiso_nl_batch_object): its payload and flags. */
+        gpointer object;
+        void (*payload)(struct nlmsghdr *h, gpointer object);
+        GDestroyNotify free_object;
+        guint16 flags;
+        char *name; /* the set, chain or flowtable */
         GBytes *key, *data;
         char *jump;
         char *device; /* NEWFLOWTABLE: the device added */

@@ -40,6 +40,8 @@ command_clear(gpointer p)
 {
         Command *c = p;
 
+        if (c->object && c->free_object)
+                c->free_object(c->object);
         g_free(c->name);
         g_clear_pointer(&c->key, g_bytes_unref);
         g_clear_pointer(&c->data, g_bytes_unref);
@@ -142,13 +144,29 @@ netiso_nl_batch_flush_set(NetisoNlBatch *b, const char *set)
         return netiso_nl_batch_command(b, NFT_MSG_DELSETELEM, set);
 }
 
+guint
+netiso_nl_batch_object(NetisoNlBatch *b, guint16 type, guint16 flags, gpointer object,
+                       NetisoNlPayload payload, GDestroyNotify free_object)
+{
+        guint i = netiso_nl_batch_command(b, type, NULL);
+        Command *c = &g_array_index(b->commands, Command, i);
+
+        c->object = object;
+        c->payload = payload;
+        c->free_object = free_object;
+        c->flags = flags;
+        return i;
+}
+
 static void
 put_command(struct nftnl_batch *nb, const char *table, const Command *c, guint16 flags, guint32 seq)
 {
         struct nlmsghdr *h =
                 nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nb), c->type, c->family, flags, seq);
 
-        if (c->type == NFT_MSG_DELCHAIN) {
+        if (c->payload) {
+                c->payload(h, c->object);
+        } else if (c->type == NFT_MSG_DELCHAIN) {
                 struct nftnl_chain *chain = nftnl_chain_alloc();
 
                 nftnl_chain_set_str(chain, NFTNL_CHAIN_TABLE, table);
@@ -230,6 +248,7 @@ build(const NetisoNlBatch *b, guint32 begin, guint32 generation)
                         flags |= NLM_F_ECHO;
                 if (i == n - 1)
                         flags |= NLM_F_ACK;
+                flags |= c->flags;
                 put_command(nb, b->table, c, flags, begin + 1 + i);
                 if (nftnl_batch_update(nb) < 0)
                         g_error("out of memory for an nf_tables batch");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <linux/netlink.h>
 
 #include "nft/nft-netlink.h"
 
@@ -30,6 +31,12 @@ void netiso_nl_batch_family(NetisoNlBatch *batch, guint8 family);
  * data is the map value (NULL for a set); jump makes it a verdict. */
 guint netiso_nl_batch_element(NetisoNlBatch *batch, gboolean add, const char *set, const void *key,
                               gsize key_len, const void *data, gsize data_len, const char *jump);
+/* Any other command: payload writes object into the message (libnftnl's
+ * nftnl_*_nlmsg_build_payload), flags are its NLM_F_ flags beyond the
+ * request's, free_object frees object with the batch. */
+typedef void (*NetisoNlPayload)(struct nlmsghdr *h, gpointer object);
+guint netiso_nl_batch_object(NetisoNlBatch *batch, guint16 type, guint16 flags, gpointer object,
+                             NetisoNlPayload payload, GDestroyNotify free_object);
 guint netiso_nl_batch_delete_chain(NetisoNlBatch *batch, const char *chain);
 guint netiso_nl_batch_delete_set(NetisoNlBatch *batch, const char *set);
 /* A bulk batch against the kernel, for set (of the family of the commands

@@ -12,6 +12,7 @@
 
 #include "nft/nft-batch.h"
 #include "nft/nft-bridged.h"
+#include "nft/nft-fast-tenant.h"
 #include "nft/nft-fast.h"
 #include "nft/nft-generation.h"
 #include "nft/nft-skeleton.h"
@@ -54,12 +55,13 @@ typedef struct {
         guint32 generation;
         const char *key, *mark;
         guint32 use[2]; /* the tenant chain's, in table inet and table bridge */
+        gboolean fresh; /* the batch creates the tenant (its first guest) */
 } Probe;
 
 /* The rules of a tenant's chain in table inet (nft-skeleton.c) and in
  * table bridge. */
-#define TENANT_RULES_INET 3
-#define TENANT_RULES_BRIDGE 1
+#define TENANT_RULES_INET netiso_nft_fast_tenant_rules(NFPROTO_INET)
+#define TENANT_RULES_BRIDGE netiso_nft_fast_tenant_rules(NFPROTO_BRIDGE)
 
 NetisoNftFast
 netiso_nft_fast_trust(NetisoNl *nl, const NetisoConfig *config, const char *key,
@@ -98,7 +100,7 @@ probe_tenant(NetisoNl *nl, const char *tenant, guint32 *ret_use, char **ret_reas
         if (!netiso_nl_chain_rules(nl, NFPROTO_INET, TABLE, chain, &n, error))
                 return FALSE;
         if (n != TENANT_RULES_INET)
-                *ret_reason = g_strdup_printf("chain %s has %u rules, expected %d", chain, n,
+                *ret_reason = g_strdup_printf("chain %s has %u rules, expected %u", chain, n,
                                               TENANT_RULES_INET);
         return TRUE;
 }
@@ -315,7 +317,8 @@ commit(NetisoNl *nl, const NetisoConfig *config, const NetisoNlBatch *b, const P
                 *ret_reason = g_strdup("the ruleset changed between the probe and the commit");
                 return NETISO_NFT_FAST_UNTRUSTED;
         }
-        if (err == ENOENT) {
+        /* EEXIST: a tenant we were creating had a set or chain already. */
+        if (err == ENOENT || (err == EEXIST && p->fresh)) {
                 *ret_reason = g_strdup(local->message);
                 return NETISO_NFT_FAST_DECLINED;
         }
@@ -329,6 +332,28 @@ probe(NetisoNl *nl, const char *tenant, Probe *p, gboolean use, char **ret_reaso
         if (!probe_tenant(nl, tenant, use ? p->use : NULL, ret_reason, error))
                 return NETISO_NFT_FAST_FAILED;
         return *ret_reason ? NETISO_NFT_FAST_DECLINED : NETISO_NFT_FAST_DONE;
+}
+
+/* A first guest (no record) whose tenant has no chain in table inet: the
+ * batch creates the tenant's sets, chains and rules before its elements.
+ * Any of them already there (a chain in table bridge, a set left behind)
+ * refuses the batch with EEXIST, and the full path takes the event. */
+static NetisoNftFast
+probe_fresh(NetisoNl *nl, const char *tenant, NetisoNlBatch *b, Probe *p, char **ret_reason,
+            GError **error)
+{
+        g_autofree char *chain = g_strdup_printf("tenant-%s", tenant);
+        gboolean found = TRUE;
+        guint32 use = 0;
+
+        if (!netiso_nl_chain_use(nl, NFPROTO_INET, TABLE, chain, &found, &use, error))
+                return NETISO_NFT_FAST_FAILED;
+        if (found)
+                return NETISO_NFT_FAST_DECLINED; /* with the probe's reason */
+        g_clear_pointer(ret_reason, g_free);
+        netiso_nft_fast_tenant_create(b, TABLE, tenant);
+        p->fresh = TRUE;
+        return NETISO_NFT_FAST_DONE;
 }
 
 NetisoNftFast
@@ -357,6 +382,8 @@ netiso_nft_fast_apply(NetisoNl *nl, const NetisoConfig *config, const char *key,
                 return NETISO_NFT_FAST_DECLINED;
         }
         r = probe(nl, policy->tenant, &p, /* use */ FALSE, ret_reason, error);
+        if (r == NETISO_NFT_FAST_DECLINED && !old)
+                r = probe_fresh(nl, policy->tenant, b, &p, ret_reason, error);
         if (r != NETISO_NFT_FAST_DONE)
                 return r;
         if (old)

@@ -3,6 +3,7 @@
  * libnftables text, with the facts the fast path compares with the kernel. */
 #include "autoconfig.h"
 
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -532,14 +533,59 @@ render_skeleton(GString *out, const NetisoConfig *config, gboolean stateful, con
         netiso_nft_render_bridge_skeleton(out, config, stateful);
 }
 
-/* The tenant chains' rules, the other thing the fast path takes as given:
- * accept towards the tenant's routed taps and bridged guest addresses
- * (inet), and towards its bridged guests' ports (bridge). */
-#define TENANT_RULES                                                                               \
-        "add rule " T " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"                             \
-        "add rule " T " tenant-%1$s oifname . ip daddr @tenant-%1$s-v4 accept\n"                   \
-        "add rule " T " tenant-%1$s oifname . ip6 daddr @tenant-%1$s-v6 accept\n"                  \
-        "add rule " NETISO_NFT_BRIDGE " tenant-%1$s oifname @tenant-%1$s-ifs accept\n"
+/* A tenant's sets and its chains' rules, the other thing the fast path takes
+ * as given: accept towards the tenant's routed taps and bridged guest
+ * addresses (inet), and towards its bridged guests' ports (bridge). Both the
+ * text below and the fast path's netlink objects (nft-fast-tenant.c) come
+ * from these tables, so the mark covers both. */
+const NetisoNftTenantObject netiso_nft_tenant_sets[NETISO_NFT_TENANT_SETS] = {
+        { NFPROTO_INET, "ifs", 0 },
+        { NFPROTO_INET, "v4", NFPROTO_IPV4 },
+        { NFPROTO_INET, "v6", NFPROTO_IPV6 },
+        { NFPROTO_BRIDGE, "ifs", 0 },
+};
+const NetisoNftTenantObject netiso_nft_tenant_rules[NETISO_NFT_TENANT_RULES] = {
+        { NFPROTO_INET, "ifs", 0 },
+        { NFPROTO_INET, "v4", NFPROTO_IPV4 },
+        { NFPROTO_INET, "v6", NFPROTO_IPV6 },
+        { NFPROTO_BRIDGE, "ifs", 0 },
+};
+
+static const char *
+tenant_table(const NetisoNftTenantObject *o)
+{
+        return o->family == NFPROTO_BRIDGE ? NETISO_NFT_BRIDGE : T;
+}
+
+static const char *
+tenant_key(const NetisoNftTenantObject *o)
+{
+        return o->nfproto == NFPROTO_IPV4   ? " . ipv4_addr"
+               : o->nfproto == NFPROTO_IPV6 ? " . ipv6_addr"
+                                            : "";
+}
+
+static const char *
+tenant_match(const NetisoNftTenantObject *o)
+{
+        return o->nfproto == NFPROTO_IPV4   ? " . ip daddr"
+               : o->nfproto == NFPROTO_IPV6 ? " . ip6 daddr"
+                                            : "";
+}
+
+/* "add rule TABLE tenant-T oifname[ . ip daddr] @tenant-T-SET accept", one
+ * line per rule of netiso_nft_tenant_rules. */
+static void
+render_tenant_rules(GString *out, const char *tenant)
+{
+        for (gsize i = 0; i < NETISO_NFT_TENANT_RULES; i++) {
+                const NetisoNftTenantObject *r = &netiso_nft_tenant_rules[i];
+
+                g_string_append_printf(out,
+                                       "add rule %s tenant-%s oifname%s @tenant-%s-%s accept\n",
+                                       tenant_table(r), tenant, tenant_match(r), tenant, r->set);
+        }
+}
 
 /* The mark covers the rendered skeleton and the tenant chain's template:
  * any change of either (configuration, a new version) changes it. It is a
@@ -551,8 +597,12 @@ skeleton_mark(const char *rendered)
 {
         g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
 
+        g_autoptr(GString) tenant = g_string_new(NULL);
+
+        /* The tenant's template, as it was a printf format before. */
+        render_tenant_rules(tenant, "%1$s");
         g_checksum_update(sum, (const guchar *)rendered, -1);
-        g_checksum_update(sum, (const guchar *)TENANT_RULES, -1);
+        g_checksum_update(sum, (const guchar *)tenant->str, -1);
         return g_strdup_printf("netiso skeleton %s", g_checksum_get_string(sum));
 }
 
@@ -617,18 +667,22 @@ netiso_nft_skeleton_facts(const NetisoConfig *config, gboolean stateful, char **
 void
 netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite)
 {
-        g_string_append_printf(out,
-                               "add set " T " tenant-%1$s-ifs { type ifname; }\n"
-                               "add set " T " tenant-%1$s-v4 { type ifname . ipv4_addr; }\n"
-                               "add set " T " tenant-%1$s-v6 { type ifname . ipv6_addr; }\n"
-                               "add chain " T " tenant-%1$s\n"
-                               "add set " NETISO_NFT_BRIDGE " tenant-%1$s-ifs { type ifname; }\n"
-                               "add chain " NETISO_NFT_BRIDGE " tenant-%1$s\n",
-                               tenant);
+        for (gsize i = 0; i < NETISO_NFT_TENANT_SETS; i++) {
+                const NetisoNftTenantObject *s = &netiso_nft_tenant_sets[i];
+
+                g_string_append_printf(out, "add set %s tenant-%s-%s { type ifname%s; }\n",
+                                       tenant_table(s), tenant, s->set, tenant_key(s));
+                /* Each table's chain after its sets. */
+                if (i + 1 == NETISO_NFT_TENANT_SETS ||
+                    netiso_nft_tenant_sets[i + 1].family != s->family)
+                        g_string_append_printf(out, "add chain %s tenant-%s\n", tenant_table(s),
+                                               tenant);
+        }
         if (!rewrite)
                 return;
         g_string_append_printf(out,
                                "flush chain " T " tenant-%1$s\n"
-                               "flush chain " NETISO_NFT_BRIDGE " tenant-%1$s\n" TENANT_RULES,
+                               "flush chain " NETISO_NFT_BRIDGE " tenant-%1$s\n",
                                tenant);
+        render_tenant_rules(out, tenant);
 }

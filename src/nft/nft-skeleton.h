@@ -26,6 +26,21 @@ void netiso_nft_render_skeleton(GString *out, const NetisoConfig *config, gboole
 void netiso_nft_skeleton_facts(const NetisoConfig *config, gboolean stateful, char **ret_mark,
                                GHashTable **ret_counts);
 
+/* One of a tenant's sets (tenant-T-SET, keyed by ifname, then the address
+ * of nfproto when not 0) or one rule of its chain in table family's
+ * (oifname[ . ip daddr | . ip6 daddr] @tenant-T-SET accept). The full
+ * path's text and the fast path's netlink objects both come from these. */
+typedef struct {
+        guint8 family;   /* NFPROTO_INET or NFPROTO_BRIDGE */
+        const char *set; /* "ifs", "v4", "v6" */
+        guint8 nfproto;  /* 0, NFPROTO_IPV4 or NFPROTO_IPV6 */
+} NetisoNftTenantObject;
+
+#define NETISO_NFT_TENANT_SETS 4
+#define NETISO_NFT_TENANT_RULES 4
+extern const NetisoNftTenantObject netiso_nft_tenant_sets[NETISO_NFT_TENANT_SETS];
+extern const NetisoNftTenantObject netiso_nft_tenant_rules[NETISO_NFT_TENANT_RULES];
+
 /* A tenant's chains and sets in both tables ("add"), and with rewrite
  * their rules, flushed and written again so that they are always current. */
 void netiso_nft_render_tenant(GString *out, const char *tenant, gboolean rewrite);

@@ -65,6 +65,38 @@ same_tables() {
 	diff -u <(table "$S") <(table "$F")
 }
 
+# ruleset NS: 'nft -j list ruleset' (both tables) without handles, counter
+# values or element order; objects of one kind in name order, rules in
+# their chain's order
+ruleset() {
+	ip netns exec "$1" nft -j list ruleset | python3 -c '
+import json, sys
+def clean(x):
+    if isinstance(x, dict):
+        return {k: clean(v) for k, v in x.items() if k != "handle"}
+    if isinstance(x, list):
+        return [clean(v) for v in x]
+    return x
+objs = clean(json.load(sys.stdin)["nftables"])
+for o in objs:
+    for v in o.values():
+        if isinstance(v, dict) and isinstance(v.get("elem"), list):
+            v["elem"] = sorted(v["elem"], key=json.dumps)
+        if isinstance(v, dict) and "counter" in v and isinstance(v["counter"], dict):
+            v["counter"] = {}
+def key(o):
+    kind, v = next(iter(o.items()))
+    return (kind, v.get("family", ""), v.get("chain", ""), v.get("name", "") if kind != "rule" else "")
+text = json.dumps(sorted(objs, key=key), indent=1, sort_keys=True)
+import re
+print(re.sub(r"\"(packets|bytes)\": \d+", "\"\\1\": 0", text))'
+}
+
+same_rulesets() {
+	ruleset "$S" >"$WORK/ruleset-s" && ruleset "$F" >"$WORK/ruleset-f" &&
+		grep -q '@tenant-' "$WORK/ruleset-f" && diff -u "$WORK/ruleset-s" "$WORK/ruleset-f"
+}
+
 # last_path: what the fast side's last event did
 last_path() {
 	tail -n 1 "$TRACE-f"
@@ -99,13 +131,18 @@ for step in "${steps[@]}"; do
 	# shellcheck disable=SC2086
 	ok "$step: the events succeed on both paths" $step
 	ok "$step: both paths leave the same table" same_tables
+	ok "$step: both paths leave the same ruleset (nft -j, both tables)" same_rulesets
 done
 diag "fast side: $(grep -c ' fast ' "$TRACE-f") events fast, $(grep -c ' slow ' "$TRACE-f") slow"
 ok "the first event of all took the full path (no table yet)" \
 	sh -c "head -n 1 '$TRACE-f' | grep -q '^install slow g1: '"
 ok "a guest joining an existing tenant took the fast path" grep -qx 'install fast g2' "$TRACE-f"
-ok "a new tenant's first guest took the full path" \
-	grep -q '^install slow g3: chain tenant-B has 0 rules' "$TRACE-f"
+ok "a new tenant's first guest took the fast path (its tenant created in the same batch)" \
+	sh -c "grep ' g3' '$TRACE-f' | head -n 1 | grep -qx 'install fast g3'"
+ok "so did the next new tenant's (and tenant B's again after its collection)" \
+	sh -c "grep ' g5' '$TRACE-f' | head -n 1 | grep -qx 'install fast g5' && ! grep -q '^install slow g[2-5]' '$TRACE-f'"
+ok "the tenant's chains hold its rules in both tables" \
+	sh -c "ip netns exec '$F' nft list chain inet blixard tenant-B | grep -c 'tenant-B-.* accept' | grep -qx 3 && ip netns exec '$F' nft list chain bridge blixard tenant-B | grep -q 'oifname @tenant-B-ifs accept'"
 ok "the second install of a start (started, with a record) took the fast path" \
 	sh -c "[ \$(grep -cx 'install fast g3' '$TRACE-f') -ge 2 ]"
 ok "every stop took the fast path" sh -c "! grep -q '^remove slow' '$TRACE-f'"
@@ -207,6 +244,49 @@ ok "that stop took the fast path (the collection retried without)" path_is '^rem
 ok "tenant C's chain stays while its set is referenced" chain_exists "$F" tenant-C
 ok "g5's elements are gone" sh -c "! ip netns exec '$F' nft list table inet blixard | grep -q vnet5"
 ok "both paths leave the same table" same_tables
+
+# ---- what the fast path must not trust, even at our own generation ----
+# foreign_trusted NFT-ARGS...: someone else's change on the fast side, with
+# our record rewritten to the generation it left (read from 'nft monitor'),
+# so that only the tenant probe stands between it and the fast path
+foreign_trusted() {
+	local mon=$WORK/monitor gen
+	: >"$mon"
+	ip netns exec "$F" nft monitor >"$mon" 2>/dev/null &
+	local pid=$!
+	within 5000 sh -c "ip netns exec '$F' nft list ruleset >/dev/null; sleep 0.1; ip netns exec '$F' nft $* && sleep 0.2 && grep -q 'new generation' '$mon'" || {
+		kill "$pid"
+		return 1
+	}
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	gen=$(sed -n 's/^# new generation \([0-9]*\) .*/\1/p' "$mon" | tail -n 1)
+	[ -n "$gen" ] &&
+		sed -i -E "s/^([^ ]+ [^ ]+) [0-9]+ /\1 $gen /" "$WORK/state-f/nft-generation"
+}
+# evf NAME TENANT TAP V4 V6: a guest's start on the fast side alone
+evf() {
+	domain_xml "$1" "$2" - "$4" "$5" >"$WORK/$1-prepare.xml"
+	domain_xml "$1" "$2" "$3" "$4" "$5" >"$WORK/$1.xml"
+	ev f "$1" prepare begin "$WORK/$1-prepare.xml" && ev f "$1" start begin "$WORK/$1.xml"
+}
+
+ok "a set of a tenant without a chain appears (trusted)" \
+	foreign_trusted "add set inet blixard tenant-Z-ifs '{ type ifname; }'"
+ok "the first guest of that tenant starts" evf gz Z vnet9 10.0.0.19 fd00:10::19
+ok "its fast batch was refused (the set exists) and it took the full path" \
+	path_is '^install slow gz: .*File exists'
+ok "tenant Z's chain holds its rules" \
+	sh -c "ip netns exec '$F' nft list chain inet blixard tenant-Z | grep -c 'tenant-Z-.* accept' | grep -qx 3"
+ok "tenant Z's guest is installed" \
+	sh -c "ip netns exec '$F' nft list set inet blixard tenant-Z-ifs | grep -q vnet9"
+ok "a rule of someone else's in tenant A's chain appears (trusted)" \
+	foreign_trusted "add rule inet blixard tenant-A accept"
+ok "a guest of tenant A starts" evf ga A vnet8 10.0.0.18 fd00:10::18
+ok "it took the full path (tenant A's chain has an unexpected rule)" \
+	path_is '^install slow ga: chain tenant-A has 4 rules, expected 3'
+ok "the full path rewrote tenant A's chain" \
+	sh -c "ip netns exec '$F' nft list chain inet blixard tenant-A | grep -c accept | grep -qx 3"
 
 # ---- the established shortcut towards guests cannot carry a spoofed packet ----
 # g3 (tenant B) has a UDP flow to an outside address; g1 (tenant A) forges a
