@@ -29,6 +29,7 @@ dist_noinst_SCRIPTS += \
 	bench/event-latency.sh \
 	bench/event-perf.sh \
 	bench/data-path.sh \
+	bench/data-path-parts.sh \
 	bench/bridged-path.sh \
 	bench/flush-leak.sh \
 	bench/flush-leak.py \
