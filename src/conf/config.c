@@ -362,19 +362,17 @@ is_ifname_pattern(const char *pattern)
         return TRUE;
 }
 
+/* An array of interface names into *ret (replaced), each a pattern with
+ * an optional trailing '*' when patterns is TRUE, else a plain name. */
 static gboolean
-read_guest_interface_patterns(const char *filename, const char *key, const NetisoTomlValue *value,
-                              NetisoConfig *config, GError **error)
+read_ifnames(const char *filename, const char *key, const NetisoTomlValue *value, gboolean patterns,
+             GPtrArray **ret, GError **error)
 {
-        g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
         if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
                                       "an array of strings", error))
                 return FALSE;
-        if (value->array->len == 0)
-                return netiso_config_key_error(
-                        filename, key, value, error,
-                        "must name at least one pattern, or no guest could start");
         for (guint i = 0; i < value->array->len; i++) {
                 const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
                 g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
@@ -382,16 +380,33 @@ read_guest_interface_patterns(const char *filename, const char *key, const Netis
                 if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
                                               error))
                         return FALSE;
-                if (!is_ifname_pattern(item->string))
+                if (patterns && !is_ifname_pattern(item->string))
                         return netiso_config_key_error(
                                 filename, name, item, error,
                                 "\"%s\" is not an interface name pattern (1 to %d of A-Za-z0-9_.- and an optional trailing '*')",
                                 item->string, IFNAME_MAX);
-                g_ptr_array_add(patterns, g_strdup(item->string));
+                if (!patterns && (!is_ifname_pattern(item->string) || strchr(item->string, '*')))
+                        return netiso_config_key_error(
+                                filename, name, item, error,
+                                "\"%s\" is not an interface name (1 to %d of A-Za-z0-9_.-)",
+                                item->string, IFNAME_MAX);
+                g_ptr_array_add(names, g_strdup(item->string));
         }
-        g_ptr_array_unref(config->guest_interface_patterns);
-        config->guest_interface_patterns = g_steal_pointer(&patterns);
+        g_ptr_array_unref(*ret);
+        *ret = g_steal_pointer(&names);
         return TRUE;
+}
+
+static gboolean
+read_guest_interface_patterns(const char *filename, const char *key, const NetisoTomlValue *value,
+                              NetisoConfig *config, GError **error)
+{
+        if (value->type == NETISO_TOML_ARRAY && value->array->len == 0)
+                return netiso_config_key_error(
+                        filename, key, value, error,
+                        "must name at least one pattern, or no guest could start");
+        return read_ifnames(filename, key, value, /* patterns */ TRUE,
+                            &config->guest_interface_patterns, error);
 }
 
 /* Interface names (no pattern): the devices of the flowtable besides the
@@ -400,28 +415,8 @@ static gboolean
 read_flowtable_uplinks(const char *filename, const char *key, const NetisoTomlValue *value,
                        NetisoConfig *config, GError **error)
 {
-        g_autoptr(GPtrArray) uplinks = g_ptr_array_new_with_free_func(g_free);
-
-        if (!netiso_config_check_type(filename, key, value, NETISO_TOML_ARRAY,
-                                      "an array of strings", error))
-                return FALSE;
-        for (guint i = 0; i < value->array->len; i++) {
-                const NetisoTomlValue *item = g_ptr_array_index(value->array, i);
-                g_autofree char *name = g_strdup_printf("%s[%u]", key, i + 1);
-
-                if (!netiso_config_check_type(filename, name, item, NETISO_TOML_STRING, "a string",
-                                              error))
-                        return FALSE;
-                if (!is_ifname_pattern(item->string) || strchr(item->string, '*'))
-                        return netiso_config_key_error(
-                                filename, name, item, error,
-                                "\"%s\" is not an interface name (1 to %d of A-Za-z0-9_.-)",
-                                item->string, IFNAME_MAX);
-                g_ptr_array_add(uplinks, g_strdup(item->string));
-        }
-        g_ptr_array_unref(config->flowtable_uplinks);
-        config->flowtable_uplinks = g_steal_pointer(&uplinks);
-        return TRUE;
+        return read_ifnames(filename, key, value, /* patterns */ FALSE, &config->flowtable_uplinks,
+                            error);
 }
 
 static gboolean
